@@ -1,0 +1,214 @@
+"""Verdicts: analytic against numeric derivatives, error figures, the report and its hints."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating]
+
+#: Default (rtol, atol) by the lowest floating precision among x, f(x) and the analytic array.
+DEFAULT_TOLERANCES: dict[str, tuple[float, float]] = {
+    "float64": (1e-6, 1e-8),
+    "float32": (1e-4, 1e-5),
+    "float16": (1e-2, 1e-3),
+}
+#: How many of the worst entries a report lists.
+WORST_SHOWN = 5
+
+
+def default_tolerances(*dtypes: np.dtype) -> tuple[float, float]:
+    """(rtol, atol) for the least precise floating dtype among `dtypes` (float64 if none)."""
+    floats = [np.dtype(d) for d in dtypes if np.issubdtype(d, np.floating)]
+    if not floats:
+        return DEFAULT_TOLERANCES["float64"]
+    least = max(floats, key=lambda d: float(np.finfo(d).eps))
+    return DEFAULT_TOLERANCES.get(least.name, DEFAULT_TOLERANCES["float64"])
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of the Jacobian, named as `W[2, 1]` or `dS[0]/dZ[1]`."""
+
+    name: str
+    analytic: float
+    numeric: float
+    abs_error: float
+    rel_error: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The verdict of one derivative check; `str()` is the human report."""
+
+    passed: bool
+    max_abs_error: float
+    max_rel_error: float
+    mismatched: int
+    total: int
+    rtol: float
+    atol: float
+    title: str = "gradcheck"
+    method: str = ""
+    problem: str = ""
+    worst: tuple[Entry, ...] = ()
+    hints: tuple[str, ...] = field(default=())
+
+    def __str__(self) -> str:
+        return format_report(self)
+
+
+def entry_name(index: tuple[int, ...], out_ndim: int, of: str, wrt: str) -> str:
+    """`W[2, 1]` for a gradient, `dS[0]/dW[2, 1]` for a Jacobian entry."""
+
+    def named(name: str, idx: tuple[int, ...]) -> str:
+        return f"{name}[{', '.join(str(i) for i in idx)}]" if idx else name
+
+    out_idx, in_idx = index[:out_ndim], index[out_ndim:]
+    if out_ndim == 0:
+        return named(wrt, in_idx)
+    return f"d{named(of, out_idx)}/d{named(wrt, in_idx)}"
+
+
+def compare(
+    analytic: Array,
+    numeric: Array,
+    *,
+    rtol: float,
+    atol: float,
+    out_ndim: int,
+    allowance: Array | None = None,
+    of: str = "f",
+    wrt: str = "x",
+    title: str = "gradcheck",
+    method: str = "",
+) -> Comparison:
+    """Compare entry by entry: |analytic - numeric| <= atol + rtol * |numeric| + allowance.
+
+    `allowance` is the numeric estimate's own error bound, where it has one. NaN or inf
+    in either array is a failure, never a pass.
+    """
+    analytic = np.asarray(analytic)
+    numeric = np.asarray(numeric, dtype=np.float64)
+    common = {"rtol": rtol, "atol": atol, "title": title, "method": method, "total": numeric.size}
+    if analytic.shape != numeric.shape:
+        return Comparison(
+            passed=False, max_abs_error=np.inf, max_rel_error=np.inf, mismatched=numeric.size,
+            problem=_shape_problem(analytic.shape, numeric.shape, out_ndim),
+            hints=shape_hints(analytic, numeric, rtol, atol), **common,
+        )  # fmt: skip
+    a = analytic.astype(np.float64)
+    for label, arr in (("analytic", a), ("numeric", numeric)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            where = [entry_name(tuple(map(int, i)), out_ndim, of, wrt) for i in np.argwhere(bad)[:3]]
+            shown = ", ".join(f"{w} = {arr[i]}" for w, i in zip(where, map(tuple, np.argwhere(bad))))
+            why = "" if label == "analytic" else " (f is not finite on every side of x there)"
+            return Comparison(
+                passed=False, max_abs_error=np.inf, max_rel_error=np.inf,
+                mismatched=int(bad.sum()),
+                problem=f"{label} has {int(bad.sum())} non-finite entries{why}: {shown}", **common,
+            )  # fmt: skip
+    err = np.abs(a - numeric)
+    bound = atol + rtol * np.abs(numeric)
+    if allowance is not None:
+        bound = bound + allowance
+    over = err > bound
+    scaled = np.abs(numeric) > atol
+    rel = np.zeros_like(err)
+    np.divide(err, np.abs(numeric), out=rel, where=scaled)
+    excess = err / bound
+    order = np.argsort(excess, axis=None)[::-1][:WORST_SHOWN]
+    worst = tuple(
+        Entry(entry_name(idx, out_ndim, of, wrt), float(a[idx]), float(numeric[idx]), float(err[idx]), float(rel[idx]))
+        for idx in (tuple(int(i) for i in np.unravel_index(o, err.shape)) for o in order)
+        if over[idx]
+    )  # fmt: skip
+    return Comparison(
+        passed=not over.any(),
+        max_abs_error=float(err.max(initial=0.0)),
+        max_rel_error=float(rel.max(initial=0.0)),
+        mismatched=int(over.sum()),
+        worst=worst,
+        hints=value_hints(a, numeric, over, rtol, atol) if over.any() else (),
+        **common,
+    )
+
+
+def _shape_problem(got: tuple[int, ...], want: tuple[int, ...], out_ndim: int) -> str:
+    return (
+        f"analytic has shape {got}; expected {want} = f(x).shape {want[:out_ndim]} + x.shape "
+        f"{want[out_ndim:]}"
+    )
+
+
+def _close(a: Array, b: Array, rtol: float, atol: float) -> bool:
+    return bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
+
+
+def shape_hints(analytic: Array, numeric: Array, rtol: float, atol: float) -> tuple[str, ...]:
+    """Hints for an analytic array of the wrong shape."""
+    a = np.asarray(analytic, dtype=np.float64)
+    if a.size != numeric.size:
+        return ()
+    if a.ndim == numeric.ndim:
+        for perm in itertools.permutations(range(a.ndim)):
+            moved = a.transpose(perm)
+            if moved.shape == numeric.shape and _close(moved, numeric, rtol, atol):
+                return (f"analytic matches numeric with its axes permuted as {perm}: a transposed layout",)
+    if _close(a.reshape(numeric.shape), numeric, rtol, atol):
+        return ("analytic has the right values in C order but the wrong shape: reshape it",)
+    return ()
+
+
+def value_hints(a: Array, n: Array, over: Array, rtol: float, atol: float) -> tuple[str, ...]:
+    """Patterns that name a likely bug when analytic and numeric disagree."""
+    hints: list[str] = []
+    if _close(-a, n, rtol, atol):
+        hints.append("analytic = -numeric: the sign is flipped")
+    nn = float(np.vdot(n, n))
+    if nn > 0 and not hints:
+        k = float(np.vdot(a, n)) / nn
+        if abs(k - 1) > rtol and k != 0 and _close(a, k * n, rtol, atol):
+            hints.append(f"analytic = {k:.6g} * numeric: off by a constant factor")
+    if a.ndim >= 2 and a.shape[0] == a.shape[1] and _close(a.swapaxes(0, 1), n, rtol, atol):
+        hints.append("analytic matches the transpose of numeric: rows and columns swapped")
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and np.any(n - np.diag(np.diag(n))):
+        if _close(a, np.diag(np.diag(n)), rtol, atol):
+            hints.append("analytic has only the diagonal of numeric: off-diagonal terms missing")
+    zero = over & (a == 0)
+    if zero.any():
+        hints.append(f"analytic is zero where numeric is not, at {int(zero.sum())} of the mismatched entries")
+    if 0 < over.sum() <= 3 and over.size > 10:
+        hints.append(f"only {int(over.sum())} of {over.size} entries are wrong: look at those indices")
+    return tuple(hints)
+
+
+def format_report(c: Comparison) -> str:
+    """The failure (or success) report, laid out like pytest.approx's."""
+    verdict = "passed" if c.passed else "FAILED"
+    lines = [f"{c.title}: {verdict}"]
+    tol = f"rtol={c.rtol:g}, atol={c.atol:g}"
+    if c.method:
+        lines.append(f"  numeric: {c.method}")
+    if c.problem:
+        lines.append(f"  {c.problem}")
+    else:
+        lines.append(f"  {c.mismatched} of {c.total} entries differ beyond {tol}")
+        lines.append(f"  max abs error {c.max_abs_error:.3g}, max rel error {c.max_rel_error:.3g}")
+    if c.problem:
+        lines.append(f"  tolerances: {tol}")
+    if c.worst:
+        width = max(len("entry"), *(len(e.name) for e in c.worst))
+        lines.append("  worst entries:")
+        lines.append(f"    {'entry':<{width}}  {'analytic':>14}  {'numeric':>14}  {'abs error':>10}  {'rel error':>10}")
+        for e in c.worst:
+            lines.append(
+                f"    {e.name:<{width}}  {e.analytic:>14.8g}  {e.numeric:>14.8g}  "
+                f"{e.abs_error:>10.3g}  {e.rel_error:>10.3g}"
+            )
+    lines.extend(f"  hint: {h}" for h in c.hints)
+    return "\n".join(lines)

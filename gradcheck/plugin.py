@@ -1,0 +1,167 @@
+"""The pytest plugin: options, collection of case files into items, failure reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import cases
+from .cases import Case, CaseError
+from .checks import Registry
+from .compare import Comparison
+
+YAML_SUFFIXES = (".yaml", ".yml")
+_state = pytest.StashKey["_State"]()
+
+
+class _State:
+    """What the plugin knows for one pytest run."""
+
+    def __init__(self, roots: list[Path], limits: cases.Limits) -> None:
+        self.roots = roots
+        self.limits = limits
+        self.registry = Registry()
+
+    def claims(self, path: Path) -> bool:
+        return path.suffix in YAML_SUFFIXES and any(path == r or r in path.parents for r in self.roots)
+
+
+class CheckFailed(Exception):
+    """A derivative check that did not pass; carries the comparison for the report."""
+
+    def __init__(self, comparison: Comparison) -> None:
+        super().__init__(str(comparison))
+        self.comparison = comparison
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gradcheck", "gradcheck: derivative checks from YAML case files")
+    group.addoption(
+        "--gradcheck-cases", action="append", default=[], metavar="PATH", dest="gradcheck_cases",
+        help="Collect YAML case files (*.yaml, *.yml) under PATH as derivative checks. Repeatable.",
+    )  # fmt: skip
+    parser.addini(
+        "gradcheck_cases", type="paths", default=[],
+        help="Paths of YAML case files collected when pytest runs with no path arguments.",
+    )  # fmt: skip
+    parser.addini(
+        "gradcheck_max_elements", default=str(cases.MAX_ELEMENTS),
+        help="Largest array a case may declare, in elements; larger ones are refused before allocation.",
+    )  # fmt: skip
+
+
+def _case_paths(config: pytest.Config) -> tuple[list[str], list[str]]:
+    """(paths from the command line, paths from the ini file)."""
+    cli = [str(p) for p in config.known_args_namespace.gradcheck_cases]
+    ini = [str(p) for p in config.getini("gradcheck_cases")]
+    return cli, ini
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Add the case paths to the paths pytest collects."""
+    cli, ini = _case_paths(early_config)
+    if early_config.known_args_namespace.file_or_dir:
+        args.extend(cli)  # the user named what to run; add only what they asked for here
+    elif cli:
+        args.extend(cli)
+    elif ini:
+        testpaths = early_config.getini("testpaths") or ["."]
+        args.extend([*testpaths, *ini])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "gradcheck: a derivative check collected from a YAML case file")
+    cli, ini = _case_paths(config)
+    base = config.invocation_params.dir
+    roots = [(base / p).resolve() for p in cli] + [Path(p).resolve() for p in ini]
+    raw = config.getini("gradcheck_max_elements")
+    try:
+        max_elements = int(raw)
+    except ValueError:
+        raise pytest.UsageError(f"gradcheck_max_elements: {raw!r} is not an integer; expected e.g. 10000000") from None
+    if max_elements <= 0:
+        raise pytest.UsageError(f"gradcheck_max_elements: {max_elements} is not positive; expected e.g. 10000000")
+    config.stash[_state] = _State(roots, cases.Limits(max_elements=max_elements))
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CaseFile | None:
+    state = parent.config.stash[_state]
+    if state.claims(file_path.resolve()) or (
+        file_path.suffix in YAML_SUFFIXES and parent.session.isinitpath(file_path)
+    ):
+        return CaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+class CaseFile(pytest.File):
+    """A YAML case file: one item per (case, check), or one failing item per bad case."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        state = self.config.stash[_state]
+        display = self.nodeid.split("::")[0]
+        for entry in cases.load(self.path, display, limits=state.limits, checks=state.registry):
+            if entry.case is None:
+                assert entry.error is not None
+                yield CaseErrorItem.from_parent(self, name=entry.name, error=entry.error)
+                continue
+            for check in state.registry.names_for(entry.case):
+                yield CaseItem.from_parent(self, name=f"{entry.case.name}[{check}]", case=entry.case, check=check)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
+        if isinstance(excinfo.value, CaseError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class CaseItem(pytest.Item):
+    """One built-in or registered check of one case."""
+
+    def __init__(self, *, case: Case, check: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self.check = check
+        self.add_marker("gradcheck")
+        for mark in case.marks:
+            self.add_marker(getattr(pytest.mark, mark.name)(**mark.kwargs))
+
+    def runtest(self) -> None:
+        state = self.config.stash[_state]
+        case = self.case
+        title = f"gradcheck: check '{self.check}' of case '{case.name}' ({case.path}:{case.line})"
+        comparison = state.registry.build(self.check, case).run(
+            rtol=case.rtol, atol=case.atol, step=case.step, title=title
+        )
+        if not comparison.passed:
+            raise CheckFailed(comparison)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, CheckFailed):
+            return str(excinfo.value.comparison)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.case.line - 1, f"{self.case.name}[{self.check}]"
+
+
+class CaseErrorItem(pytest.Item):
+    """A case that could not be loaded: it fails alone with its one-line error."""
+
+    def __init__(self, *, error: CaseError, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+        self.add_marker("gradcheck")
+
+    def runtest(self) -> None:
+        raise self.error
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, CaseError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.error.line - 1, self.name
