@@ -25,9 +25,21 @@ NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
 
 TOP_KEYS = ("version", "defaults", "cases")
 CASE_KEYS = (
-    "name", "description", "inputs", "classes", "x", "weights", "bias", "label",
-    "checks", "rtol", "atol", "step", "dtype", "marks",
-)  # fmt: skip
+    "name",
+    "description",
+    "inputs",
+    "classes",
+    "x",
+    "weights",
+    "bias",
+    "label",
+    "checks",
+    "rtol",
+    "atol",
+    "step",
+    "dtype",
+    "marks",
+)
 SPEC_KEYS = ("shape", "seed", "scale", "low", "high", "fill", "offset", "zeros")
 
 
@@ -114,7 +126,9 @@ def parse_document(doc: Any, path: str, *, limits: Limits, checks: tuple[str, ..
         raise CaseError(path, doc.key_lines["version"], f"version: {doc['version']!r} is not supported; expected 1")
     defaults = doc.get("defaults", YMap())
     if not isinstance(defaults, YMap):
-        raise CaseError(path, doc.key_lines["defaults"], f"defaults: is {_kind(defaults)}; expected a mapping of case fields")
+        raise CaseError(
+            path, doc.key_lines["defaults"], f"defaults: is {_kind(defaults)}; expected a mapping of case fields"
+        )
     if "name" in defaults:
         raise CaseError(path, defaults.key_lines["name"], "defaults: name cannot have a default; name each case")
     _check_keys(defaults, CASE_KEYS, path, "defaults")
@@ -127,12 +141,16 @@ def parse_document(doc: Any, path: str, *, limits: Limits, checks: tuple[str, ..
         raise CaseError(path, doc.key_lines["cases"], "cases: the list is empty; add at least one case")
     entries: list[Entry] = []
     first_line: dict[str, int] = {}
-    for number, (item, line) in enumerate(zip(raw, raw.item_lines), start=1):
+    for number, (item, line) in enumerate(zip(raw, raw.item_lines, strict=True), start=1):
         name = item.get("name") if isinstance(item, YMap) else None
         label = name if isinstance(name, str) and NAME_RE.fullmatch(name) else f"case-{number}"
         try:
             if label in first_line:
-                raise CaseError(path, line, f"name: {label!r} is used twice (first at line {first_line[label]}); names are unique in a file")
+                raise CaseError(
+                    path,
+                    line,
+                    f"name: {label!r} is used twice (first at line {first_line[label]}); names are unique in a file",
+                )
             first_line[label] = line
             case = _CaseParser(item, defaults, path, line, limits, checks).parse()
             entries.append(Entry(case.name, line, case, None))
@@ -174,17 +192,29 @@ class _CaseParser:
         weights = self.array("weights", (inputs, classes), dtype)
         bias = self.array("bias", (classes,), dtype) if "bias" in self.values else None
         return Case(
-            name=name, path=self.path, line=self.line, inputs=inputs, classes=classes,
-            x=x, weights=weights, bias=bias, label=self._label(classes, dtype),
-            checks=self._checks(), rtol=self._positive("rtol"), atol=self._positive("atol", zero=True),
-            step=self._positive("step"), dtype=dtype, marks=self._marks(), lines=dict(self.lines),
-        )  # fmt: skip
+            name=name,
+            path=self.path,
+            line=self.line,
+            inputs=inputs,
+            classes=classes,
+            x=x,
+            weights=weights,
+            bias=bias,
+            label=self._label(classes, dtype),
+            checks=self._checks(),
+            rtol=self._positive("rtol"),
+            atol=self._positive("atol", zero=True),
+            step=self._positive("step"),
+            dtype=dtype,
+            marks=self._marks(),
+            lines=dict(self.lines),
+        )
 
     # -- sizes and arrays -------------------------------------------------------------
 
     def _sizes(self) -> tuple[int, int]:
         sizes = []
-        for key, hint in (("inputs", "x"), ("classes", "weights")):
+        for key, _hint in (("inputs", "x"), ("classes", "weights")):
             if key not in self.values:
                 raise self.error(key, f"missing; give the number of {key} as a positive integer")
             value = self.values[key]
@@ -196,14 +226,17 @@ class _CaseParser:
         inputs, classes = sizes
         if inputs * classes > self.limits.max_elements:
             raise self.error(
-                "inputs", f"inputs={inputs}, classes={classes} needs {inputs * classes} weights, "
+                "inputs",
+                f"inputs={inputs}, classes={classes} needs {inputs * classes} weights, "
                 f"over the limit of {self.limits.max_elements} (gradcheck_max_elements)",
-            )  # fmt: skip
+            )
         return inputs, classes
 
     def array(self, key: str, shape: tuple[int, ...], dtype: str) -> NDArray[np.floating]:
         if key not in self.values:
-            raise self.error(key, f"missing; give a list of shape {shape} or an array spec such as {{seed: 0, scale: 1}}")
+            raise self.error(
+                key, f"missing; give a list of shape {shape} or an array spec such as {{seed: 0, scale: 1}}"
+            )
         spec = self.values[key]
         if isinstance(spec, YList):
             arr = self._literal(key, spec)
@@ -242,7 +275,9 @@ class _CaseParser:
             return
         if not isinstance(node, list) or len(node) != shape[0]:
             got = f"a list of {len(node)}" if isinstance(node, list) else _kind(node)
-            raise self.error(key, f"is a ragged list: {got} where a list of {shape[0]} belongs; give a rectangular array")
+            raise self.error(
+                key, f"is a ragged list: {got} where a list of {shape[0]} belongs; give a rectangular array"
+            )
         for item in node:
             self._flatten(key, item, shape[1:], out)
 
@@ -253,7 +288,9 @@ class _CaseParser:
             if not isinstance(given, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in given):
                 raise self.error(key, f"shape {given!r} is not a list of integers; expected {list(shape)}")
             if tuple(given) != shape:
-                raise self.error(key, f"shape {list(given)} contradicts {self._shape_reason(key)}, which needs {list(shape)}")
+                raise self.error(
+                    key, f"shape {list(given)} contradicts {self._shape_reason(key)}, which needs {list(shape)}"
+                )
         numbers = {k: spec[k] for k in ("seed", "scale", "low", "high", "fill", "offset", "zeros") if k in spec}
         for k, v in numbers.items():
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
@@ -266,13 +303,17 @@ class _CaseParser:
         if kinds != ["fill"] or "zeros" in numbers:
             seed = numbers.get("seed")
             if not isinstance(seed, int) or seed < 0:
-                raise self.error(key, f"seed {seed!r} is not a non-negative integer; random arrays need one, e.g. seed: 0")
+                raise self.error(
+                    key, f"seed {seed!r} is not a non-negative integer; random arrays need one, e.g. seed: 0"
+                )
         rng = np.random.default_rng(int(numbers.get("seed", 0)))
         if "fill" in numbers:
             arr = np.full(shape, float(numbers["fill"]))
         elif "scale" in numbers:
             if numbers["scale"] <= 0:
-                raise self.error(key, f"scale {numbers['scale']} is not positive; expected a positive standard deviation")
+                raise self.error(
+                    key, f"scale {numbers['scale']} is not positive; expected a positive standard deviation"
+                )
             arr = rng.standard_normal(shape) * float(numbers["scale"])
         else:
             if not numbers["low"] < numbers["high"]:
@@ -291,7 +332,9 @@ class _CaseParser:
 
     def _label(self, classes: int, dtype: str) -> NDArray[np.floating]:
         if "label" not in self.values:
-            raise self.error("label", f"missing; give a class index 0..{classes - 1} or a distribution over {classes} classes")
+            raise self.error(
+                "label", f"missing; give a class index 0..{classes - 1} or a distribution over {classes} classes"
+            )
         value = self.values["label"]
         if isinstance(value, int) and not isinstance(value, bool):
             if not 0 <= value < classes:
@@ -302,13 +345,17 @@ class _CaseParser:
         if isinstance(value, YList):
             dist = self._literal("label", value)
             if dist.shape != (classes,):
-                raise self.error("label", f"has shape {dist.shape}; classes={classes} needs a distribution of shape ({classes},)")
+                raise self.error(
+                    "label", f"has shape {dist.shape}; classes={classes} needs a distribution of shape ({classes},)"
+                )
             if np.any(dist < 0):
                 raise self.error("label", f"has a negative probability {dist.min():g}; a distribution is non-negative")
             if abs(dist.sum() - 1.0) > LABEL_SUM_TOL:
                 raise self.error("label", f"sums to {dist.sum():.9g}; a one-hot or soft label sums to 1")
             return dist.astype(dtype)
-        raise self.error("label", f"{value!r} is {_kind(value)}; expected a class index or a list of {classes} probabilities")
+        raise self.error(
+            "label", f"{value!r} is {_kind(value)}; expected a class index or a list of {classes} probabilities"
+        )
 
     def _checks(self) -> tuple[str, ...] | None:
         if "checks" not in self.values:
@@ -320,7 +367,9 @@ class _CaseParser:
             raise self.error("checks", f"{value!r} is not a list of check names; expected e.g. [softmax, loss]")
         for name in value:
             if self.known_checks and name not in self.known_checks:
-                raise self.error("checks", f"{name!r} is not a known check{_did_you_mean(name, self.known_checks)}; known: {', '.join(self.known_checks)}")
+                hint = _did_you_mean(name, self.known_checks)
+                known = ", ".join(self.known_checks)
+                raise self.error("checks", f"{name!r} is not a known check{hint}; expected one of {known}")
         if len(set(value)) != len(value):
             raise self.error("checks", "names a check twice; list each once")
         return tuple(value)
@@ -330,7 +379,9 @@ class _CaseParser:
             return None
         value = self.values[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise self.error(key, f"{value!r} is {_kind(value)}; expected a {'non-negative' if zero else 'positive'} number")
+            raise self.error(
+                key, f"{value!r} is {_kind(value)}; expected a {'non-negative' if zero else 'positive'} number"
+            )
         if value < 0 or (value == 0 and not zero):
             raise self.error(key, f"{value} is not {'non-negative' if zero else 'positive'}; expected e.g. 1.0e-6")
         return float(value)
@@ -346,7 +397,7 @@ class _CaseParser:
             if isinstance(item, str) and item.isidentifier():
                 marks.append(Mark(item))
             elif isinstance(item, YMap) and len(item) == 1:
-                (name, arg), = item.items()
+                ((name, arg),) = item.items()
                 if not name.isidentifier():
                     raise self.error("marks", f"{name!r} is not a mark name; expected an identifier")
                 if isinstance(arg, str):
@@ -364,9 +415,10 @@ def _check_keys(mapping: YMap, allowed: tuple[str, ...], path: str, where: str) 
     for key in mapping:
         if key not in allowed:
             raise CaseError(
-                path, mapping.key_lines[key],
+                path,
+                mapping.key_lines[key],
                 f"{key}: unknown key in {where}{_did_you_mean(key, allowed)}; expected one of {', '.join(allowed)}",
-            )  # fmt: skip
+            )
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:

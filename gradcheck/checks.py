@@ -27,14 +27,25 @@ class Check:
     wrt: str = "x"
 
     def run(
-        self, *, rtol: float | None = None, atol: float | None = None, step: float | None = None,
+        self,
+        *,
+        rtol: float | None = None,
+        atol: float | None = None,
+        step: float | None = None,
         title: str | None = None,
-    ) -> Comparison:  # fmt: skip
+    ) -> Comparison:
         """Compare the analytic derivative with central differences."""
         return check_jacobian(
-            self.f, self.x, self.analytic, rtol=rtol, atol=atol, step=step, of=self.of, wrt=self.wrt,
+            self.f,
+            self.x,
+            self.analytic,
+            rtol=rtol,
+            atol=atol,
+            step=step,
+            of=self.of,
+            wrt=self.wrt,
             title=title,
-        )  # fmt: skip
+        )
 
 
 CheckBuilder = Callable[[Case], Check]
@@ -57,9 +68,13 @@ def _layer(case: Case) -> Check:
 def _cross_entropy(case: Case) -> Check:
     s = fn.softmax(fn.dense(case.x, case.weights, case.bias))
     return Check(
-        "cross_entropy", lambda s_: fn.cross_entropy(s_, case.label), s,
-        lambda s_: fn.cross_entropy_grad(s_, case.label), of="XE", wrt="S",
-    )  # fmt: skip
+        "cross_entropy",
+        lambda s_: fn.cross_entropy(s_, case.label),
+        s,
+        lambda s_: fn.cross_entropy_grad(s_, case.label),
+        of="XE",
+        wrt="S",
+    )
 
 
 def _loss_of_weights(case: Case) -> Function:
@@ -71,16 +86,24 @@ def _loss_of_weights(case: Case) -> Function:
 
 def _chain(case: Case) -> Check:
     return Check(
-        "chain", _loss_of_weights(case), case.weights,
-        lambda w: fn.chain_grad(case.x, w, case.label, case.bias), of="XE", wrt="W",
-    )  # fmt: skip
+        "chain",
+        _loss_of_weights(case),
+        case.weights,
+        lambda w: fn.chain_grad(case.x, w, case.label, case.bias),
+        of="XE",
+        wrt="W",
+    )
 
 
 def _loss(case: Case) -> Check:
     return Check(
-        "loss", _loss_of_weights(case), case.weights,
-        lambda w: fn.loss_grad(case.x, w, case.label, case.bias), of="XE", wrt="W",
-    )  # fmt: skip
+        "loss",
+        _loss_of_weights(case),
+        case.weights,
+        lambda w: fn.loss_grad(case.x, w, case.label, case.bias),
+        of="XE",
+        wrt="W",
+    )
 
 
 #: The built-in checks, in the order a case runs them.

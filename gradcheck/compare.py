@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 
@@ -93,25 +94,32 @@ def compare(
     """
     analytic = np.asarray(analytic)
     numeric = np.asarray(numeric, dtype=np.float64)
-    common = {"rtol": rtol, "atol": atol, "title": title, "method": method, "total": numeric.size}
+    make = functools.partial(Comparison, rtol=rtol, atol=atol, title=title, method=method, total=numeric.size)
     if analytic.shape != numeric.shape:
-        return Comparison(
-            passed=False, max_abs_error=np.inf, max_rel_error=np.inf, mismatched=numeric.size,
+        return make(
+            passed=False,
+            max_abs_error=np.inf,
+            max_rel_error=np.inf,
+            mismatched=numeric.size,
             problem=_shape_problem(analytic.shape, numeric.shape, out_ndim),
-            hints=shape_hints(analytic, numeric, rtol, atol), **common,
-        )  # fmt: skip
+            hints=shape_hints(analytic, numeric, rtol, atol),
+        )
     a = analytic.astype(np.float64)
     for label, arr in (("analytic", a), ("numeric", numeric)):
         bad = ~np.isfinite(arr)
         if bad.any():
-            where = [entry_name(tuple(map(int, i)), out_ndim, of, wrt) for i in np.argwhere(bad)[:3]]
-            shown = ", ".join(f"{w} = {arr[i]}" for w, i in zip(where, map(tuple, np.argwhere(bad))))
+            shown = ", ".join(
+                f"{entry_name(tuple(int(k) for k in idx), out_ndim, of, wrt)} = {arr[tuple(idx)]}"
+                for idx in np.argwhere(bad)[:3]
+            )
             why = "" if label == "analytic" else " (f is not finite on every side of x there)"
-            return Comparison(
-                passed=False, max_abs_error=np.inf, max_rel_error=np.inf,
+            return make(
+                passed=False,
+                max_abs_error=np.inf,
+                max_rel_error=np.inf,
                 mismatched=int(bad.sum()),
-                problem=f"{label} has {int(bad.sum())} non-finite entries{why}: {shown}", **common,
-            )  # fmt: skip
+                problem=f"{label} has {int(bad.sum())} non-finite entries{why}: {shown}",
+            )
     err = np.abs(a - numeric)
     bound = atol + rtol * np.abs(numeric)
     if allowance is not None:
@@ -126,23 +134,19 @@ def compare(
         Entry(entry_name(idx, out_ndim, of, wrt), float(a[idx]), float(numeric[idx]), float(err[idx]), float(rel[idx]))
         for idx in (tuple(int(i) for i in np.unravel_index(o, err.shape)) for o in order)
         if over[idx]
-    )  # fmt: skip
-    return Comparison(
+    )
+    return make(
         passed=not over.any(),
         max_abs_error=float(err.max(initial=0.0)),
         max_rel_error=float(rel.max(initial=0.0)),
         mismatched=int(over.sum()),
         worst=worst,
         hints=value_hints(a, numeric, over, rtol, atol) if over.any() else (),
-        **common,
     )
 
 
 def _shape_problem(got: tuple[int, ...], want: tuple[int, ...], out_ndim: int) -> str:
-    return (
-        f"analytic has shape {got}; expected {want} = f(x).shape {want[:out_ndim]} + x.shape "
-        f"{want[out_ndim:]}"
-    )
+    return f"analytic has shape {got}; expected {want} = f(x).shape {want[:out_ndim]} + x.shape {want[out_ndim:]}"
 
 
 def _close(a: Array, b: Array, rtol: float, atol: float) -> bool:
@@ -164,7 +168,7 @@ def shape_hints(analytic: Array, numeric: Array, rtol: float, atol: float) -> tu
     return ()
 
 
-def value_hints(a: Array, n: Array, over: Array, rtol: float, atol: float) -> tuple[str, ...]:
+def value_hints(a: Array, n: Array, over: NDArray[np.bool_], rtol: float, atol: float) -> tuple[str, ...]:
     """Patterns that name a likely bug when analytic and numeric disagree."""
     hints: list[str] = []
     if _close(-a, n, rtol, atol):
@@ -176,9 +180,9 @@ def value_hints(a: Array, n: Array, over: Array, rtol: float, atol: float) -> tu
             hints.append(f"analytic = {k:.6g} * numeric: off by a constant factor")
     if a.ndim >= 2 and a.shape[0] == a.shape[1] and _close(a.swapaxes(0, 1), n, rtol, atol):
         hints.append("analytic matches the transpose of numeric: rows and columns swapped")
-    if a.ndim == 2 and a.shape[0] == a.shape[1] and np.any(n - np.diag(np.diag(n))):
-        if _close(a, np.diag(np.diag(n)), rtol, atol):
-            hints.append("analytic has only the diagonal of numeric: off-diagonal terms missing")
+    square = a.ndim == 2 and a.shape[0] == a.shape[1]
+    if square and np.any(n - np.diag(np.diag(n))) and _close(a, np.diag(np.diag(n)), rtol, atol):
+        hints.append("analytic has only the diagonal of numeric: off-diagonal terms missing")
     zero = over & (a == 0)
     if zero.any():
         hints.append(f"analytic is zero where numeric is not, at {int(zero.sum())} of the mismatched entries")

@@ -19,7 +19,7 @@ def _float_array(a: ArrayLike) -> Array:
 def softmax(z: ArrayLike, axis: int = -1) -> Array:
     """Softmax along `axis`, computed stably as exp(z - max z) / sum(exp(z - max z))."""
     z = _float_array(z)
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    e: Array = np.exp(z - np.max(z, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -45,7 +45,8 @@ def layer_jacobian(x: ArrayLike, W: ArrayLike, b: ArrayLike | None = None) -> Ar
     x = _float_array(x)
     s = softmax(dense(x, W, b))
     # dS_t/dW_ji = sum_k dS_t/dz_k * dz_k/dW_ji = (diag(s) - s s^T)[t, i] * x_j
-    return np.einsum("ti,j->tji", softmax_jacobian(s), x)
+    jac: Array = np.einsum("ti,j->tji", softmax_jacobian(s), x)
+    return jac
 
 
 def _distribution(y: ArrayLike, classes: int) -> Array:
@@ -84,4 +85,5 @@ def loss_grad(x: ArrayLike, W: ArrayLike, y: ArrayLike, b: ArrayLike | None = No
 def chain_grad(x: ArrayLike, W: ArrayLike, y: ArrayLike, b: ArrayLike | None = None) -> Array:
     """dXE/dW as the chain product einsum("t,tji->ji", dXE/dS, dS/dW), shape W.shape."""
     s = softmax(dense(x, W, b))
-    return np.einsum("t,tji->ji", cross_entropy_grad(s, y), layer_jacobian(x, W, b))
+    grad: Array = np.einsum("t,tji->ji", cross_entropy_grad(s, y), layer_jacobian(x, W, b))
+    return grad

@@ -80,7 +80,7 @@ class Probe:
         fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
         flat, f, x = self.flat, self.f, self.x
         with np.errstate(all="ignore"):
-            for r, (i, hi) in enumerate(zip(idx, h)):
+            for r, (i, hi) in enumerate(zip(idx, h, strict=True)):
                 xi = flat[i]
                 up, down = xi + hi, xi - hi
                 flat[i] = up
@@ -91,7 +91,7 @@ class Probe:
                 width[r] = up - down
         return fp, fm, width
 
-    def central(self, idx: Array, h: Array) -> tuple[Array, Array, Array]:
+    def central(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
         """Central differences for the entries `idx`, shrinking steps that leave the domain.
 
         Returns the columns (k, m), the half-widths actually used (k,), and an estimate
@@ -127,9 +127,7 @@ def numerical_estimate(f: Function, x: ArrayLike, *, step: float | None = None) 
     idx = np.arange(probe.x.size)
     cols, half, _ = probe.central(idx, nominal)
     jac = cols.T.reshape(probe.out_shape + probe.shape)
-    return Estimate(
-        jac, half.reshape(probe.shape), nominal.reshape(probe.shape), rel, probe.out_dtype
-    )
+    return Estimate(jac, half.reshape(probe.shape), nominal.reshape(probe.shape), rel, probe.out_dtype)
 
 
 def numerical_jacobian(f: Function, x: ArrayLike, *, step: float | None = None) -> Array:
@@ -138,7 +136,7 @@ def numerical_jacobian(f: Function, x: ArrayLike, *, step: float | None = None) 
 
 
 def richardson(
-    f: Function, x: ArrayLike, idx: Array, steps: Array, *, levels: int = RICHARDSON_LEVELS
+    f: Function, x: ArrayLike, idx: NDArray[np.intp], steps: Array, *, levels: int = RICHARDSON_LEVELS
 ) -> tuple[Array, Array]:
     """A careful estimate of the Jacobian columns `idx` and of its own error.
 

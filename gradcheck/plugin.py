@@ -40,17 +40,24 @@ class CheckFailed(Exception):
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gradcheck", "gradcheck: derivative checks from YAML case files")
     group.addoption(
-        "--gradcheck-cases", action="append", default=[], metavar="PATH", dest="gradcheck_cases",
+        "--gradcheck-cases",
+        action="append",
+        default=[],
+        metavar="PATH",
+        dest="gradcheck_cases",
         help="Collect YAML case files (*.yaml, *.yml) under PATH as derivative checks. Repeatable.",
-    )  # fmt: skip
+    )
     parser.addini(
-        "gradcheck_cases", type="paths", default=[],
+        "gradcheck_cases",
+        type="paths",
+        default=[],
         help="Paths of YAML case files collected when pytest runs with no path arguments.",
-    )  # fmt: skip
+    )
     parser.addini(
-        "gradcheck_max_elements", default=str(cases.MAX_ELEMENTS),
+        "gradcheck_max_elements",
+        default=str(cases.MAX_ELEMENTS),
         help="Largest array a case may declare, in elements; larger ones are refused before allocation.",
-    )  # fmt: skip
+    )
 
 
 def _case_paths(config: pytest.Config) -> tuple[list[str], list[str]]:

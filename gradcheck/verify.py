@@ -46,9 +46,13 @@ def check_jacobian(
     if est.shrunk:
         method += f", shrunk at {est.shrunk} entries where f left its domain"
     common: dict[str, Any] = {
-        "rtol": rtol, "atol": atol, "out_ndim": out_ndim, "of": of, "wrt": wrt,
+        "rtol": rtol,
+        "atol": atol,
+        "out_ndim": out_ndim,
+        "of": of,
+        "wrt": wrt,
         "title": title or f"gradcheck of d{of}/d{wrt}",
-    }  # fmt: skip
+    }
     first = cmp.compare(a, est.jacobian, method=method, **common)
     if first.passed or first.problem:
         return first
@@ -63,14 +67,15 @@ def check_jacobian(
     allow[:, cols] = ERROR_SAFETY * errors.T
     method += f"; {cols.size} entries re-estimated by Richardson extrapolation"
     return cmp.compare(
-        a, jac.reshape(est.jacobian.shape), allowance=allow.reshape(est.jacobian.shape),
-        method=method, **common,
-    )  # fmt: skip
+        a,
+        jac.reshape(est.jacobian.shape),
+        allowance=allow.reshape(est.jacobian.shape),
+        method=method,
+        **common,
+    )
 
 
-def assert_jacobian(
-    f: numeric.Function, x: ArrayLike, analytic: Analytic, **options: Any
-) -> cmp.Comparison:
+def assert_jacobian(f: numeric.Function, x: ArrayLike, analytic: Analytic, **options: Any) -> cmp.Comparison:
     """Like check_jacobian, but raise AssertionError carrying the report when it fails."""
     __tracebackhide__ = True
     result = check_jacobian(f, x, analytic, **options)

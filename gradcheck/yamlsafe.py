@@ -145,7 +145,9 @@ class _Builder:
             if not isinstance(key, str):
                 raise YamlError(line, f"key {key!r} is not a string; keys are field names")
             if key in out.key_lines:
-                raise YamlError(line, f"{key}: given twice in one mapping (first at line {out.key_lines[key]}); keep one")
+                raise YamlError(
+                    line, f"{key}: given twice in one mapping (first at line {out.key_lines[key]}); keep one"
+                )
             out[key] = self.build(value_node)
             out.key_lines[key] = line
         for source in merged:  # keys written out win over merged ones
