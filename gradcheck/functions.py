@@ -20,7 +20,8 @@ def softmax(z: ArrayLike, axis: int = -1) -> Array:
     """Softmax along `axis`, computed stably as exp(z - max z) / sum(exp(z - max z))."""
     z = _float_array(z)
     e: Array = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    out: Array = e / np.sum(e, axis=axis, keepdims=True)
+    return out
 
 
 def softmax_jacobian(s: ArrayLike) -> Array:

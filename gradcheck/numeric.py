@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 Array = NDArray[np.float64]
 Function = Callable[[NDArray[np.floating]], ArrayLike]
@@ -24,14 +24,14 @@ RICHARDSON_START = 8.0
 RICHARDSON_LEVELS = 7
 
 
-def working_dtype(dtype: np.dtype) -> np.dtype:
+def working_dtype(dtype: DTypeLike) -> np.dtype:
     """Precision in which derivatives are estimated: float64, or the output's lower precision."""
     if np.issubdtype(dtype, np.floating) and np.finfo(dtype).eps > np.finfo(np.float64).eps:
         return np.dtype(dtype)
     return np.dtype(np.float64)
 
 
-def base_step(dtype: np.dtype = np.dtype(np.float64)) -> float:
+def base_step(dtype: DTypeLike = np.float64) -> float:
     """The default relative step for values of `dtype`: eps ** (1/3)."""
     return float(np.finfo(working_dtype(dtype)).eps ** STEP_POWER)
 
