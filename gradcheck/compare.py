@@ -128,7 +128,8 @@ def compare(
     scaled = np.abs(numeric) > atol
     rel = np.zeros_like(err)
     np.divide(err, np.abs(numeric), out=rel, where=scaled)
-    excess = err / bound
+    with np.errstate(divide="ignore", invalid="ignore"):  # atol=0 and numeric=0 make bound 0
+        excess = np.where(over, err / bound, 0.0)
     order = np.argsort(excess, axis=None)[::-1][:WORST_SHOWN]
     worst = tuple(
         Entry(entry_name(idx, out_ndim, of, wrt), float(a[idx]), float(numeric[idx]), float(err[idx]), float(rel[idx]))

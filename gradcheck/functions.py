@@ -73,7 +73,9 @@ def cross_entropy_grad(s: ArrayLike, y: ArrayLike) -> Array:
     """dXE/dS = -y / s, shape s.shape."""
     s = _float_array(s)
     y_dist = _distribution(y, s.shape[-1]).astype(s.dtype)
-    return -y_dist / s
+    # Like cross_entropy: where y = 0 the derivative is 0, even where s underflows to 0.
+    grad: Array = np.where(y_dist != 0, -y_dist / np.where(y_dist != 0, s, 1.0), 0.0).astype(s.dtype)
+    return grad
 
 
 def loss_grad(x: ArrayLike, W: ArrayLike, y: ArrayLike, b: ArrayLike | None = None) -> Array:

@@ -64,7 +64,8 @@ class Probe:
         x_arr = np.asarray(x)
         self.f = f
         self.shape: tuple[int, ...] = x_arr.shape
-        self.x = np.array(x_arr, dtype=np.float64, copy=True)
+        # C order, so that reshape(-1) is a view (for a Fortran-ordered x it would be a copy)
+        self.x = np.array(x_arr, dtype=np.float64, copy=True, order="C")
         self.flat = self.x.reshape(-1)  # a view: writing flat[i] perturbs x
         with np.errstate(all="ignore"):
             out = np.asarray(f(self.x))
@@ -121,8 +122,8 @@ def numerical_estimate(f: Function, x: ArrayLike, *, step: float | None = None) 
     """Central-difference Jacobian of f at x, with the steps used."""
     probe = Probe(f, x)
     rel = base_step(probe.out_dtype) if step is None else float(step)
-    if not rel > 0:
-        raise ValueError(f"step must be positive, got {step!r}")
+    if not (rel > 0 and np.isfinite(rel)):
+        raise ValueError(f"step must be positive and finite, got {step!r}")
     nominal = entry_steps(probe.x, rel)
     idx = np.arange(probe.x.size)
     cols, half, _ = probe.central(idx, nominal)
