@@ -367,7 +367,7 @@ class _CaseParser:
             raise self.error("checks", f"{value!r} is not a list of check names; expected e.g. [softmax, loss]")
         for name in value:
             if self.known_checks and name not in self.known_checks:
-                hint = _did_you_mean(name, self.known_checks)
+                hint = did_you_mean(name, self.known_checks)
                 known = ", ".join(self.known_checks)
                 raise self.error("checks", f"{name!r} is not a known check{hint}; expected one of {known}")
         if len(set(value)) != len(value):
@@ -417,11 +417,11 @@ def _check_keys(mapping: YMap, allowed: tuple[str, ...], path: str, where: str) 
             raise CaseError(
                 path,
                 mapping.key_lines[key],
-                f"{key}: unknown key in {where}{_did_you_mean(key, allowed)}; expected one of {', '.join(allowed)}",
+                f"{key}: unknown key in {where}{did_you_mean(key, allowed)}; expected one of {', '.join(allowed)}",
             )
 
 
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import glob
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +78,21 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     elif cli:
         args.extend(cli)
     elif ini:
-        testpaths = early_config.getini("testpaths") or ["."]
-        args.extend([*testpaths, *ini])
+        args.extend([*_default_args(early_config), *ini])
+
+
+def _default_args(config: pytest.Config) -> list[str]:
+    """What pytest runs when given no paths: `testpaths` (globbed) from the rootdir, else the current directory."""
+    here = config.invocation_params.dir
+    if here == config.rootpath:
+        testpaths = [str(p) for p in config.getini("testpaths")]
+        if config.known_args_namespace.pyargs:
+            found = testpaths
+        else:
+            found = [p for pattern in testpaths for p in sorted(glob.iglob(pattern, recursive=True))]
+        if found:
+            return found
+    return [str(here)]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -115,8 +130,15 @@ class CaseFile(pytest.File):
                 assert entry.error is not None
                 yield CaseErrorItem.from_parent(self, name=entry.name, error=entry.error)
                 continue
+            try:
+                marks = _pytest_marks(self.config, entry.case)
+            except CaseError as error:
+                yield CaseErrorItem.from_parent(self, name=entry.name, error=error)
+                continue
             for check in state.registry.names_for(entry.case):
-                yield CaseItem.from_parent(self, name=f"{entry.case.name}[{check}]", case=entry.case, check=check)
+                yield CaseItem.from_parent(
+                    self, name=f"{entry.case.name}[{check}]", case=entry.case, check=check, marks=marks
+                )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, CaseError):
@@ -124,16 +146,42 @@ class CaseFile(pytest.File):
         return super().repr_failure(excinfo)
 
 
+def _pytest_marks(config: pytest.Config, case: Case) -> list[pytest.MarkDecorator]:
+    """The case's marks for pytest. An unregistered one warns, or under strict markers or an
+    error filter fails the case, as in Python code, but at the case file's line."""
+    line = case.line_of("marks")
+    registered = {m.split(":")[0].split("(")[0].strip() for m in config.getini("markers")} if case.marks else set()
+    out = []
+    for mark in case.marks:
+        message = (
+            f"marks: {mark.name!r} is not a registered pytest mark{cases.did_you_mean(mark.name, registered)}; "
+            "register it under 'markers' in the pytest configuration"
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pytest.PytestUnknownMarkWarning)
+            try:
+                decorator = getattr(pytest.mark, mark.name)
+            except pytest.fail.Exception:  # strict markers
+                raise CaseError(case.path, line, message) from None
+        if any(issubclass(w.category, pytest.PytestUnknownMarkWarning) for w in caught):
+            try:
+                warnings.warn_explicit(message, pytest.PytestUnknownMarkWarning, case.path, line)
+            except pytest.PytestUnknownMarkWarning:  # warnings are errors here
+                raise CaseError(case.path, line, message) from None
+        out.append(decorator(**mark.kwargs))
+    return out
+
+
 class CaseItem(pytest.Item):
     """One built-in or registered check of one case."""
 
-    def __init__(self, *, case: Case, check: str, **kwargs: Any) -> None:
+    def __init__(self, *, case: Case, check: str, marks: Sequence[pytest.MarkDecorator] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case = case
         self.check = check
         self.add_marker("gradcheck")
-        for mark in case.marks:
-            self.add_marker(getattr(pytest.mark, mark.name)(**mark.kwargs))
+        for mark in marks:
+            self.add_marker(mark)
 
     def runtest(self) -> None:
         state = self.config.stash[_state]

@@ -22,6 +22,8 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
 }
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 
 
 class YamlError(Exception):
@@ -76,6 +78,8 @@ def parse(text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         what = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context and exc.context_mark is not None and exc.context_mark.line + 1 != line:
+            what += f" ({exc.context} at line {exc.context_mark.line + 1})"  # where the unclosed construct began
         raise YamlError(line, f"YAML syntax error: {what}; fix the YAML syntax") from None
     except yaml.YAMLError as exc:
         raise YamlError(1, f"YAML error: {exc}; fix the YAML syntax") from None
@@ -166,7 +170,10 @@ class _Builder:
 
 
 def _bad_tag(node: yaml.Node) -> YamlError:
-    return YamlError(
-        node.start_mark.line + 1,
-        f"tag {node.tag} is not allowed; case files hold only plain mappings, lists, numbers and strings",
-    )
+    line = node.start_mark.line + 1
+    if node.tag == _TIMESTAMP_TAG and isinstance(node.value, str):
+        return YamlError(
+            line, f"{node.value} reads as a date, which case files do not hold; quote it if it is a string"
+        )
+    tag = "!!" + node.tag.removeprefix(_YAML_TAG_PREFIX) if node.tag.startswith(_YAML_TAG_PREFIX) else node.tag
+    return YamlError(line, f"tag {tag} is not allowed; case files hold only plain mappings, lists, numbers and strings")

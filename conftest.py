@@ -1,0 +1,3 @@
+"""Repository-wide test setup: the pytester fixture for the plugin's own tests."""
+
+pytest_plugins = ["pytester"]

@@ -1,0 +1,444 @@
+"""Broken case files as a user sees them: one line `file:line: message`, no traceback."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+# `- name: good` sits on line 2; the bad case below it starts on line 8.
+GOOD = """\
+cases:
+  - name: good
+    inputs: 3
+    classes: 5
+    x: [0.1, 0.5, 0.4]
+    weights: {seed: 1, scale: 0.5}
+    label: 2
+"""
+# The bad case's lines: name 8, inputs 9, classes 10, x 11, weights 12, label 13, then extras from 14.
+BASE = {
+    "inputs": "3",
+    "classes": "5",
+    "x": "[0.1, 0.5, 0.4]",
+    "weights": "{seed: 1, scale: 0.5}",
+    "label": "2",
+}
+UNKNOWN_KEY = (
+    "unknown key in case (did you mean 'weights'?); expected one of name, description, inputs, classes, "
+    "x, weights, bias, label, checks, rtol, atol, step, dtype, marks"
+)
+
+
+def bad_case(name: str = "bad", **keys: str | None) -> str:
+    """A case after GOOD: BASE with `keys` replacing (None: dropping) or adding keys, in order."""
+    fields = {**BASE, **keys}
+    lines = [f"  - name: {name}", *(f"    {key}: {value}" for key, value in fields.items() if value is not None)]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def write(pytester: pytest.Pytester, relpath: str, text: str | bytes) -> Path:
+    path = pytester.path / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run pytest in-process as a user would (see tests/test_plugin.py for the two switches)."""
+    return pytester.runpytest("-p", "no:hypothesispytest", "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
+
+
+def sections(result: pytest.RunResult) -> dict[str, list[str]]:
+    """The FAILURES / ERRORS sections by their `____ title ____` header, blank lines dropped."""
+    out: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in result.outlines:
+        header = re.fullmatch(r"_{3,} (.+?) _{3,}", line)
+        if header:
+            current = out.setdefault(header.group(1), [])
+        elif line.startswith("="):
+            current = None
+        elif current is not None and line.strip():
+            current.append(line)
+    return out
+
+
+def assert_one_line(result: pytest.RunResult, title: str, expected: str) -> None:
+    """The section `title` is exactly the line `expected`, and nothing is a traceback."""
+    assert sections(result).get(title) == [expected]
+    out = result.stdout.str() + result.stderr.str()
+    for internal in ("Traceback", "gradcheck/", "CaseError", "raise "):
+        assert internal not in out
+
+
+# -- a bad case fails alone ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("keys", "item", "expected"),
+    [
+        pytest.param(
+            {"wieghts": "{seed: 1, scale: 1}"}, "bad", f"cases/x.yaml:14: wieghts: {UNKNOWN_KEY}", id="unknown-key"
+        ),
+        pytest.param(
+            {"x": '"0.1 0.5 0.4"'},
+            "bad",
+            "cases/x.yaml:11: x: '0.1 0.5 0.4' is a string; expected a list of shape (3,) or an array spec",
+            id="string-for-array",
+        ),
+        pytest.param(
+            {"inputs": "3.5"},
+            "bad",
+            "cases/x.yaml:9: inputs: 3.5 is a float; expected a positive integer",
+            id="float-for-integer",
+        ),
+        pytest.param(
+            {"classes": "0"},
+            "bad",
+            "cases/x.yaml:10: classes: 0 is not positive; expected a positive integer",
+            id="zero-classes",
+        ),
+        pytest.param(
+            {"weights": "[[0.1, 0.2, 0.3, 0.4, 0.5], [0.6, 0.7, 0.8, 0.9, 0.1]]"},
+            "bad",
+            "cases/x.yaml:12: weights: has shape (2, 5); inputs=3, classes=5 needs (3, 5)",
+            id="weights-shape",
+        ),
+        pytest.param(
+            {"weights": "{seed: 1, scale: 0.5, shape: [5, 3]}"},
+            "bad",
+            "cases/x.yaml:12: weights: shape [5, 3] contradicts inputs=3, classes=5, which needs [3, 5]",
+            id="spec-shape",
+        ),
+        pytest.param(
+            {"weights": "[[1, 2, 3, 4, 5], [1, 2, 3, 4], [1, 2, 3, 4, 5]]"},
+            "bad",
+            "cases/x.yaml:12: weights: is a ragged list: a list of 4 where a list of 5 belongs; "
+            "give a rectangular array",
+            id="ragged",
+        ),
+        pytest.param(
+            {"bias": "[0.1, 0.2]"},
+            "bad",
+            "cases/x.yaml:14: bias: has shape (2,); classes=5 needs (5,)",
+            id="bias-shape",
+        ),
+        pytest.param(
+            {"label": "5"},
+            "bad",
+            "cases/x.yaml:13: label: class index 5 is out of range; expected 0..4",
+            id="label-range",
+        ),
+        pytest.param(
+            {"label": "[0.1, 0.2, 0.3, 0.2, 0.1]"},
+            "bad",
+            "cases/x.yaml:13: label: sums to 0.9; a one-hot or soft label sums to 1",
+            id="soft-label-sum",
+        ),
+        pytest.param(
+            {"label": "[-0.5, 0.5, 0.5, 0.5, 0.0]"},
+            "bad",
+            "cases/x.yaml:13: label: has a negative probability -0.5; a distribution is non-negative",
+            id="negative-probability",
+        ),
+        pytest.param(
+            {"label": None},
+            "bad",
+            "cases/x.yaml:8: label: missing; give a class index 0..4 or a distribution over 5 classes",
+            id="missing-label",
+        ),
+        pytest.param(
+            {"x": "[0.1, .nan, 0.4]"},
+            "bad",
+            "cases/x.yaml:11: x: entry nan is not finite; expected a finite number",
+            id="nan",
+        ),
+        pytest.param(
+            {"x": "[0.1, .inf, 0.4]"},
+            "bad",
+            "cases/x.yaml:11: x: entry inf is not finite; expected a finite number",
+            id="inf",
+        ),
+        pytest.param(
+            {"checks": "[softmax, lose]"},
+            "bad",
+            "cases/x.yaml:14: checks: 'lose' is not a known check (did you mean 'loss'?); "
+            "expected one of softmax, layer, cross_entropy, chain, loss",
+            id="unknown-check",
+        ),
+        pytest.param(
+            {"step": "0"},
+            "bad",
+            "cases/x.yaml:14: step: 0 is not positive; expected e.g. 1.0e-6",
+            id="zero-step",
+        ),
+        pytest.param(
+            {"rtol": "-1.0e-6"},
+            "bad",
+            "cases/x.yaml:14: rtol: -1e-06 is not positive; expected e.g. 1.0e-6",
+            id="negative-rtol",
+        ),
+        pytest.param(
+            {"atol": "-1.0e-8"},
+            "bad",
+            "cases/x.yaml:14: atol: -1e-08 is not non-negative; expected e.g. 1.0e-6",
+            id="negative-atol",
+        ),
+        pytest.param(
+            {"dtype": "float16"},
+            "bad",
+            "cases/x.yaml:14: dtype: 'float16' is not supported; expected one of float64, float32",
+            id="dtype",
+        ),
+        pytest.param(
+            {"marks": "[{xfail: [1, 2]}]"},
+            "bad",
+            "cases/x.yaml:14: marks: xfail: expected a reason string or a mapping of plain values",
+            id="bad-mark",
+        ),
+    ],
+)
+def test_a_bad_case_fails_alone_with_one_line(
+    pytester: pytest.Pytester, keys: dict[str, str | None], item: str, expected: str
+) -> None:
+    write(pytester, "cases/x.yaml", GOOD + bad_case(**keys))
+    result = run(pytester, "--gradcheck-cases", "cases")
+    result.assert_outcomes(passed=5, failed=1)
+    assert_one_line(result, item, expected)
+    result.stdout.fnmatch_lines([f"FAILED cases/x.yaml::{item} - cases/x.yaml:*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_duplicate_case_name_fails_the_second_alone(pytester: pytest.Pytester) -> None:
+    write(pytester, "cases/x.yaml", GOOD + bad_case(name="good", label="1"))
+    result = run(pytester, "--gradcheck-cases", "cases", "-rf")
+    result.assert_outcomes(passed=5, failed=1)
+    assert_one_line(
+        result, "good@8", "cases/x.yaml:8: name: 'good' is used twice (first at line 2); names are unique in a file"
+    )
+    result.stdout.fnmatch_lines(["FAILED cases/x.yaml::good@8 - *"])
+
+
+def test_a_case_that_is_not_a_mapping_fails_alone(pytester: pytest.Pytester) -> None:
+    write(pytester, "cases/x.yaml", GOOD + "  - just a string\n")
+    result = run(pytester, "--gradcheck-cases", "cases")
+    result.assert_outcomes(passed=5, failed=1)
+    assert_one_line(
+        result, "case-2", "cases/x.yaml:8: case is a string; expected a mapping with name, inputs, classes, ..."
+    )
+
+
+def test_several_bad_cases_fail_one_each_and_good_ones_between_pass(pytester: pytest.Pytester) -> None:
+    text = GOOD + bad_case(name="first-bad", label="7") + bad_case(name="fine") + bad_case(name="second-bad", x="3")
+    write(pytester, "cases/x.yaml", text)
+    result = run(pytester, "--gradcheck-cases", "cases")
+    result.assert_outcomes(passed=10, failed=2)
+    assert sections(result) == {
+        "first-bad": ["cases/x.yaml:13: label: class index 7 is out of range; expected 0..4"],
+        "second-bad": ["cases/x.yaml:23: x: 3 is an integer; expected a list of shape (3,) or an array spec"],
+    }
+
+
+def test_an_error_in_defaults_points_at_the_defaults_line(pytester: pytest.Pytester) -> None:
+    text = "defaults:\n  rtol: 0\ncases:\n" + GOOD.removeprefix("cases:\n")
+    write(pytester, "cases/x.yaml", text)
+    result = run(pytester, "--gradcheck-cases", "cases")
+    result.assert_outcomes(failed=1)
+    assert_one_line(result, "good", "cases/x.yaml:2: rtol: 0 is not positive; expected e.g. 1.0e-6")
+
+
+def test_error_item_is_located_at_its_line_in_junit_xml(pytester: pytest.Pytester) -> None:
+    write(pytester, "cases/x.yaml", GOOD + bad_case(label="9"))
+    run(pytester, "--gradcheck-cases", "cases", "--junitxml=out.xml", "-o", "junit_family=xunit1")
+    xml = (pytester.path / "out.xml").read_text()
+    # 0-based, as pytest writes locations: the label on line 13 is line="12".
+    assert re.search(r'<testcase classname="cases.x.yaml" name="bad" file="cases/x.yaml" line="12"', xml)
+
+
+def test_array_over_the_element_limit_is_refused(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\ngradcheck_max_elements = 12\n")
+    write(pytester, "cases/x.yaml", GOOD + bad_case(inputs="3", classes="5", weights="{fill: 0.5}"))
+    result = run(pytester, "--gradcheck-cases", "cases")
+    result.assert_outcomes(failed=2)
+    expected = "needs 15 weights, over the limit of 12 (gradcheck_max_elements)"
+    assert sections(result) == {
+        "good": [f"cases/x.yaml:3: inputs: inputs=3, classes=5 {expected}"],
+        "bad": [f"cases/x.yaml:9: inputs: inputs=3, classes=5 {expected}"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"), [("lots", "'lots' is not an integer"), ("0", "0 is not positive")], ids=["text", "zero"]
+)
+def test_bad_element_limit_is_a_usage_error(pytester: pytest.Pytester, value: str, problem: str) -> None:
+    pytester.makeini(f"[pytest]\ngradcheck_max_elements = {value}\n")
+    write(pytester, "cases/x.yaml", GOOD)
+    result = run(pytester, "--gradcheck-cases", "cases")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: gradcheck_max_elements: {problem}; expected e.g. 10000000"])
+
+
+# -- a file that cannot be read as cases ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "cases:\n  - name: a\n    inputs: [1, 2\n    classes: 3\n",
+            "cases/bad.yaml:4: YAML syntax error: expected ',' or ']', but got ':' "
+            "(while parsing a flow sequence at line 3); fix the YAML syntax",
+            id="yaml-syntax",
+        ),
+        pytest.param(
+            "cases:\n  - name: 'a\n    inputs: 3\n",
+            "cases/bad.yaml:4: YAML syntax error: found unexpected end of stream "
+            "(while scanning a quoted scalar at line 2); fix the YAML syntax",
+            id="unclosed-quote",
+        ),
+        pytest.param(
+            "cases:\n\t- name: a\n",
+            "cases/bad.yaml:2: YAML syntax error: found character '\\t' that cannot start any token; "
+            "fix the YAML syntax",
+            id="tab",
+        ),
+        pytest.param(
+            "- name: a\n- name: b\n",
+            "cases/bad.yaml:1: top level is a list; expected a mapping with a 'cases:' list",
+            id="top-level-list",
+        ),
+        pytest.param(
+            "just some words\n",
+            "cases/bad.yaml:1: top level is a string; expected a mapping with a 'cases:' list",
+            id="top-level-string",
+        ),
+        pytest.param("", "cases/bad.yaml:1: file is empty; expected a mapping with a 'cases:' list", id="empty"),
+        pytest.param(
+            "# nothing but a comment\n",
+            "cases/bad.yaml:1: file is empty; expected a mapping with a 'cases:' list",
+            id="comment-only",
+        ),
+        pytest.param(
+            "version: 1\ncases:\n  name: a\n  inputs: 3\n",
+            "cases/bad.yaml:2: cases: is a mapping; expected a list of cases",
+            id="cases-not-a-list",
+        ),
+        pytest.param(
+            "cases: []\n", "cases/bad.yaml:1: cases: the list is empty; add at least one case", id="cases-empty"
+        ),
+        pytest.param(
+            "defaults:\n  rtol: 1.0e-6\n",
+            "cases/bad.yaml:1: cases: missing; expected 'cases:' with a list of cases",
+            id="cases-missing",
+        ),
+        pytest.param(
+            "caess:\n  - name: a\n",
+            "cases/bad.yaml:1: caess: unknown key in top level (did you mean 'cases'?); "
+            "expected one of version, defaults, cases",
+            id="top-level-typo",
+        ),
+        pytest.param(
+            "defaults:\n  rtol: 1.0e-6\n  wieghts: {fill: 1}\ncases:\n  - name: a\n",
+            f"cases/bad.yaml:3: wieghts: {UNKNOWN_KEY.replace('in case', 'in defaults')}",
+            id="defaults-typo",
+        ),
+        pytest.param(
+            "version: 2\ncases:\n  - name: a\n",
+            "cases/bad.yaml:1: version: 2 is not supported; expected 1",
+            id="version",
+        ),
+        pytest.param(
+            "cases:\n  - name: a\n    inputs: 3\n    inputs: 4\n",
+            "cases/bad.yaml:4: inputs: given twice in one mapping (first at line 3); keep one",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            "cases:\n  - name: a\n    description: 2024-05-01\n",
+            "cases/bad.yaml:3: 2024-05-01 reads as a date, which case files do not hold; quote it if it is a string",
+            id="date",
+        ),
+        pytest.param(
+            "cases:\n  - name: a\n    x: !!binary aGVsbG8=\n",
+            "cases/bad.yaml:3: tag !!binary is not allowed; "
+            "case files hold only plain mappings, lists, numbers and strings",
+            id="binary-tag",
+        ),
+        pytest.param(
+            b"cases:\n  - name: a\n    description: caf\xe9\n",
+            "cases/bad.yaml:3: byte 0xe9 is not UTF-8; save the file as UTF-8",
+            id="not-utf8",
+        ),
+    ],
+)
+def test_an_unreadable_file_is_one_collection_error(
+    pytester: pytest.Pytester, text: str | bytes, expected: str
+) -> None:
+    write(pytester, "cases/bad.yaml", text)
+    write(pytester, "cases/good.yaml", GOOD)
+    result = run(pytester, "--gradcheck-cases", "cases", "--continue-on-collection-errors")
+    result.assert_outcomes(passed=5, errors=1)
+    assert_one_line(result, "ERROR collecting cases/bad.yaml", expected)
+    result.stdout.fnmatch_lines(["ERROR cases/bad.yaml"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_by_default_a_collection_error_interrupts_the_run(pytester: pytest.Pytester) -> None:
+    # pytest's own rule for any file that cannot be collected; the good file is still collected.
+    write(pytester, "cases/a_bad.yaml", "cases: 3\n")
+    write(pytester, "cases/b_good.yaml", GOOD)
+    result = run(pytester, "--gradcheck-cases", "cases")
+    result.assert_outcomes(errors=1)
+    expected = "cases/a_bad.yaml:1: cases: is an integer; expected a list of cases"
+    assert_one_line(result, "ERROR collecting cases/a_bad.yaml", expected)
+    result.stdout.fnmatch_lines(["collected 5 items / 1 error", "*Interrupted: 1 error during collection*"])
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+
+
+def test_each_unreadable_file_gives_exactly_one_error(pytester: pytest.Pytester) -> None:
+    write(pytester, "cases/one.yaml", "")
+    write(pytester, "cases/two.yml", "- 1\n")
+    write(pytester, "cases/three.yaml", GOOD + bad_case(label="8"))
+    result = run(pytester, "--gradcheck-cases", "cases", "--continue-on-collection-errors")
+    result.assert_outcomes(passed=5, failed=1, errors=2)
+    expected = "expected a mapping with a 'cases:' list"
+    assert sections(result) == {
+        "ERROR collecting cases/one.yaml": [f"cases/one.yaml:1: file is empty; {expected}"],
+        "ERROR collecting cases/two.yml": [f"cases/two.yml:1: top level is a list; {expected}"],
+        "bad": ["cases/three.yaml:13: label: class index 8 is out of range; expected 0..4"],
+    }
+
+
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system", "!!python/object/new:os.system"])
+def test_python_tags_are_refused_at_their_line_and_never_run(pytester: pytest.Pytester, tag: str) -> None:
+    marker = pytester.path / "executed"
+    text = f'cases:\n  - name: a\n    inputs: {tag} ["touch {marker}"]\n    classes: 5\n'
+    write(pytester, "cases/bad.yaml", text)
+    result = run(pytester, "--gradcheck-cases", "cases")
+    result.assert_outcomes(errors=1)
+    assert_one_line(
+        result,
+        "ERROR collecting cases/bad.yaml",
+        f"cases/bad.yaml:3: tag {tag} is not allowed; case files hold only plain mappings, lists, numbers and strings",
+    )
+    assert not marker.exists()
+    assert result.ret != pytest.ExitCode.OK
+
+
+def test_an_alias_bomb_is_refused_not_expanded(pytester: pytest.Pytester) -> None:
+    levels = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    text = "defaults:\n  description:\n" + "".join(f"    {level}\n" for level in levels) + "cases: []\n"
+    write(pytester, "cases/bad.yaml", text)
+    result = run(pytester, "--gradcheck-cases", "cases")
+    result.assert_outcomes(errors=1)
+    (line,) = sections(result)["ERROR collecting cases/bad.yaml"]
+    assert re.fullmatch(
+        r"cases/bad\.yaml:\d+: YAML aliases expand this document beyond its size limit; "
+        r"write the values out or use an array spec such as \{seed: 0, scale: 1\}",
+        line,
+    )
