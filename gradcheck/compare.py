@@ -57,6 +57,7 @@ class Comparison:
     problem: str = ""
     worst: tuple[Entry, ...] = ()
     hints: tuple[str, ...] = field(default=())
+    unit: str = "entries"  # what `mismatched` and `total` count
 
     def __str__(self) -> str:
         return format_report(self)
@@ -202,7 +203,7 @@ def format_report(c: Comparison) -> str:
     if c.problem:
         lines.append(f"  {c.problem}")
     else:
-        lines.append(f"  {c.mismatched} of {c.total} entries differ beyond {tol}")
+        lines.append(f"  {c.mismatched} of {c.total} {c.unit} differ beyond {tol}")
         lines.append(f"  max abs error {c.max_abs_error:.3g}, max rel error {c.max_rel_error:.3g}")
     if c.problem:
         lines.append(f"  tolerances: {tol}")

@@ -22,6 +22,17 @@ MAX_SHRINKS = 16
 #: RICHARDSON_LEVELS - 1 times, extrapolating away the h^2, h^4, ... error terms.
 RICHARDSON_START = 8.0
 RICHARDSON_LEVELS = 7
+#: The careful estimate's own error bound is widened by this factor in a verdict.
+ERROR_SAFETY = 2.0
+#: Vectorized evaluation: the perturbed points of one chunk take at most this much memory...
+CHUNK_BYTES = 64 * 2**20
+#: ...and, where that allows it, about this much, so that a chunk stays in the CPU cache.
+CACHE_BYTES = 4 * 2**20
+
+# A stencil evaluates f on both sides of x along k directions: given the rows (which of the
+# k directions) and their steps h, it returns f(x + h d), f(x - h d) (rows, m) and the
+# represented widths (x + h d) - (x - h d) (rows,).
+Stencil = Callable[[NDArray[np.intp], Array], tuple[Array, Array, Array]]
 
 
 def working_dtype(dtype: DTypeLike) -> np.dtype:
@@ -58,11 +69,16 @@ class Estimate:
 
 
 class Probe:
-    """`f` at a point, evaluated on a private float64 copy of x that is perturbed in place."""
+    """`f` near a point x. The black-box path perturbs a private float64 copy of x in place;
+    the vectorized path hands f a chunk of perturbed points stacked on a leading axis."""
 
-    def __init__(self, f: Function, x: ArrayLike) -> None:
+    def __init__(self, f: Function, x: ArrayLike, *, vectorized: bool = False, chunk_bytes: int = CHUNK_BYTES) -> None:
         x_arr = np.asarray(x)
         self.f = f
+        self.vectorized = vectorized
+        self.chunk_bytes = int(chunk_bytes)
+        if self.chunk_bytes <= 0:
+            raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes!r}")
         self.shape: tuple[int, ...] = x_arr.shape
         # C order, so that reshape(-1) is a view (for a Fortran-ordered x it would be a copy)
         self.x = np.array(x_arr, dtype=np.float64, copy=True, order="C")
@@ -74,14 +90,20 @@ class Probe:
         self.f0 = out.astype(np.float64).reshape(-1)
         self.finite0 = np.isfinite(self.f0)
         self.eps = float(np.finfo(working_dtype(self.out_dtype)).eps)
+        self._buffer: Array | None = None
+        self._points: Array | None = None
 
-    def pairs(self, idx: list[int], h: list[float]) -> tuple[Array, Array, Array]:
-        """f(x + h_r e_i), f(x - h_r e_i) for each (i, h_r), and the represented 2h."""
-        k, m = len(idx), self.f0.size
+    # -- evaluating f on both sides of x ----------------------------------------------
+
+    def pairs(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
+        """f(x + h_r e_i), f(x - h_r e_i) for each (i, h_r), and the represented widths."""
+        if self.vectorized:
+            return self._pairs_batched(idx, h)
+        k, m = idx.size, self.f0.size
         fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
         flat, f, x = self.flat, self.f, self.x
         with np.errstate(all="ignore"):
-            for r, (i, hi) in enumerate(zip(idx, h, strict=True)):
+            for r, (i, hi) in enumerate(zip(idx.tolist(), h.tolist(), strict=True)):
                 xi = flat[i]
                 up, down = xi + hi, xi - hi
                 flat[i] = up
@@ -92,69 +114,116 @@ class Probe:
                 width[r] = up - down
         return fp, fm, width
 
-    def central(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
-        """Central differences for the entries `idx`, shrinking steps that leave the domain.
+    def chunk_pairs(self) -> int:
+        """How many (x + h, x - h) pairs one vectorized chunk holds."""
+        pair_bytes = 2 * 8 * (self.flat.size + self.f0.size)
+        return max(1, min(self.chunk_bytes, max(CACHE_BYTES, 2 * pair_bytes)) // pair_bytes)
 
-        Returns the columns (k, m), the half-widths actually used (k,), and an estimate
-        of each value's rounding error (k, m).
-        """
-        h = np.array(h, dtype=np.float64)
-        fp, fm, width = self.pairs(idx.tolist(), h.tolist())
-        for _ in range(MAX_SHRINKS):
-            bad = self._unfinished(fp, fm, width)
-            if not bad.any():
-                break
-            h[bad] *= SHRINK
-            fp[bad], fm[bad], width[bad] = self.pairs(idx[bad].tolist(), h[bad].tolist())
+    def _pairs_batched(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
+        k, m, n = idx.size, self.f0.size, self.flat.size
+        c = min(self.chunk_pairs(), max(k, 1))
+        if self._buffer is None or self._buffer.shape[0] < 2 * c:
+            self._buffer = np.broadcast_to(self.flat, (2 * c, n)).copy()  # filled with x once
+        buf = self._buffer
+        fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
         with np.errstate(all="ignore"):
-            # (f(x + h) - f(x - h)) / 2h, with 2h the step the floating-point x really took
-            cols = (fp - fm) / width[:, None]
-            noise = self.eps * (np.abs(fp) + np.abs(fm)) / width[:, None]
-        return cols, width / 2, noise
+            for start in range(0, k, c):
+                sel, hs = idx[start : start + c], h[start : start + c]
+                j = sel.size
+                xi = self.flat[sel]
+                up, down = xi + hs, xi - hs
+                rows = np.arange(j)
+                buf[rows, sel], buf[j + rows, sel] = up, down
+                out = np.asarray(self.f(buf[: 2 * j].reshape((2 * j, *self.shape))), dtype=np.float64)
+                buf[rows, sel], buf[j + rows, sel] = xi, xi  # back to x for the next chunk
+                out = out.reshape(2 * j, m)
+                fp[start : start + j], fm[start : start + j] = out[:j], out[j:]
+                width[start : start + j] = up - down
+        return fp, fm, width
 
-    def _unfinished(self, fp: Array, fm: Array, width: Array) -> NDArray[np.bool_]:
-        """Rows whose stencil produced a non-finite value where f(x) itself is finite."""
-        left = ~(np.isfinite(fp) & np.isfinite(fm)) & self.finite0
-        return left.any(axis=1) & (width > 0)
+    def pairs_along(self, d: Array, h: Array) -> tuple[Array, Array, Array]:
+        """f(x + h_r d), f(x - h_r d) for each step h_r along one direction d."""
+        k, m = h.size, self.f0.size
+        fp, fm = np.empty((k, m)), np.empty((k, m))
+        if self._points is None:
+            self._points = np.empty((2, self.flat.size))  # two copies of x, reused by every call
+        points = self._points
+        with np.errstate(all="ignore"):
+            for r, hr in enumerate(h.tolist()):
+                np.multiply(d, hr, out=points[1])
+                np.add(self.flat, points[1], out=points[0])
+                np.subtract(self.flat, points[1], out=points[1])
+                stacked = points.reshape((2, *self.shape))
+                if self.vectorized:
+                    out = np.asarray(self.f(stacked), dtype=np.float64).reshape(2, m)
+                    fp[r], fm[r] = out[0], out[1]
+                else:
+                    fp[r] = np.asarray(self.f(stacked[0]), dtype=np.float64).reshape(-1)
+                    fm[r] = np.asarray(self.f(stacked[1]), dtype=np.float64).reshape(-1)
+        return fp, fm, 2.0 * h
+
+    # -- derivatives --------------------------------------------------------------------
+
+    def central(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
+        """Central differences for the entries `idx`: columns (k, m), half-widths, noise."""
+        return central(lambda rows, hs: self.pairs(idx[rows], hs), np.asarray(h, dtype=np.float64), self)
+
+    def along(self, d: Array, t: float) -> tuple[Array, Array]:
+        """The derivative along d, (f(x + t d) - f(x - t d)) / 2t, and its rounding error."""
+        value, _, noise = central(lambda rows, hs: self.pairs_along(d, hs), np.array([t]), self)
+        return value[0], noise[0]
+
+    def richardson(self, idx: NDArray[np.intp], steps: Array) -> tuple[Array, Array]:
+        """A careful estimate of the columns `idx` and its error; `steps` are per-entry (x.shape)."""
+        h = np.asarray(steps, dtype=np.float64).reshape(-1)[idx] * RICHARDSON_START
+        return richardson_tableau(lambda rows, hs: self.pairs(idx[rows], hs), h, self)
+
+    def richardson_along(self, d: Array, t: float) -> tuple[Array, Array]:
+        """A careful estimate of the derivative along d and its error, both (m,)."""
+        value, err = richardson_tableau(
+            lambda rows, hs: self.pairs_along(d, hs), np.array([t * RICHARDSON_START]), self
+        )
+        return value[0], err[0]
 
 
-def numerical_estimate(f: Function, x: ArrayLike, *, step: float | None = None) -> Estimate:
-    """Central-difference Jacobian of f at x, with the steps used."""
-    probe = Probe(f, x)
-    rel = base_step(probe.out_dtype) if step is None else float(step)
-    if not (rel > 0 and np.isfinite(rel)):
-        raise ValueError(f"step must be positive and finite, got {step!r}")
-    nominal = entry_steps(probe.x, rel)
-    idx = np.arange(probe.x.size)
-    cols, half, _ = probe.central(idx, nominal)
-    jac = cols.T.reshape(probe.out_shape + probe.shape)
-    return Estimate(jac, half.reshape(probe.shape), nominal.reshape(probe.shape), rel, probe.out_dtype)
+def central(stencil: Stencil, h: Array, probe: Probe) -> tuple[Array, Array, Array]:
+    """Central differences through `stencil`, shrinking the steps that leave f's domain.
 
-
-def numerical_jacobian(f: Function, x: ArrayLike, *, step: float | None = None) -> Array:
-    """Central-difference Jacobian of f at x, shape f(x).shape + x.shape."""
-    return numerical_estimate(f, x, step=step).jacobian
-
-
-def richardson(
-    f: Function, x: ArrayLike, idx: NDArray[np.intp], steps: Array, *, levels: int = RICHARDSON_LEVELS
-) -> tuple[Array, Array]:
-    """A careful estimate of the Jacobian columns `idx` and of its own error.
-
-    Central differences at steps h, h/2, h/4, ... (h starting RICHARDSON_START times above
-    `steps[idx]`, shrunk where it leaves the domain) are extrapolated by Richardson's
-    tableau R[k][j] = R[k][j-1] + (R[k][j-1] - R[k-1][j-1]) / (4^j - 1). Each entry keeps
-    the extrapolate whose neighbours agree best; that disagreement is its error estimate.
-    Returns values and errors, both (len(idx), m).
+    Returns the derivatives (k, m), the half-widths actually used (k,), and an estimate
+    of each value's rounding error (k, m).
     """
-    probe = Probe(f, x)
-    h = np.asarray(steps, dtype=np.float64).reshape(-1)[idx] * RICHARDSON_START
+    h = h.copy()
+    fp, fm, width = stencil(np.arange(h.size), h)
+    for _ in range(MAX_SHRINKS):
+        # rows whose stencil produced a non-finite value where f(x) itself is finite
+        bad = (~(np.isfinite(fp) & np.isfinite(fm)) & probe.finite0).any(axis=1) & (width > 0)
+        if not bad.any():
+            break
+        h[bad] *= SHRINK
+        rows = np.flatnonzero(bad)
+        fp[rows], fm[rows], width[rows] = stencil(rows, h[rows])
+    with np.errstate(all="ignore"):
+        # (f(x + h) - f(x - h)) / 2h, with 2h the step the floating-point x really took
+        values = (fp - fm) / width[:, None]
+        noise = probe.eps * (np.abs(fp) + np.abs(fm)) / width[:, None]
+    return values, width / 2, noise
+
+
+def richardson_tableau(
+    stencil: Stencil, h: Array, probe: Probe, levels: int = RICHARDSON_LEVELS
+) -> tuple[Array, Array]:
+    """Central differences at h, h/2, h/4, ... extrapolated by Richardson's tableau.
+
+    R[k][j] = R[k][j-1] + (R[k][j-1] - R[k-1][j-1]) / (4^j - 1) removes the h^2, h^4, ...
+    error terms. Each entry keeps the extrapolate whose neighbours agree best; that
+    disagreement (never less than the amplified rounding error) is its error estimate.
+    """
     rows: list[list[Array]] = []
     noises: list[Array] = []
     for level in range(levels):
-        d, half, noise = probe.central(idx, h / 2.0**level if level else h)
+        d, half, noise = central(stencil, h / 2.0**level, probe)
         if level == 0:
-            h = half  # later levels halve the step the first one settled on
+            h = half  # the first level may have shrunk; later levels halve what it settled on
         rows.append([d])
         noises.append(noise)
         for j in range(1, level + 1):
@@ -174,3 +243,50 @@ def richardson(
                 best = np.where(take, value, best)
                 best_err = np.where(take, err, best_err)
     return best, best_err
+
+
+def relative_step(probe: Probe, step: float | None) -> float:
+    """The relative step: `step`, or eps ** (1/3) of f's output precision."""
+    rel = base_step(probe.out_dtype) if step is None else float(step)
+    if not (rel > 0 and np.isfinite(rel)):
+        raise ValueError(f"step must be positive and finite, got {step!r}")
+    return rel
+
+
+def estimate(probe: Probe, step: float | None = None) -> Estimate:
+    """The central-difference Jacobian at the probe's point, with the steps used."""
+    rel = relative_step(probe, step)
+    nominal = entry_steps(probe.x, rel)
+    cols, half, _ = probe.central(np.arange(probe.flat.size), nominal)
+    jac = cols.T.reshape(probe.out_shape + probe.shape)
+    return Estimate(jac, half.reshape(probe.shape), nominal.reshape(probe.shape), rel, probe.out_dtype)
+
+
+def numerical_estimate(
+    f: Function, x: ArrayLike, *, step: float | None = None, vectorized: bool = False, chunk_bytes: int = CHUNK_BYTES
+) -> Estimate:
+    """Central-difference Jacobian of f at x, with the steps used."""
+    return estimate(Probe(f, x, vectorized=vectorized, chunk_bytes=chunk_bytes), step)
+
+
+def numerical_jacobian(
+    f: Function, x: ArrayLike, *, step: float | None = None, vectorized: bool = False, chunk_bytes: int = CHUNK_BYTES
+) -> Array:
+    """Central-difference Jacobian of f at x, shape f(x).shape + x.shape.
+
+    With vectorized=True, f takes a stack of points (B,) + x.shape and returns the stacked
+    results; the points are evaluated in chunks of at most `chunk_bytes`.
+    """
+    return numerical_estimate(f, x, step=step, vectorized=vectorized, chunk_bytes=chunk_bytes).jacobian
+
+
+def richardson(
+    f: Function, x: ArrayLike, idx: NDArray[np.intp], steps: Array, *, levels: int = RICHARDSON_LEVELS
+) -> tuple[Array, Array]:
+    """A careful estimate of the Jacobian columns `idx` and of its own error, both (len(idx), m).
+
+    See richardson_tableau; the first step is RICHARDSON_START times `steps[idx]`.
+    """
+    probe = Probe(f, x)
+    h = np.asarray(steps, dtype=np.float64).reshape(-1)[idx] * RICHARDSON_START
+    return richardson_tableau(lambda rows, hs: probe.pairs(idx[rows], hs), h, probe, levels)

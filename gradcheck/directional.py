@@ -1,0 +1,227 @@
+"""Directional checks: random projections of the Jacobian, and bisection to the bad entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import compare as cmp
+from . import numeric
+
+Array = NDArray[np.float64]
+
+#: Random directions compared per check. Each costs two evaluations of f, whatever x's size.
+PROBES = 4
+#: Blocks of at most this many entries are resolved entry by entry when localising a mismatch.
+LEAF = 32
+#: At most this many blocks are followed down the bisection; past that the report says the
+#: mismatch is spread and names what it found in those.
+MAX_BLOCKS = 8
+#: A projection off by more than this many times its tolerance is wrong without a second look.
+CLEAR_MARGIN = 10.0
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The analytic and numeric derivative along one direction, and its tolerance."""
+
+    analytic: Array  # (m,): A @ d
+    numeric: Array  # (m,): (f(x + t d) - f(x - t d)) / 2t
+    bound: Array  # (m,)
+
+    def excess(self) -> float:
+        """The largest error in units of the tolerance (inf where numeric is not finite)."""
+        if not np.all(np.isfinite(self.numeric)):
+            return float("inf")
+        return float(np.max(np.abs(self.analytic - self.numeric) / self.bound, initial=0.0))
+
+
+class DirectionalCheck:
+    """Compare A (m, n) with f's derivative at x along seeded random directions.
+
+    An entrywise tolerance atol + rtol |A_ij| projects onto a direction d, for independent
+    entry errors, as atol ||d||_2 + rtol ||A_i * d||_2: errors add in quadrature.
+    """
+
+    def __init__(
+        self, probe: numeric.Probe, analytic: Array, *, rtol: float, atol: float, step: float, seed: int
+    ) -> None:
+        self.probe, self.a, self.rtol, self.atol, self.step = probe, analytic, rtol, atol, step
+        self.rng = np.random.default_rng(seed)
+        big = np.abs(probe.flat).max(initial=0.0) > 1.0
+        self.scale = np.maximum(1.0, np.abs(probe.flat)) if big else None  # as in the full mode
+        self.evaluations = 0
+        n = probe.flat.size
+        self._uniform = self.rng.random(n) * 2.0 - 1.0  # drawn once; each direction shifts it
+        self._d = np.empty(n)
+        self._terms = np.empty_like(analytic)
+
+    def direction(self) -> Array:
+        """Uniform on [-1, 1) per entry, times max(1, |x_i|): no entry is left out by chance.
+
+        Each call rolls one uniform draw by a random shift, so every direction is uniform
+        and two directions give an entry independent values. The array is reused by the
+        next call; copy it to keep it.
+        """
+        u, d = self._uniform, self._d
+        shift = int(self.rng.integers(u.size)) if u.size else 0
+        d[:shift], d[shift:] = u[u.size - shift :], u[: u.size - shift]
+        if self.scale is not None:
+            d *= self.scale
+        return d
+
+    def plain(self, d: Array) -> Array:
+        """The numeric derivative along d by one central difference."""
+        self.evaluations += 2
+        return self.probe.along(d, self.step)[0]
+
+    def projection(self, d: Array, numeric_value: Array, cols: slice = slice(None)) -> Projection:
+        """Compare along d restricted to `cols`, given its plain numeric value; refine if unclear."""
+        a, dc = self.a[:, cols], d[cols]
+        analytic = a @ dc
+        terms = np.multiply(a, dc, out=self._terms[:, cols])
+        bound = self.atol * float(np.sqrt(dc @ dc)) + self.rtol * np.sqrt(np.einsum("ij,ij->i", terms, terms))
+        bound = np.maximum(bound, np.finfo(np.float64).tiny)
+        p = Projection(analytic, numeric_value, bound)
+        if not 1.0 < p.excess() <= CLEAR_MARGIN:
+            return p
+        value, err = self.probe.richardson_along(_restricted(d, cols), self.step)
+        self.evaluations += 2 * numeric.RICHARDSON_LEVELS
+        return Projection(analytic, value, bound + numeric.ERROR_SAFETY * err)
+
+    def run(self, probes: int) -> tuple[list[Projection], tuple[Array, Array] | None]:
+        """All projections, and the first failing direction with its plain numeric value."""
+        results: list[Projection] = []
+        failed = None
+        for _ in range(probes):
+            d = self.direction()
+            value = self.plain(d)
+            p = self.projection(d, value)
+            results.append(p)
+            if p.excess() > 1.0 and failed is None:
+                failed = (d.copy(), value)
+        return results, failed
+
+    def locate(self, d: Array, value: Array) -> tuple[list[int], bool]:
+        """Entries of x whose columns of A are wrong, found by bisecting a failing direction.
+
+        Only the left half of a block is evaluated: the right half's derivative is the
+        block's minus the left's, as a derivative is linear in the direction. Returns the
+        flat indices of the blocks to resolve entry by entry, and whether the mismatch was
+        spread over more than MAX_BLOCKS blocks (then only the first are followed).
+        """
+        level = [(0, d.size, value)]
+        spread = False
+        while any(hi - lo > LEAF for lo, hi, _ in level):
+            below = []
+            for lo, hi, v in level:
+                if hi - lo <= LEAF:
+                    below.append((lo, hi, v))
+                    continue
+                mid = (lo + hi) // 2
+                left = self.plain(_restricted(d, slice(lo, mid)))
+                for a, b, part in ((lo, mid, left), (mid, hi, v - left)):
+                    if self.projection(d, part, slice(a, b)).excess() > 1.0:
+                        below.append((a, b, part))
+            if len(below) > MAX_BLOCKS:
+                spread, below = True, below[:MAX_BLOCKS]
+            level = below
+        return [i for lo, hi, _ in level for i in range(lo, hi)], spread
+
+
+def _restricted(d: Array, cols: slice) -> Array:
+    """d with every entry outside `cols` set to zero."""
+    out = np.zeros_like(d)
+    out[cols] = d[cols]
+    return out
+
+
+def directional_comparison(
+    probe: numeric.Probe,
+    analytic: Array,
+    *,
+    rtol: float,
+    atol: float,
+    step: float,
+    seed: int,
+    probes: int,
+    of: str,
+    wrt: str,
+    title: str,
+    method: str,
+) -> cmp.Comparison:
+    """The verdict of the directional mode; a failure is narrowed down to named entries."""
+    m, n = analytic.shape
+    check = DirectionalCheck(probe, analytic, rtol=rtol, atol=atol, step=step, seed=seed)
+    projections, failed = check.run(probes)
+    err = np.concatenate([np.abs(p.analytic - p.numeric) for p in projections])
+    mag = np.concatenate([np.abs(p.numeric) for p in projections])
+    rel = np.divide(err, mag, out=np.zeros_like(err), where=mag > atol)
+    method = f"{method}; directional: {probes} seeded random projections (seed {seed})"
+    if failed is None:
+        return cmp.Comparison(
+            passed=True,
+            max_abs_error=float(err.max(initial=0.0)),
+            max_rel_error=float(rel.max(initial=0.0)),
+            mismatched=0,
+            total=probes * m,
+            rtol=rtol,
+            atol=atol,
+            title=title,
+            method=method,
+            unit="projections",
+        )
+    bad_projections = sum(p.excess() > 1.0 for p in projections)
+    cols, spread = check.locate(*failed)
+    found = _resolve(probe, analytic, np.asarray(cols, dtype=np.intp), rtol, atol, step, of, wrt)
+    summary = f"{bad_projections} of {probes} random projections disagree; bisection found {len(found)} wrong entries"
+    if spread:
+        summary += (
+            f"; the mismatch is spread over more than {MAX_BLOCKS} blocks, so only the first were resolved: "
+            "a bug that touches many entries (mode=full on a smaller case shows its pattern)"
+        )
+    return cmp.Comparison(
+        passed=False,
+        max_abs_error=max([float(err.max())] + [e.abs_error for e in found]),
+        max_rel_error=max([float(rel.max(initial=0.0))] + [e.rel_error for e in found]),
+        mismatched=len(found) if found else bad_projections,
+        total=m * n if found else probes * m,
+        rtol=rtol,
+        atol=atol,
+        title=title,
+        method=f"{method}; {check.evaluations} evaluations of f in all",
+        worst=tuple(found[: cmp.WORST_SHOWN]),
+        hints=(summary,),
+        unit="entries" if found else "projections",
+    )
+
+
+def _resolve(
+    probe: numeric.Probe,
+    analytic: Array,
+    cols: NDArray[np.intp],
+    rtol: float,
+    atol: float,
+    step: float,
+    of: str,
+    wrt: str,
+) -> list[cmp.Entry]:
+    """The wrong entries among the columns `cols`, estimated one by one as the full mode does."""
+    if cols.size == 0:
+        return []
+    values, errors = probe.richardson(cols, numeric.entry_steps(probe.x, step))
+    num, ana = values.T, analytic[:, cols]
+    rows, where = np.nonzero(np.abs(ana - num) > atol + rtol * np.abs(num) + numeric.ERROR_SAFETY * errors.T)
+    out_ndim = len(probe.out_shape)
+    found = []
+    for r, w in zip(rows.tolist(), where.tolist(), strict=True):
+        out_idx = np.unravel_index(r, probe.out_shape) if out_ndim else ()
+        index = tuple(int(i) for i in (*out_idx, *np.unravel_index(int(cols[w]), probe.shape)))
+        a_val, n_val = float(ana[r, w]), float(num[r, w])
+        e = abs(a_val - n_val)
+        rel_e = e / abs(n_val) if abs(n_val) > atol else 0.0
+        found.append(cmp.Entry(cmp.entry_name(index, out_ndim, of, wrt), a_val, n_val, e, rel_e))
+    found.sort(key=lambda e: e.abs_error / (atol + rtol * abs(e.numeric)), reverse=True)
+    return found
