@@ -21,6 +21,7 @@ MAX_ELEMENTS = 10_000_000
 #: Tolerance for a soft label's sum.
 LABEL_SUM_TOL = 1e-6
 DTYPES = ("float64", "float32")
+MODES = ("auto", "full", "directional")
 NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
 
 TOP_KEYS = ("version", "defaults", "cases")
@@ -39,6 +40,7 @@ CASE_KEYS = (
     "step",
     "dtype",
     "marks",
+    "mode",
 )
 SPEC_KEYS = ("shape", "seed", "scale", "low", "high", "fill", "offset", "zeros")
 
@@ -79,6 +81,7 @@ class Case:
     dtype: str
     marks: tuple[Mark, ...]
     lines: Mapping[str, int]
+    mode: str = "auto"  # full Jacobian, random projections, or by size
 
     def line_of(self, key: str) -> int:
         """The line of field `key`, or of the case itself."""
@@ -208,6 +211,7 @@ class _CaseParser:
             dtype=dtype,
             marks=self._marks(),
             lines=dict(self.lines),
+            mode=self._choice("mode", MODES, "auto"),
         )
 
     # -- sizes and arrays -------------------------------------------------------------
@@ -373,6 +377,13 @@ class _CaseParser:
         if len(set(value)) != len(value):
             raise self.error("checks", "names a check twice; list each once")
         return tuple(value)
+
+    def _choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.values.get(key, default)
+        if value not in choices:
+            hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+            raise self.error(key, f"{value!r} is not a {key}{hint}; expected one of {', '.join(choices)}")
+        return str(value)
 
     def _positive(self, key: str, *, zero: bool = False) -> float | None:
         if key not in self.values:

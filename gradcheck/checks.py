@@ -25,6 +25,7 @@ class Check:
     analytic: Analytic
     of: str = "f"
     wrt: str = "x"
+    vectorized: bool = False  # f takes a stack of points (B,) + x.shape
 
     def run(
         self,
@@ -32,6 +33,7 @@ class Check:
         rtol: float | None = None,
         atol: float | None = None,
         step: float | None = None,
+        mode: str = "full",
         title: str | None = None,
     ) -> Comparison:
         """Compare the analytic derivative with central differences."""
@@ -42,6 +44,8 @@ class Check:
             rtol=rtol,
             atol=atol,
             step=step,
+            mode=mode,
+            vectorized=self.vectorized,
             of=self.of,
             wrt=self.wrt,
             title=title,
@@ -50,10 +54,16 @@ class Check:
 
 CheckBuilder = Callable[[Case], Check]
 
+# The built-in checks' functions broadcast over leading axes (a stack of perturbed points),
+# so they run vectorized. They look functions up in `fn` when called, so that a test can
+# plant a bug in gradcheck.functions and watch the check catch it.
+
 
 def _softmax(case: Case) -> Check:
     z = fn.dense(case.x, case.weights, case.bias)
-    return Check("softmax", fn.softmax, z, lambda z_: fn.softmax_jacobian(fn.softmax(z_)), of="S", wrt="Z")
+    return Check(
+        "softmax", fn.softmax, z, lambda z_: fn.softmax_jacobian(fn.softmax(z_)), of="S", wrt="Z", vectorized=True
+    )
 
 
 def _layer(case: Case) -> Check:
@@ -61,7 +71,13 @@ def _layer(case: Case) -> Check:
         return fn.softmax(fn.dense(case.x, w, case.bias))
 
     return Check(
-        "layer", probabilities, case.weights, lambda w: fn.layer_jacobian(case.x, w, case.bias), of="S", wrt="W"
+        "layer",
+        probabilities,
+        case.weights,
+        lambda w: fn.layer_jacobian(case.x, w, case.bias),
+        of="S",
+        wrt="W",
+        vectorized=True,
     )
 
 
@@ -69,17 +85,18 @@ def _cross_entropy(case: Case) -> Check:
     s = fn.softmax(fn.dense(case.x, case.weights, case.bias))
     return Check(
         "cross_entropy",
-        lambda s_: fn.cross_entropy(s_, case.label),
+        lambda s_: fn.cross_entropy_rows(s_, case.label),
         s,
         lambda s_: fn.cross_entropy_grad(s_, case.label),
         of="XE",
         wrt="S",
+        vectorized=True,
     )
 
 
 def _loss_of_weights(case: Case) -> Function:
-    def loss(w: NDArray[np.floating]) -> float:
-        return fn.cross_entropy(fn.softmax(fn.dense(case.x, w, case.bias)), case.label)
+    def loss(w: NDArray[np.floating]) -> ArrayLike:
+        return fn.cross_entropy_rows(fn.softmax(fn.dense(case.x, w, case.bias)), case.label)
 
     return loss
 
@@ -92,6 +109,7 @@ def _chain(case: Case) -> Check:
         lambda w: fn.chain_grad(case.x, w, case.label, case.bias),
         of="XE",
         wrt="W",
+        vectorized=True,
     )
 
 
@@ -103,6 +121,7 @@ def _loss(case: Case) -> Check:
         lambda w: fn.loss_grad(case.x, w, case.label, case.bias),
         of="XE",
         wrt="W",
+        vectorized=True,
     )
 
 

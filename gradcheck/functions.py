@@ -62,11 +62,18 @@ def _distribution(y: ArrayLike, classes: int) -> Array:
 
 def cross_entropy(s: ArrayLike, y: ArrayLike) -> float:
     """Cross-entropy XE = -sum(y * log s); `y` is a class index or a distribution."""
+    return float(np.sum(cross_entropy_rows(s, y)))
+
+
+def cross_entropy_rows(s: ArrayLike, y: ArrayLike) -> Array:
+    """-sum(y * log s) over the last axis only: one value per row of a stack of s."""
     s = _float_array(s)
     y_dist = _distribution(y, s.shape[-1])
-    # Terms with y = 0 contribute nothing, even where s underflows to 0.
-    terms = np.where(y_dist != 0, y_dist * np.log(np.where(y_dist != 0, s, 1.0)), 0.0)
-    return float(-np.sum(terms))
+    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf and log(<0) = nan are results
+        # Terms with y = 0 contribute nothing, even where s underflows to 0.
+        terms = np.where(y_dist != 0, y_dist * np.log(np.where(y_dist != 0, s, 1.0)), 0.0)
+    rows: Array = -np.sum(terms, axis=-1)
+    return rows
 
 
 def cross_entropy_grad(s: ArrayLike, y: ArrayLike) -> Array:

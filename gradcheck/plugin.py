@@ -188,7 +188,7 @@ class CaseItem(pytest.Item):
         case = self.case
         title = f"gradcheck: check '{self.check}' of case '{case.name}' ({case.path}:{case.line})"
         comparison = state.registry.build(self.check, case).run(
-            rtol=case.rtol, atol=case.atol, step=case.step, title=title
+            rtol=case.rtol, atol=case.atol, step=case.step, mode=case.mode, title=title
         )
         if not comparison.passed:
             raise CheckFailed(comparison)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from gradcheck.cases import CASE_KEYS
+
 # `- name: good` sits on line 2; the bad case below it starts on line 8.
 GOOD = """\
 cases:
@@ -25,10 +27,7 @@ BASE = {
     "weights": "{seed: 1, scale: 0.5}",
     "label": "2",
 }
-UNKNOWN_KEY = (
-    "unknown key in case (did you mean 'weights'?); expected one of name, description, inputs, classes, "
-    "x, weights, bias, label, checks, rtol, atol, step, dtype, marks"
-)
+UNKNOWN_KEY = f"unknown key in case (did you mean 'weights'?); expected one of {', '.join(CASE_KEYS)}"
 
 
 def bad_case(name: str = "bad", **keys: str | None) -> str:
