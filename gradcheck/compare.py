@@ -58,6 +58,8 @@ class Comparison:
     worst: tuple[Entry, ...] = ()
     hints: tuple[str, ...] = field(default=())
     unit: str = "entries"  # what `mismatched` and `total` count
+    step: float | None = None  # the relative step of the central differences, where known
+    mode: str = ""  # "full" or "directional", as check_jacobian decided
 
     def __str__(self) -> str:
         return format_report(self)

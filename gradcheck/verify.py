@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -67,10 +68,18 @@ def check_jacobian(
     common: dict[str, Any] = {"rtol": rtol, "atol": atol, "title": title or f"gradcheck of d{of}/d{wrt}"}
     if mode == "directional":
         if a.shape != full_shape or not np.all(np.isfinite(a)):
-            return cmp.compare(a, np.zeros(full_shape), out_ndim=out_ndim, of=of, wrt=wrt, method=method, **common)
+            return _used(
+                cmp.compare(a, np.zeros(full_shape), out_ndim=out_ndim, of=of, wrt=wrt, method=method, **common),
+                rel,
+                mode,
+            )
         a2 = np.asarray(a, dtype=np.float64).reshape(-1, x_arr.size)
-        return directional.directional_comparison(
-            probe, a2, step=rel, seed=seed, probes=probes, of=of, wrt=wrt, method=method, **common
+        return _used(
+            directional.directional_comparison(
+                probe, a2, step=rel, seed=seed, probes=probes, of=of, wrt=wrt, method=method, **common
+            ),
+            rel,
+            mode,
         )
     est = numeric.estimate(probe, rel)
     if est.shrunk:
@@ -78,7 +87,7 @@ def check_jacobian(
     common.update(out_ndim=out_ndim, of=of, wrt=wrt)
     first = cmp.compare(a, est.jacobian, method=method, **common)
     if first.passed or first.problem:
-        return first
+        return _used(first, rel, mode)
     # Refine every input entry (Jacobian column) with at least one mismatch.
     a64 = a.astype(np.float64)
     over = np.abs(a64 - est.jacobian) > atol + rtol * np.abs(est.jacobian)
@@ -89,9 +98,15 @@ def check_jacobian(
     jac[:, cols] = values.T
     allow[:, cols] = numeric.ERROR_SAFETY * errors.T
     method += f"; {cols.size} entries re-estimated by Richardson extrapolation"
-    return cmp.compare(
+    final = cmp.compare(
         a, jac.reshape(est.jacobian.shape), allowance=allow.reshape(est.jacobian.shape), method=method, **common
     )
+    return _used(final, rel, mode)
+
+
+def _used(result: cmp.Comparison, step: float, mode: str) -> cmp.Comparison:
+    """The comparison, stamped with the relative step and the mode that produced it."""
+    return dataclasses.replace(result, step=step, mode=mode)
 
 
 def assert_jacobian(f: numeric.Function, x: ArrayLike, analytic: Analytic, **options: Any) -> cmp.Comparison:
