@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,12 @@ CASE_KEYS = (
     "mode",
 )
 SPEC_KEYS = ("shape", "seed", "scale", "low", "high", "fill", "offset", "zeros")
+#: Mark arguments a case file may not give: pytest would evaluate them as code or a class.
+UNSAFE_MARK_KWARGS = {
+    "condition": "pytest evaluates a condition as Python, and case files run nothing; "
+    "drop it (a mark in a case file always applies)",
+    "raises": "names an exception class, which a case file cannot hold; drop it",
+}
 
 
 class CaseError(Exception):
@@ -125,8 +132,10 @@ def parse_document(doc: Any, path: str, *, limits: Limits, checks: tuple[str, ..
     if not isinstance(doc, YMap):
         raise CaseError(path, _line(doc, 1), f"top level is {_kind(doc)}; expected a mapping with a 'cases:' list")
     _check_keys(doc, TOP_KEYS, path, "top level")
-    if "version" in doc and doc["version"] != 1:
-        raise CaseError(path, doc.key_lines["version"], f"version: {doc['version']!r} is not supported; expected 1")
+    if "version" in doc and (doc["version"] != 1 or not isinstance(doc["version"], int) or doc["version"] is True):
+        raise CaseError(
+            path, doc.key_lines["version"], f"version: {_show(doc['version'])} is not supported; expected 1"
+        )
     defaults = doc.get("defaults", YMap())
     if not isinstance(defaults, YMap):
         raise CaseError(
@@ -223,15 +232,15 @@ class _CaseParser:
                 raise self.error(key, f"missing; give the number of {key} as a positive integer")
             value = self.values[key]
             if isinstance(value, bool) or not isinstance(value, int):
-                raise self.error(key, f"{value!r} is {_kind(value)}; expected a positive integer")
+                raise self.error(key, f"{_show(value)} is {_kind(value)}; expected a positive integer")
             if value <= 0:
-                raise self.error(key, f"{value} is not positive; expected a positive integer")
+                raise self.error(key, f"{_show(value)} is not positive; expected a positive integer")
             sizes.append(value)
         inputs, classes = sizes
         if inputs * classes > self.limits.max_elements:
             raise self.error(
                 "inputs",
-                f"inputs={inputs}, classes={classes} needs {inputs * classes} weights, "
+                f"inputs={_show(inputs)}, classes={_show(classes)} needs {_show(inputs * classes)} weights, "
                 f"over the limit of {self.limits.max_elements} (gradcheck_max_elements)",
             )
         return inputs, classes
@@ -249,8 +258,16 @@ class _CaseParser:
         elif isinstance(spec, YMap):
             arr = self._generated(key, spec, shape)
         else:
-            raise self.error(key, f"{spec!r} is {_kind(spec)}; expected a list of shape {shape} or an array spec")
-        return arr.astype(dtype)
+            raise self.error(key, f"{_show(spec)} is {_kind(spec)}; expected a list of shape {shape} or an array spec")
+        return self._cast(key, arr, dtype)
+
+    def _cast(self, key: str, arr: NDArray[np.float64], dtype: str) -> NDArray[np.floating]:
+        with np.errstate(over="ignore"):
+            out = arr.astype(dtype)
+        if not np.all(np.isfinite(out)):
+            limit = float(np.finfo(dtype).max)
+            raise self.error(key, f"has entries beyond the {dtype} range; expected magnitudes below {limit:.3g}")
+        return out
 
     def _shape_reason(self, key: str) -> str:
         sizes = {"x": "inputs={inputs}", "weights": "inputs={inputs}, classes={classes}", "bias": "classes={classes}"}
@@ -272,9 +289,9 @@ class _CaseParser:
     def _flatten(self, key: str, node: Any, shape: tuple[int, ...], out: list[float]) -> None:
         if not shape:
             if isinstance(node, bool) or not isinstance(node, int | float):
-                raise self.error(key, f"entry {node!r} is {_kind(node)}; expected a number")
-            if not math.isfinite(node):
-                raise self.error(key, f"entry {node!r} is not finite; expected a finite number")
+                raise self.error(key, f"entry {_show(node)} is {_kind(node)}; expected a number")
+            if not _finite(node):
+                raise self.error(key, f"entry {_show(node)} is not finite; expected a finite number")
             out.append(float(node))
             return
         if not isinstance(node, list) or len(node) != shape[0]:
@@ -290,25 +307,25 @@ class _CaseParser:
         given = spec.get("shape")
         if given is not None:
             if not isinstance(given, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in given):
-                raise self.error(key, f"shape {given!r} is not a list of integers; expected {list(shape)}")
+                raise self.error(key, f"shape {_show(given)} is not a list of integers; expected {list(shape)}")
             if tuple(given) != shape:
                 raise self.error(
-                    key, f"shape {list(given)} contradicts {self._shape_reason(key)}, which needs {list(shape)}"
+                    key, f"shape {_show(list(given))} contradicts {self._shape_reason(key)}, which needs {list(shape)}"
                 )
         numbers = {k: spec[k] for k in ("seed", "scale", "low", "high", "fill", "offset", "zeros") if k in spec}
         for k, v in numbers.items():
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                raise self.error(key, f"{k} {v!r} is not a finite number; expected a number")
+            if not _finite(v):
+                raise self.error(key, f"{k} {_show(v)} is not a finite number; expected a number")
         kinds = [k for k in ("fill", "scale", "low") if k in numbers]
         if "high" in numbers and "low" not in numbers or "low" in numbers and "high" not in numbers:
             raise self.error(key, "low and high go together; give both, e.g. {seed: 0, low: -1, high: 1}")
         if len(kinds) != 1:
             raise self.error(key, "give exactly one of fill, scale or low/high, e.g. {seed: 0, scale: 1}")
-        if kinds != ["fill"] or "zeros" in numbers:
+        if kinds != ["fill"] or "zeros" in numbers or "seed" in numbers:
             seed = numbers.get("seed")
             if not isinstance(seed, int) or seed < 0:
                 raise self.error(
-                    key, f"seed {seed!r} is not a non-negative integer; random arrays need one, e.g. seed: 0"
+                    key, f"seed {_show(seed)} is not a non-negative integer; random arrays need one, e.g. seed: 0"
                 )
         rng = np.random.default_rng(int(numbers.get("seed", 0)))
         if "fill" in numbers:
@@ -318,12 +335,17 @@ class _CaseParser:
                 raise self.error(
                     key, f"scale {numbers['scale']} is not positive; expected a positive standard deviation"
                 )
-            arr = rng.standard_normal(shape) * float(numbers["scale"])
+            with np.errstate(over="ignore"):  # too large a scale is refused below, as not finite
+                arr = rng.standard_normal(shape) * float(numbers["scale"])
         else:
-            if not numbers["low"] < numbers["high"]:
-                raise self.error(key, f"low {numbers['low']} is not below high {numbers['high']}; expected low < high")
-            arr = rng.uniform(float(numbers["low"]), float(numbers["high"]), shape)
-        arr = arr + float(numbers.get("offset", 0.0))
+            low, high = float(numbers["low"]), float(numbers["high"])
+            if not low < high:
+                raise self.error(key, f"low {low:g} is not below high {high:g}; expected low < high")
+            if not math.isfinite(high - low):
+                raise self.error(key, f"low {low:g} to high {high:g} is wider than the float range; narrow it")
+            arr = rng.uniform(low, high, shape)
+        with np.errstate(over="ignore"):
+            arr = arr + float(numbers.get("offset", 0.0))
         if "zeros" in numbers:
             if not 0 <= numbers["zeros"] <= 1:
                 raise self.error(key, f"zeros {numbers['zeros']} is not a fraction; expected 0 <= zeros <= 1")
@@ -342,7 +364,7 @@ class _CaseParser:
         value = self.values["label"]
         if isinstance(value, int) and not isinstance(value, bool):
             if not 0 <= value < classes:
-                raise self.error("label", f"class index {value} is out of range; expected 0..{classes - 1}")
+                raise self.error("label", f"class index {_show(value)} is out of range; expected 0..{classes - 1}")
             dist = np.zeros(classes)
             dist[value] = 1.0
             return dist.astype(dtype)
@@ -354,11 +376,13 @@ class _CaseParser:
                 )
             if np.any(dist < 0):
                 raise self.error("label", f"has a negative probability {dist.min():g}; a distribution is non-negative")
-            if abs(dist.sum() - 1.0) > LABEL_SUM_TOL:
-                raise self.error("label", f"sums to {dist.sum():.9g}; a one-hot or soft label sums to 1")
-            return dist.astype(dtype)
+            with np.errstate(over="ignore"):
+                total = float(dist.sum())
+            if not abs(total - 1.0) <= LABEL_SUM_TOL:
+                raise self.error("label", f"sums to {total:.9g}; a one-hot or soft label sums to 1")
+            return self._cast("label", dist, dtype)
         raise self.error(
-            "label", f"{value!r} is {_kind(value)}; expected a class index or a list of {classes} probabilities"
+            "label", f"{_show(value)} is {_kind(value)}; expected a class index or a list of {classes} probabilities"
         )
 
     def _checks(self) -> tuple[str, ...] | None:
@@ -368,12 +392,12 @@ class _CaseParser:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not value or not all(isinstance(c, str) for c in value):
-            raise self.error("checks", f"{value!r} is not a list of check names; expected e.g. [softmax, loss]")
+            raise self.error("checks", f"{_show(value)} is not a list of check names; expected e.g. [softmax, loss]")
         for name in value:
             if self.known_checks and name not in self.known_checks:
                 hint = did_you_mean(name, self.known_checks)
                 known = ", ".join(self.known_checks)
-                raise self.error("checks", f"{name!r} is not a known check{hint}; expected one of {known}")
+                raise self.error("checks", f"{_show(name)} is not a known check{hint}; expected one of {known}")
         if len(set(value)) != len(value):
             raise self.error("checks", "names a check twice; list each once")
         return tuple(value)
@@ -382,19 +406,22 @@ class _CaseParser:
         value = self.values.get(key, default)
         if value not in choices:
             hint = did_you_mean(value, choices) if isinstance(value, str) else ""
-            raise self.error(key, f"{value!r} is not a {key}{hint}; expected one of {', '.join(choices)}")
+            raise self.error(key, f"{_show(value)} is not a {key}{hint}; expected one of {', '.join(choices)}")
         return str(value)
 
     def _positive(self, key: str, *, zero: bool = False) -> float | None:
         if key not in self.values:
             return None
         value = self.values[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if not _finite(value):
+            what = _kind(value) if isinstance(value, bool) or not isinstance(value, int | float) else "not finite"
             raise self.error(
-                key, f"{value!r} is {_kind(value)}; expected a {'non-negative' if zero else 'positive'} number"
+                key, f"{_show(value)} is {what}; expected a {'non-negative' if zero else 'positive'} number"
             )
         if value < 0 or (value == 0 and not zero):
-            raise self.error(key, f"{value} is not {'non-negative' if zero else 'positive'}; expected e.g. 1.0e-6")
+            raise self.error(
+                key, f"{_show(value)} is not {'non-negative' if zero else 'positive'}; expected e.g. 1.0e-6"
+            )
         return float(value)
 
     def _marks(self) -> tuple[Mark, ...]:
@@ -402,7 +429,7 @@ class _CaseParser:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list):
-            raise self.error("marks", f"{value!r} is {_kind(value)}; expected a list such as [xfail, slow]")
+            raise self.error("marks", f"{_show(value)} is {_kind(value)}; expected a list such as [xfail, slow]")
         marks = []
         for item in value:
             if isinstance(item, str) and item.isidentifier():
@@ -410,15 +437,18 @@ class _CaseParser:
             elif isinstance(item, YMap) and len(item) == 1:
                 ((name, arg),) = item.items()
                 if not name.isidentifier():
-                    raise self.error("marks", f"{name!r} is not a mark name; expected an identifier")
+                    raise self.error("marks", f"{_show(name)} is not a mark name; expected an identifier")
                 if isinstance(arg, str):
                     marks.append(Mark(name, {"reason": arg}))
                 elif isinstance(arg, YMap) and all(isinstance(v, str | int | float | bool) for v in arg.values()):
+                    for unsafe, why in UNSAFE_MARK_KWARGS.items():
+                        if unsafe in arg:
+                            raise self.error("marks", f"{name}: {unsafe}: {why}")
                     marks.append(Mark(name, dict(arg)))
                 else:
                     raise self.error("marks", f"{name}: expected a reason string or a mapping of plain values")
             else:
-                raise self.error("marks", f"{item!r} is not a mark; expected a name or {{name: reason}}")
+                raise self.error("marks", f"{_show(item)} is not a mark; expected a name or {{name: reason}}")
         return tuple(marks)
 
 
@@ -428,7 +458,8 @@ def _check_keys(mapping: YMap, allowed: tuple[str, ...], path: str, where: str) 
             raise CaseError(
                 path,
                 mapping.key_lines[key],
-                f"{key}: unknown key in {where}{did_you_mean(key, allowed)}; expected one of {', '.join(allowed)}",
+                f"{_show_key(key)}: unknown key in {where}{did_you_mean(key, allowed)}; "
+                f"expected one of {', '.join(allowed)}",
             )
 
 
@@ -443,6 +474,8 @@ def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, str):
+        if _NUMBER_AS_TEXT.fullmatch(value.strip()):  # YAML 1.1 reads 1e-6 and 1.0e6 as text
+            return "a string (YAML reads a number with an exponent only with a dot and a sign: 1.0e-6, 1.0e+6)"
         return "a string"
     if isinstance(value, int):
         return "an integer"
@@ -453,6 +486,49 @@ def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+_NUMBER_AS_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+def _finite(value: Any) -> bool:
+    """A number, not a boolean, that is a finite float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond the float range
+        return False
+
+
+class _Short(reprlib.Repr):
+    """A bounded repr of a value from a case file: however large, a few dozen characters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlist = self.maxdict = 6
+        self.maxstring = self.maxother = 60
+        self.maxlevel = 3
+
+    def repr_int(self, x: int, level: int) -> str:
+        if abs(x) < 10**40:
+            return repr(x)
+        return f"{'-' if x < 0 else ''}1e{int(math.log10(abs(x)))} (an integer of {int(math.log10(abs(x))) + 1} digits)"
+
+    def repr_YList(self, x: YList, level: int) -> str:  # reprlib dispatches on the type name
+        return self.repr_list(x, level)
+
+    def repr_YMap(self, x: YMap, level: int) -> str:
+        return self.repr_dict(x, level)
+
+
+def _show(value: Any) -> str:
+    """The value as it appears in an error message, bounded in length."""
+    return _Short().repr(value)
+
+
+def _show_key(key: str) -> str:
+    return key if len(key) <= 60 else f"{key[:40]}...({len(key)} characters)"
 
 
 def _line(value: Any, default: int) -> int:

@@ -120,12 +120,18 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CaseFile |
 
 
 class CaseFile(pytest.File):
-    """A YAML case file: one item per (case, check), or one failing item per bad case."""
+    """A YAML case file: one item per (case, check), one failing item per bad case, or one
+    failing item `file` for a file that cannot be read as cases at all."""
 
     def collect(self) -> Iterator[pytest.Item]:
         state = self.config.stash[_state]
         display = self.nodeid.split("::")[0]
-        for entry in cases.load(self.path, display, limits=state.limits, checks=state.registry):
+        try:
+            entries = cases.load(self.path, display, limits=state.limits, checks=state.registry)
+        except CaseError as error:  # the file as a whole is unreadable: one failing item, the run goes on
+            yield CaseErrorItem.from_parent(self, name="file", error=error)
+            return
+        for entry in entries:
             if entry.case is None:
                 assert entry.error is not None
                 yield CaseErrorItem.from_parent(self, name=entry.name, error=entry.error)

@@ -13,6 +13,8 @@ MAX_FILE_BYTES = 8 * 2**20
 #: values per byte of file (plus a fixed allowance): an alias bomb is refused, not expanded.
 EXPANSION_PER_BYTE = 10
 EXPANSION_FLOOR = 10_000
+#: Mappings and lists may nest this deep; a case needs four levels, Python's stack a bounded number.
+MAX_DEPTH = 50
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -73,7 +75,10 @@ def decode(data: bytes) -> str:
 def parse(text: str) -> Any:
     """The document as YMap/YList/scalars; no tag may build a Python object."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow; its message spans two lines
+        line = text[: exc.position].count("\n") + 1
+        raise YamlError(line, f"character #x{exc.character:04x} is not allowed in YAML; remove it") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -88,29 +93,62 @@ def parse(text: str) -> Any:
     return _Builder(EXPANSION_FLOOR + EXPANSION_PER_BYTE * len(text)).build(node)
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe composer, refusing nesting deeper than MAX_DEPTH before Python's stack runs out."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
+                raise YamlError(line, f"lists and mappings nest deeper than {MAX_DEPTH} levels; flatten the data")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 class _Builder:
+    """Nodes into YMap/YList/scalars. An alias shares the value built for its anchor, so memory
+    stays that of the file, while `budget` counts the values it stands for: what a reader of the
+    expanded document would walk."""
+
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.constructor = yaml.constructor.SafeConstructor()
-        self.seen: set[int] = set()  # nodes built once; meeting one again means an alias
-        self.lines: list[int] = []  # lines of the nodes being built that are written out here
+        self.built: dict[int, tuple[Any, int]] = {}  # id(node): (value, expanded size), for aliases
+        self.building: set[int] = set()  # nodes under construction: meeting one is a self-reference
+        self.lines: list[int] = []  # lines of the nodes being built
 
     def build(self, node: yaml.Node) -> Any:
-        self.budget -= 1
+        key = id(node)
+        if key in self.building:
+            raise YamlError(node.start_mark.line + 1, "a YAML alias refers to a node that contains it; remove the loop")
+        if key in self.built:  # an alias of a node built before
+            value, size = self.built[key]
+            self._spend(size, node)
+            return value
+        before = self.budget
+        self._spend(1, node)
+        self.building.add(key)
+        self.lines.append(node.start_mark.line + 1)
+        try:
+            value = self._build(node)
+        finally:
+            self.lines.pop()
+            self.building.discard(key)
+        self.built[key] = (value, before - self.budget)
+        return value
+
+    def _spend(self, size: int, node: yaml.Node) -> None:
+        self.budget -= size
         if self.budget < 0:
             raise YamlError(
                 self.lines[-1] if self.lines else node.start_mark.line + 1,
                 "YAML aliases expand this document beyond its size limit; "
                 "write the values out or use an array spec such as {seed: 0, scale: 1}",
             )
-        if id(node) in self.seen:
-            return self._build(node)
-        self.seen.add(id(node))
-        self.lines.append(node.start_mark.line + 1)
-        try:
-            return self._build(node)
-        finally:
-            self.lines.pop()
 
     def _build(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.ScalarNode):
@@ -126,6 +164,18 @@ class _Builder:
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag not in _SCALAR_TAGS:
             raise _bad_tag(node)
+        try:
+            return self._construct(node)
+        except (ValueError, KeyError, OverflowError):  # `!!int abc`, `!!bool maybe`, an int of 5000 digits
+            kind = node.tag.removeprefix(_YAML_TAG_PREFIX)
+            text = node.value if len(node.value) <= 40 else f"{node.value[:20]}...({len(node.value)} characters)"
+            raise YamlError(
+                node.start_mark.line + 1,
+                f"{text!r} cannot be read as {'an' if kind == 'int' else 'a'} {kind}; write a plain number, "
+                "true/false or a quoted string",
+            ) from None
+
+    def _construct(self, node: yaml.ScalarNode) -> Any:
         c = self.constructor
         if node.tag.endswith(":int"):
             return c.construct_yaml_int(node)

@@ -374,58 +374,109 @@ def test_bad_element_limit_is_a_usage_error(pytester: pytest.Pytester, value: st
         ),
     ],
 )
-def test_an_unreadable_file_is_one_collection_error(
+def test_an_unreadable_file_is_one_failing_item_and_the_run_goes_on(
     pytester: pytest.Pytester, text: str | bytes, expected: str
 ) -> None:
     write(pytester, "cases/bad.yaml", text)
     write(pytester, "cases/good.yaml", GOOD)
-    result = run(pytester, "--gradcheck-cases", "cases", "--continue-on-collection-errors")
-    result.assert_outcomes(passed=5, errors=1)
-    assert_one_line(result, "ERROR collecting cases/bad.yaml", expected)
-    result.stdout.fnmatch_lines(["ERROR cases/bad.yaml"])
+    result = run(pytester, "--gradcheck-cases", "cases")
+    result.assert_outcomes(passed=5, failed=1)
+    assert_one_line(result, "file", expected)
+    result.stdout.fnmatch_lines(["FAILED cases/bad.yaml::file - cases/bad.yaml:*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
-def test_by_default_a_collection_error_interrupts_the_run(pytester: pytest.Pytester) -> None:
-    # pytest's own rule for any file that cannot be collected; the good file is still collected.
+def test_an_unreadable_file_does_not_interrupt_the_run(pytester: pytest.Pytester) -> None:
+    # Not a collection error, which would stop pytest before any test ran: the good file runs.
     write(pytester, "cases/a_bad.yaml", "cases: 3\n")
     write(pytester, "cases/b_good.yaml", GOOD)
     result = run(pytester, "--gradcheck-cases", "cases")
-    result.assert_outcomes(errors=1)
+    result.assert_outcomes(passed=5, failed=1)
     expected = "cases/a_bad.yaml:1: cases: is an integer; expected a list of cases"
-    assert_one_line(result, "ERROR collecting cases/a_bad.yaml", expected)
-    result.stdout.fnmatch_lines(["collected 5 items / 1 error", "*Interrupted: 1 error during collection*"])
-    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert_one_line(result, "file", expected)
+    result.stdout.fnmatch_lines(["collected 6 items", "cases/a_bad.yaml F*", "cases/b_good.yaml .....*"])
+    result.stdout.no_fnmatch_line("*Interrupted*")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
-def test_each_unreadable_file_gives_exactly_one_error(pytester: pytest.Pytester) -> None:
+def test_the_file_item_is_located_at_the_error_line(pytester: pytest.Pytester) -> None:
+    write(pytester, "cases/x.yaml", "cases:\n  - name: a\n    inputs: [1, 2\n    classes: 3\n")
+    run(pytester, "--gradcheck-cases", "cases", "--junitxml=out.xml", "-o", "junit_family=xunit1")
+    xml = (pytester.path / "out.xml").read_text()
+    # The syntax error is on line 4; pytest writes locations 0-based.
+    assert re.search(r'<testcase classname="cases.x.yaml" name="file" file="cases/x.yaml" line="3"', xml)
+
+
+def test_each_unreadable_file_gives_exactly_one_failing_item(pytester: pytest.Pytester) -> None:
     write(pytester, "cases/one.yaml", "")
     write(pytester, "cases/two.yml", "- 1\n")
     write(pytester, "cases/three.yaml", GOOD + bad_case(label="8"))
-    result = run(pytester, "--gradcheck-cases", "cases", "--continue-on-collection-errors")
-    result.assert_outcomes(passed=5, failed=1, errors=2)
+    result = run(pytester, "--gradcheck-cases", "cases", "-rf")
+    result.assert_outcomes(passed=5, failed=3)
     expected = "expected a mapping with a 'cases:' list"
     assert sections(result) == {
-        "ERROR collecting cases/one.yaml": [f"cases/one.yaml:1: file is empty; {expected}"],
-        "ERROR collecting cases/two.yml": [f"cases/two.yml:1: top level is a list; {expected}"],
+        "file": [f"cases/one.yaml:1: file is empty; {expected}", f"cases/two.yml:1: top level is a list; {expected}"],
         "bad": ["cases/three.yaml:13: label: class index 8 is out of range; expected 0..4"],
     }
+    result.stdout.fnmatch_lines(["FAILED cases/one.yaml::file - *", "FAILED cases/two.yml::file - *"], consecutive=False)
 
 
-@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system", "!!python/object/new:os.system"])
-def test_python_tags_are_refused_at_their_line_and_never_run(pytester: pytest.Pytester, tag: str) -> None:
+# -- nothing in a case file is executed -----------------------------------------------------
+
+PYTHON_TAGS = [
+    ("!!python/object/apply:os.system", '["touch {marker}"]'),
+    ("!!python/object/new:os.system", '["touch {marker}"]'),
+    ("!!python/name:os.system", "''"),
+    ("!!python/object:os.system", "{command: touch {marker}}"),
+    ("!!python/module:os", "''"),
+]
+# Where the tag sits, and the line it is on.
+TAG_PLACES = {
+    "top-level": ("{tagged}\n", 1),
+    "in-a-case": (GOOD + "  - name: b\n    inputs: {tagged}\n", 9),
+    "in-an-array": (GOOD + "  - name: b\n    x: [0.1, {tagged}, 0.4]\n", 9),
+    "in-a-spec": (GOOD + "  - name: b\n    x: {seed: {tagged}, scale: 1}\n", 9),
+    "in-defaults": ("defaults:\n  description: {tagged}\n" + GOOD, 2),
+    "as-a-key": ("cases:\n  - name: b\n    {tagged}: 3\n", 3),
+}
+
+
+@pytest.mark.parametrize("place", TAG_PLACES)
+@pytest.mark.parametrize(("tag", "argument"), PYTHON_TAGS, ids=[tag[9:].split(":")[0] for tag, _ in PYTHON_TAGS])
+def test_python_tags_are_refused_at_their_line_and_never_run(
+    pytester: pytest.Pytester, tag: str, argument: str, place: str
+) -> None:
     marker = pytester.path / "executed"
-    text = f'cases:\n  - name: a\n    inputs: {tag} ["touch {marker}"]\n    classes: 5\n'
-    write(pytester, "cases/bad.yaml", text)
+    template, line = TAG_PLACES[place]
+    tagged = f"{tag} {argument.replace('{marker}', str(marker))}"
+    write(pytester, "cases/bad.yaml", template.replace("{tagged}", tagged))
+    write(pytester, "cases/good.yaml", GOOD)
     result = run(pytester, "--gradcheck-cases", "cases")
-    result.assert_outcomes(errors=1)
+    result.assert_outcomes(passed=5, failed=1)
     assert_one_line(
         result,
-        "ERROR collecting cases/bad.yaml",
-        f"cases/bad.yaml:3: tag {tag} is not allowed; case files hold only plain mappings, lists, numbers and strings",
+        "file",
+        f"cases/bad.yaml:{line}: tag {tag} is not allowed; "
+        "case files hold only plain mappings, lists, numbers and strings",
     )
     assert not marker.exists()
-    assert result.ret != pytest.ExitCode.OK
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_a_mark_condition_is_refused_not_evaluated(pytester: pytest.Pytester) -> None:
+    # pytest evaluates a string condition of skipif/xfail as Python; from a case file it must not.
+    marker = pytester.path / "executed"
+    condition = f"__import__('os').system('touch {marker}') == 0"
+    write(pytester, "cases/x.yaml", GOOD + bad_case(marks=f'[{{skipif: {{condition: "{condition}"}}}}]'))
+    result = run(pytester, "--gradcheck-cases", "cases")
+    result.assert_outcomes(passed=5, failed=1)
+    assert_one_line(
+        result,
+        "bad",
+        "cases/x.yaml:14: marks: skipif: condition: pytest evaluates a condition as Python, and case files run "
+        "nothing; drop it (a mark in a case file always applies)",
+    )
+    assert not marker.exists()
 
 
 def test_an_alias_bomb_is_refused_not_expanded(pytester: pytest.Pytester) -> None:
@@ -433,11 +484,13 @@ def test_an_alias_bomb_is_refused_not_expanded(pytester: pytest.Pytester) -> Non
     levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
     text = "defaults:\n  description:\n" + "".join(f"    {level}\n" for level in levels) + "cases: []\n"
     write(pytester, "cases/bad.yaml", text)
+    write(pytester, "cases/good.yaml", GOOD)
     result = run(pytester, "--gradcheck-cases", "cases")
-    result.assert_outcomes(errors=1)
-    (line,) = sections(result)["ERROR collecting cases/bad.yaml"]
-    assert re.fullmatch(
-        r"cases/bad\.yaml:\d+: YAML aliases expand this document beyond its size limit; "
-        r"write the values out or use an array spec such as \{seed: 0, scale: 1\}",
-        line,
+    result.assert_outcomes(passed=5, failed=1)
+    # a3 (line 6) stands for 11,111 values; the first *a3 of a4, on line 7, goes over the limit.
+    assert_one_line(
+        result,
+        "file",
+        "cases/bad.yaml:7: YAML aliases expand this document beyond its size limit; "
+        "write the values out or use an array spec such as {seed: 0, scale: 1}",
     )
