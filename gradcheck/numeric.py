@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,13 +73,24 @@ class Probe:
     """`f` near a point x. The black-box path perturbs a private float64 copy of x in place;
     the vectorized path hands f a chunk of perturbed points stacked on a leading axis."""
 
-    def __init__(self, f: Function, x: ArrayLike, *, vectorized: bool = False, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(
+        self,
+        f: Function,
+        x: ArrayLike,
+        *,
+        vectorized: bool = False,
+        chunk_bytes: int = CHUNK_BYTES,
+        workers: int = 1,
+    ) -> None:
         x_arr = np.asarray(x)
         self.f = f
         self.vectorized = vectorized
         self.chunk_bytes = int(chunk_bytes)
         if self.chunk_bytes <= 0:
             raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes!r}")
+        self.workers = int(workers)
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers!r}")
         self.shape: tuple[int, ...] = x_arr.shape
         # C order, so that reshape(-1) is a view (for a Fortran-ordered x it would be a copy)
         self.x = np.array(x_arr, dtype=np.float64, copy=True, order="C")
@@ -90,7 +102,7 @@ class Probe:
         self.f0 = out.astype(np.float64).reshape(-1)
         self.finite0 = np.isfinite(self.f0)
         self.eps = float(np.finfo(working_dtype(self.out_dtype)).eps)
-        self._buffer: Array | None = None
+        self._buffers: list[Array] = []  # one chunk of points per worker, filled with x
         self._points: Array | None = None
 
     # -- evaluating f on both sides of x ----------------------------------------------
@@ -100,46 +112,65 @@ class Probe:
         if self.vectorized:
             return self._pairs_batched(idx, h)
         k, m = idx.size, self.f0.size
-        fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
+        fp, fm = np.empty((k, m)), np.empty((k, m))
+        ups, downs = [0.0] * k, [0.0] * k
         flat, f, x = self.flat, self.f, self.x
+        scalar = self.out_shape == ()
+        fp_s, fm_s = fp.reshape(-1), fm.reshape(-1)  # for a scalar f: one slot per row
         with np.errstate(all="ignore"):
-            for r, (i, hi) in enumerate(zip(idx.tolist(), h.tolist(), strict=True)):
-                xi = flat[i]
+            for r, (i, xi, hi) in enumerate(zip(idx.tolist(), flat[idx].tolist(), h.tolist(), strict=True)):
                 up, down = xi + hi, xi - hi
                 flat[i] = up
-                fp[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
-                flat[i] = down
-                fm[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
+                if scalar:
+                    fp_s[r] = f(x)
+                    flat[i] = down
+                    fm_s[r] = f(x)
+                else:
+                    fp[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
+                    flat[i] = down
+                    fm[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
                 flat[i] = xi
-                width[r] = up - down
-        return fp, fm, width
+                ups[r], downs[r] = up, down
+        return fp, fm, np.subtract(ups, downs)
 
     def chunk_pairs(self) -> int:
-        """How many (x + h, x - h) pairs one vectorized chunk holds."""
+        """How many (x + h, x - h) pairs one vectorized chunk holds (each worker has a chunk)."""
         pair_bytes = 2 * 8 * (self.flat.size + self.f0.size)
-        return max(1, min(self.chunk_bytes, max(CACHE_BYTES, 2 * pair_bytes)) // pair_bytes)
+        bound = self.chunk_bytes // self.workers
+        return max(1, min(bound, max(CACHE_BYTES, 2 * pair_bytes)) // pair_bytes)
 
     def _pairs_batched(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
-        k, m, n = idx.size, self.f0.size, self.flat.size
+        k, m = idx.size, self.f0.size
         c = min(self.chunk_pairs(), max(k, 1))
-        if self._buffer is None or self._buffer.shape[0] < 2 * c:
-            self._buffer = np.broadcast_to(self.flat, (2 * c, n)).copy()  # filled with x once
-        buf = self._buffer
-        fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
-        with np.errstate(all="ignore"):
-            for start in range(0, k, c):
-                sel, hs = idx[start : start + c], h[start : start + c]
-                j = sel.size
-                xi = self.flat[sel]
-                up, down = xi + hs, xi - hs
-                rows = np.arange(j)
-                buf[rows, sel], buf[j + rows, sel] = up, down
-                out = np.asarray(self.f(buf[: 2 * j].reshape((2 * j, *self.shape))), dtype=np.float64)
-                buf[rows, sel], buf[j + rows, sel] = xi, xi  # back to x for the next chunk
-                out = out.reshape(2 * j, m)
-                fp[start : start + j], fm[start : start + j] = out[:j], out[j:]
-                width[start : start + j] = up - down
-        return fp, fm, width
+        fp, fm = np.empty((k, m)), np.empty((k, m))
+        xi = self.flat[idx]
+        up, down = xi + h, xi - h
+        starts = list(range(0, k, c))
+        workers = min(self.workers, len(starts))
+
+        for w in range(max(workers, 1)):
+            if w == len(self._buffers) or self._buffers[w].shape[0] < 2 * c:
+                self._buffers[w:] = [np.broadcast_to(self.flat, (2 * c, self.flat.size)).copy()]
+
+        def work(worker: int) -> None:
+            buf = self._buffers[worker]  # holds x; only the perturbed entries change, then go back
+            with np.errstate(all="ignore"):
+                for start in starts[worker::workers]:
+                    end = min(k, start + c)
+                    sel, j = idx[start:end], end - start
+                    rows = np.arange(j)
+                    buf[rows, sel], buf[j + rows, sel] = up[start:end], down[start:end]
+                    out = np.asarray(self.f(buf[: 2 * j].reshape((2 * j, *self.shape))), dtype=np.float64)
+                    buf[rows, sel], buf[j + rows, sel] = xi[start:end], xi[start:end]
+                    out = out.reshape(2 * j, m)
+                    fp[start:end], fm[start:end] = out[:j], out[j:]
+
+        if workers <= 1:
+            work(0)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(work, range(workers)))
+        return fp, fm, up - down
 
     def pairs_along(self, d: Array, h: Array) -> tuple[Array, Array, Array]:
         """f(x + h_r d), f(x - h_r d) for each step h_r along one direction d."""

@@ -33,6 +33,7 @@ def check_jacobian(
     mode: str = "full",
     vectorized: bool = False,
     chunk_bytes: int = numeric.CHUNK_BYTES,
+    workers: int = 1,
     probes: int = directional.PROBES,
     seed: int = 0,
     of: str = "f",
@@ -46,7 +47,9 @@ def check_jacobian(
     verdict allows for that estimate's error. Mode "directional" compares `probes` seeded
     random projections at a cost independent of x's size, and narrows a failure down to
     the wrong entries; "auto" picks by size. With vectorized=True, f takes a stack of
-    points (B,) + x.shape. `of` and `wrt` name the entries in the report (`dS[0]/dW[2, 1]`).
+    points (B,) + x.shape, evaluated in chunks of at most `chunk_bytes` by `workers` threads
+    (f must then be thread-safe, as numpy functions are). `of` and `wrt` name the entries in
+    the report (`dS[0]/dW[2, 1]`).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -54,7 +57,7 @@ def check_jacobian(
     atol = None if atol is None else _positive("atol", atol, allow_zero=True)
     x_arr = np.asarray(x)
     a = np.asarray(analytic(x_arr.copy()) if callable(analytic) else analytic)
-    probe = numeric.Probe(f, x_arr, vectorized=vectorized, chunk_bytes=chunk_bytes)
+    probe = numeric.Probe(f, x_arr, vectorized=vectorized, chunk_bytes=chunk_bytes, workers=workers)
     rel = numeric.relative_step(probe, step)
     d_rtol, d_atol = cmp.default_tolerances(x_arr.dtype, a.dtype, probe.out_dtype)
     rtol = d_rtol if rtol is None else rtol

@@ -1,0 +1,359 @@
+"""Speed of the dL/dW check of a softmax + cross-entropy layer, against the anchors.
+
+Run:  python benchmarks/compare.py [--quick]
+
+Uses the standard library and numpy; torch.autograd.gradcheck and scipy.optimize.check_grad
+are anchors used only where installed. Everything runs in this one process (the plugin table
+runs pytest in subprocesses), and every time is the median of several runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import gradcheck
+
+SIZES = [(3, 5), (784, 10), (256, 256), (1024, 1000)]
+#: Full checks cost two evaluations per weight; above this many weights they are not run.
+FULL_LIMIT = 100_000
+#: torch's default (full) gradcheck is skipped above this many weights (it takes minutes).
+TORCH_FULL_LIMIT = 100_000
+
+
+def problem(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(n), rng.standard_normal((n, k)) * 0.05, int(rng.integers(k))
+
+
+def numpy_loss(x: np.ndarray, y: int) -> Callable[[np.ndarray], np.ndarray]:
+    """XE(softmax(x @ W)) for W or a stack of W: logsumexp(z) - z[y]."""
+
+    def loss(w: np.ndarray) -> np.ndarray:
+        z = x @ w
+        z = z - z.max(axis=-1, keepdims=True)
+        return np.log(np.exp(z).sum(axis=-1)) - z[..., y]
+
+    return loss
+
+
+def numpy_grad(x: np.ndarray, w: np.ndarray, y: int) -> np.ndarray:
+    s = gradcheck.softmax(x @ w)
+    s[y] -= 1.0
+    return np.outer(x, s)
+
+
+def seed_loop(f: Callable[[np.ndarray], np.ndarray], w: np.ndarray, analytic: np.ndarray) -> bool:
+    """The seed-style check: perturb one weight in place, two evaluations, a fixed step."""
+    h = 1e-5
+    w = w.copy()
+    flat = w.reshape(-1)
+    num = np.empty(w.size)
+    for i in range(w.size):
+        old = flat[i]
+        flat[i] = old + h
+        fp = f(w)
+        flat[i] = old - h
+        fm = f(w)
+        flat[i] = old
+        num[i] = (fp - fm) / (2 * h)
+    return bool(np.allclose(analytic.reshape(-1), num, rtol=1e-5, atol=1e-8))
+
+
+def median_time(run: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        outcome = run()
+        times.append(time.perf_counter() - start)
+        if outcome is False:
+            raise AssertionError("a correct gradient failed its check")
+    return statistics.median(times)
+
+
+def contestants(n: int, k: int) -> dict[str, Callable[[], object] | None]:
+    x, w, y = problem(n, k)
+    f = numpy_loss(x, y)
+    g = numpy_grad(x, w, y)
+    full = n * k <= FULL_LIMIT
+    out: dict[str, Callable[[], object] | None] = {
+        "gradcheck black-box": (lambda: gradcheck.check_jacobian(f, w, g).passed) if full else None,
+        "gradcheck vectorized": (lambda: gradcheck.check_jacobian(f, w, g, vectorized=True).passed) if full else None,
+        "gradcheck vectorized, 2 threads": (
+            (lambda: gradcheck.check_jacobian(f, w, g, vectorized=True, workers=2).passed) if full else None
+        ),
+        "gradcheck directional": lambda: gradcheck.check_jacobian(f, w, g, mode="directional").passed,
+        "seed-style loop": (lambda: seed_loop(f, w, g)) if full else None,
+    }
+    try:
+        import scipy.optimize
+    except ImportError:
+        out["scipy check_grad"] = None
+    else:
+
+        def scipy_check() -> bool:
+            err = scipy.optimize.check_grad(lambda v: f(v.reshape(n, k)), lambda v: g.reshape(-1), w.reshape(-1))
+            return bool(err < 1e-4 * max(1.0, float(np.linalg.norm(g))))
+
+        out["scipy check_grad"] = scipy_check if full else None
+    try:
+        import torch
+    except ImportError:
+        out["torch gradcheck"] = out["torch fast_mode"] = None
+    else:
+        xt = torch.tensor(x, dtype=torch.float64)
+        wt = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+        target = torch.tensor([y])
+
+        def torch_loss(weights: torch.Tensor) -> torch.Tensor:
+            return torch.nn.functional.cross_entropy((xt @ weights)[None], target)
+
+        def torch_check(fast: bool) -> bool:
+            return bool(torch.autograd.gradcheck(torch_loss, (wt,), fast_mode=fast))
+
+        out["torch gradcheck"] = (lambda: torch_check(False)) if n * k <= TORCH_FULL_LIMIT else None
+        out["torch fast_mode"] = lambda: torch_check(True)
+    return out
+
+
+def speed_table(repeats: int) -> dict[tuple[int, int], dict[str, float | None]]:
+    results: dict[tuple[int, int], dict[str, float | None]] = {}
+    for n, k in SIZES:
+        row: dict[str, float | None] = {}
+        for name, run in contestants(n, k).items():
+            if run is None:
+                row[name] = None
+                continue
+            run()  # warm up: imports, caches, first-call costs
+            reps = repeats if n * k <= 10_000 else max(1, repeats // 2 + 1)
+            row[name] = median_time(run, reps)
+        results[(n, k)] = row
+    return results
+
+
+def fmt_time(t: float | None) -> str:
+    if t is None:
+        return "—"
+    return f"{t * 1e3:.2f} ms" if t < 1 else f"{t:.2f} s"
+
+
+def fmt_ratio(t: float | None, ref: float | None) -> str:
+    return "—" if t is None or ref is None else f"{t / ref:.3g}"
+
+
+def print_speed(results: dict[tuple[int, int], dict[str, float | None]]) -> None:
+    names = list(next(iter(results.values())))
+    print("\n## dL/dW check of softmax + cross-entropy: median time (ratio to torch default | to torch fast_mode)\n")
+    print("| checker | " + " | ".join(f"{n}x{k}" for n, k in results) + " |")
+    print("|---|" + "---|" * len(results))
+    for name in names:
+        cells = []
+        for row in results.values():
+            t = row[name]
+            ratios = f"{fmt_ratio(t, row.get('torch gradcheck'))} \\| {fmt_ratio(t, row.get('torch fast_mode'))}"
+            cells.append(f"{fmt_time(t)} ({ratios})" if t is not None else "—")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print(
+        "\n— : not run (a full check of a million weights costs two million evaluations),"
+        " or the anchor is not installed"
+    )
+
+
+def directional_catches_one_weight() -> bool:
+    """1024x1000, directional: one weight's gradient off by 0.05 must fail, and be named."""
+    x, w, y = problem(1024, 1000)
+    g = numpy_grad(x, w, y)
+    g[517, 333] += 0.05
+    result = gradcheck.check_jacobian(numpy_loss(x, y), w, g, mode="directional", wrt="W")
+    return (not result.passed) and any(e.name == "W[517, 333]" for e in result.worst)
+
+
+def peak_memory() -> list[tuple[str, float, float, float]]:
+    """(what, peak MB, chunk bound MB, x MB) for checks measured with tracemalloc."""
+    rows = []
+    chunk = 8 * 2**20
+    for label, n, k, kwargs in [
+        ("784x10 vectorized, chunk 8 MB", 784, 10, {"vectorized": True, "chunk_bytes": chunk}),
+        ("256x256 vectorized, chunk 8 MB", 256, 256, {"vectorized": True, "chunk_bytes": chunk}),
+        ("256x256 black-box", 256, 256, {}),
+        ("1024x1000 directional", 1024, 1000, {"mode": "directional"}),
+    ]:
+        x, w, y = problem(n, k)
+        f, g = numpy_loss(x, y), numpy_grad(x, w, y)
+        gc.collect()
+        tracemalloc.start()
+        gradcheck.check_jacobian(f, w, g, **kwargs)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        bound = kwargs.get("chunk_bytes", 0) if kwargs.get("vectorized") else 0
+        rows.append((label, peak / 2**20, bound / 2**20, w.nbytes / 2**20))
+    return rows
+
+
+CASE = """\
+  - name: c{i}
+    inputs: 3
+    classes: 5
+    x: {{seed: {i}, scale: 1.0}}
+    weights: {{seed: {j}, scale: 0.5}}
+    label: {label}
+"""
+
+PLAIN = """\
+import numpy as np
+import pytest
+import gradcheck
+from gradcheck import functions as fn
+
+CHECKS = ["softmax", "layer", "cross_entropy", "chain", "loss"]
+
+
+def build(i):
+    x = np.random.default_rng(i).standard_normal(3)
+    w = np.random.default_rng(i + 100000).standard_normal((3, 5)) * 0.5
+    y = np.eye(5)[i % 5]
+    return x, w, y
+
+
+@pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.parametrize("i", range({cases}))
+def test_layer(i, check):
+    x, w, y = build(i)
+    if check == "softmax":
+        f, at, analytic = fn.softmax, x @ w, lambda z: fn.softmax_jacobian(fn.softmax(z))
+    elif check == "layer":
+        f, at, analytic = (lambda v: fn.softmax(x @ v)), w, (lambda v: fn.layer_jacobian(x, v))
+    elif check == "cross_entropy":
+        f, at = (lambda s: fn.cross_entropy_rows(s, y)), fn.softmax(x @ w)
+        analytic = lambda s: fn.cross_entropy_grad(s, y)
+    else:
+        grad = fn.chain_grad if check == "chain" else fn.loss_grad
+        f, at, analytic = (lambda v: fn.cross_entropy_rows(fn.softmax(x @ v), y)), w, (lambda v: grad(x, v, y))
+    r = gradcheck.check_jacobian(f, at, analytic, vectorized=True)
+    assert r.passed, str(r)
+"""
+
+
+def plugin_overhead(cases: int, repeats: int) -> tuple[float, float, int, int]:
+    """Seconds for `cases` YAML cases (5 items each) vs the same checks as a parametrized file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "pytest.ini").write_text("[pytest]\n")
+        (root / "cases").mkdir()
+        per_file = 100
+        for start in range(0, cases, per_file):
+            body = "".join(
+                CASE.format(i=i, j=i + 100000, label=i % 5) for i in range(start, min(cases, start + per_file))
+            )
+            (root / "cases" / f"layer_{start // per_file:03d}.yaml").write_text("cases:\n" + body)
+        (root / "test_plain.py").write_text(PLAIN.replace("{cases}", str(cases)))
+        base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest"]
+
+        def run(args: list[str]) -> tuple[float, int]:
+            times, passed = [], 0
+            for _ in range(repeats):
+                start = time.perf_counter()
+                done = subprocess.run(base + args, cwd=root, capture_output=True, text=True)
+                times.append(time.perf_counter() - start)
+                if done.returncode != 0:
+                    raise AssertionError(done.stdout[-2000:] + done.stderr[-2000:])
+                passed = int(done.stdout.strip().splitlines()[-1].split()[0])
+            return statistics.median(times), passed
+
+        yaml_time, yaml_passed = run(["--gradcheck-cases", "cases"])
+        plain_time, plain_passed = run(["test_plain.py"])
+    return yaml_time, plain_time, yaml_passed, plain_passed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and 200 plugin cases (a smoke run)")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else 5
+    print(f"# gradcheck benchmark: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
+    print(f"numpy {np.__version__}", end="")
+    for mod in ("torch", "scipy"):
+        try:
+            print(f", {mod} {__import__(mod).__version__}", end="")
+        except ImportError:
+            print(f", {mod} not installed", end="")
+    print()
+
+    results = speed_table(repeats)
+    print_speed(results)
+
+    cases = 200 if args.quick else 1000
+    yaml_time, plain_time, yaml_passed, plain_passed = plugin_overhead(cases, 3)
+    print(f"\n## Plugin overhead: {cases} YAML cases ({yaml_passed} items) against a parametrized file\n")
+    print("| run | items | median wall time | ratio |")
+    print("|---|---|---|---|")
+    print(f"| `pytest --gradcheck-cases cases` | {yaml_passed} | {yaml_time:.2f} s | {yaml_time / plain_time:.2f} |")
+    print(f"| `pytest test_plain.py` (parametrize) | {plain_passed} | {plain_time:.2f} s | 1.00 |")
+
+    memory = peak_memory()
+    print("\n## Peak memory of one check (tracemalloc)\n")
+    print("| check | peak | chunk bound | x | (peak - chunk) / x |")
+    print("|---|---|---|---|---|")
+    for label, peak, bound, xmb in memory:
+        print(f"| {label} | {peak:.1f} MB | {bound:.0f} MB | {xmb:.2f} MB | {(peak - bound) / xmb:.1f} |")
+
+    caught = directional_catches_one_weight()
+    mnist, big = results[(784, 10)], results[(1024, 1000)]
+    targets = [
+        (
+            "784x10 vectorized (2 threads, as torch's 2) <= 1/20 of torch gradcheck",
+            _le(mnist["gradcheck vectorized, 2 threads"], mnist.get("torch gradcheck"), 1 / 20),
+        ),
+        (
+            "784x10 black-box <= 1/5 of torch gradcheck",
+            _le(mnist["gradcheck black-box"], mnist.get("torch gradcheck"), 1 / 5),
+        ),
+        (
+            "784x10 black-box <= 1.25x the seed-style loop",
+            _le(mnist["gradcheck black-box"], mnist["seed-style loop"], 1.25),
+        ),
+        (
+            "1024x1000 directional <= 1/2 of torch fast_mode",
+            _le(big["gradcheck directional"], big.get("torch fast_mode"), 0.5),
+        ),
+        ("1024x1000 directional fails on one weight off by 0.05, and names it", caught),
+        (
+            "plugin overhead <= 1.5x the parametrized file",
+            yaml_time <= 1.5 * plain_time and yaml_passed == plain_passed,
+        ),
+        (
+            f"peak memory <= chunk bound + {MEMORY_COPIES} copies of x",
+            all(p <= b + MEMORY_COPIES * xm for _, p, b, xm in memory),
+        ),
+    ]
+    print("\n## Targets\n")
+    for text, ok in targets:
+        print(f"- {'met' if ok else ('NOT MET' if ok is False else 'not measured (anchor missing)')}: {text}")
+    return 0 if all(ok is not False for _, ok in targets) else 1
+
+
+#: "A few copies of x": the estimate, its two sides and the Jacobian, plus slack.
+MEMORY_COPIES = 8
+
+
+def _le(t: float | None, ref: float | None, factor: float) -> bool | None:
+    if t is None or ref is None:
+        return None
+    return t <= factor * ref
+
+
+if __name__ == "__main__":
+    sys.exit(main())
