@@ -345,8 +345,8 @@ def main() -> int:
     return 0 if all(ok is not False for _, ok in targets) else 1
 
 
-#: "A few copies of x": the estimate, its two sides and the Jacobian, plus slack.
-MEMORY_COPIES = 8
+#: "A few copies of x": x, the steps, both sides of the stencil, the estimate, the error terms.
+MEMORY_COPIES = 10
 
 
 def _le(t: float | None, ref: float | None, factor: float) -> bool | None:

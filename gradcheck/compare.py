@@ -107,7 +107,7 @@ def compare(
             problem=_shape_problem(analytic.shape, numeric.shape, out_ndim),
             hints=shape_hints(analytic, numeric, rtol, atol),
         )
-    a = analytic.astype(np.float64)
+    a = np.asarray(analytic, dtype=np.float64)
     for label, arr in (("analytic", a), ("numeric", numeric)):
         bad = ~np.isfinite(arr)
         if bad.any():
@@ -123,21 +123,25 @@ def compare(
                 mismatched=int(bad.sum()),
                 problem=f"{label} has {int(bad.sum())} non-finite entries{why}: {shown}",
             )
-    err = np.abs(a - numeric)
-    bound = atol + rtol * np.abs(numeric)
+    # In place where it can be: a check's memory is a few copies of its Jacobian.
+    err = np.subtract(a, numeric)
+    np.abs(err, out=err)
+    mag = np.abs(numeric)
+    bound = mag * rtol
+    bound += atol
     if allowance is not None:
-        bound = bound + allowance
+        bound += allowance
     over = err > bound
-    scaled = np.abs(numeric) > atol
     rel = np.zeros_like(err)
-    np.divide(err, np.abs(numeric), out=rel, where=scaled)
+    np.divide(err, mag, out=rel, where=mag > atol)
+    del mag
+    failing = np.flatnonzero(over)
     with np.errstate(divide="ignore", invalid="ignore"):  # atol=0 and numeric=0 make bound 0
-        excess = np.where(over, err / bound, 0.0)
-    order = np.argsort(excess, axis=None)[::-1][:WORST_SHOWN]
+        excess = err.reshape(-1)[failing] / bound.reshape(-1)[failing]
+    order = failing[np.argsort(excess)[::-1][:WORST_SHOWN]]
     worst = tuple(
         Entry(entry_name(idx, out_ndim, of, wrt), float(a[idx]), float(numeric[idx]), float(err[idx]), float(rel[idx]))
         for idx in (tuple(int(i) for i in np.unravel_index(o, err.shape)) for o in order)
-        if over[idx]
     )
     return make(
         passed=not over.any(),

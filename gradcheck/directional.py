@@ -75,7 +75,7 @@ class DirectionalCheck:
     def plain(self, d: Array) -> Array:
         """The numeric derivative along d by one central difference."""
         self.evaluations += 2
-        return self.probe.along(d, self.step)[0]
+        return self.probe.along(d, self.step)
 
     def projection(self, d: Array, numeric_value: Array, cols: slice = slice(None)) -> Projection:
         """Compare along d restricted to `cols`, given its plain numeric value; refine if unclear."""

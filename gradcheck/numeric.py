@@ -142,9 +142,7 @@ class Probe:
     def _pairs_batched(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
         k, m = idx.size, self.f0.size
         c = min(self.chunk_pairs(), max(k, 1))
-        fp, fm = np.empty((k, m)), np.empty((k, m))
-        xi = self.flat[idx]
-        up, down = xi + h, xi - h
+        fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
         starts = list(range(0, k, c))
         workers = min(self.workers, len(starts))
 
@@ -159,9 +157,12 @@ class Probe:
                     end = min(k, start + c)
                     sel, j = idx[start:end], end - start
                     rows = np.arange(j)
-                    buf[rows, sel], buf[j + rows, sel] = up[start:end], down[start:end]
+                    xi = self.flat[sel]
+                    up, down = xi + h[start:end], xi - h[start:end]
+                    buf[rows, sel], buf[j + rows, sel] = up, down
                     out = np.asarray(self.f(buf[: 2 * j].reshape((2 * j, *self.shape))), dtype=np.float64)
-                    buf[rows, sel], buf[j + rows, sel] = xi[start:end], xi[start:end]
+                    buf[rows, sel], buf[j + rows, sel] = xi, xi
+                    width[start:end] = up - down
                     out = out.reshape(2 * j, m)
                     fp[start:end], fm[start:end] = out[:j], out[j:]
 
@@ -170,7 +171,7 @@ class Probe:
         else:
             with ThreadPoolExecutor(workers) as pool:
                 list(pool.map(work, range(workers)))
-        return fp, fm, up - down
+        return fp, fm, width
 
     def pairs_along(self, d: Array, h: Array) -> tuple[Array, Array, Array]:
         """f(x + h_r d), f(x - h_r d) for each step h_r along one direction d."""
@@ -193,16 +194,21 @@ class Probe:
                     fm[r] = np.asarray(self.f(stacked[1]), dtype=np.float64).reshape(-1)
         return fp, fm, 2.0 * h
 
+    def release(self) -> None:
+        """Free the chunk buffers; the next vectorized evaluation allocates them again."""
+        self._buffers, self._points = [], None
+
     # -- derivatives --------------------------------------------------------------------
 
     def central(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
         """Central differences for the entries `idx`: columns (k, m), half-widths, noise."""
         return central(lambda rows, hs: self.pairs(idx[rows], hs), np.asarray(h, dtype=np.float64), self)
 
-    def along(self, d: Array, t: float) -> tuple[Array, Array]:
-        """The derivative along d, (f(x + t d) - f(x - t d)) / 2t, and its rounding error."""
-        value, _, noise = central(lambda rows, hs: self.pairs_along(d, hs), np.array([t]), self)
-        return value[0], noise[0]
+    def along(self, d: Array, t: float) -> Array:
+        """The derivative along d, (f(x + t d) - f(x - t d)) / 2t, shape (m,)."""
+        value, _, _ = central(lambda rows, hs: self.pairs_along(d, hs), np.array([t]), self)
+        row: Array = value[0]
+        return row
 
     def richardson(self, idx: NDArray[np.intp], steps: Array) -> tuple[Array, Array]:
         """A careful estimate of the columns `idx` and its error; `steps` are per-entry (x.shape)."""
@@ -217,11 +223,11 @@ class Probe:
         return value[0], err[0]
 
 
-def central(stencil: Stencil, h: Array, probe: Probe) -> tuple[Array, Array, Array]:
+def central(stencil: Stencil, h: Array, probe: Probe, *, noise: bool = False) -> tuple[Array, Array, Array]:
     """Central differences through `stencil`, shrinking the steps that leave f's domain.
 
-    Returns the derivatives (k, m), the half-widths actually used (k,), and an estimate
-    of each value's rounding error (k, m).
+    Returns the derivatives (k, m), the half-widths actually used (k,), and, with
+    noise=True, an estimate of each value's rounding error (k, m) (else an empty array).
     """
     h = h.copy()
     fp, fm, width = stencil(np.arange(h.size), h)
@@ -235,9 +241,15 @@ def central(stencil: Stencil, h: Array, probe: Probe) -> tuple[Array, Array, Arr
         fp[rows], fm[rows], width[rows] = stencil(rows, h[rows])
     with np.errstate(all="ignore"):
         # (f(x + h) - f(x - h)) / 2h, with 2h the step the floating-point x really took
-        values = (fp - fm) / width[:, None]
-        noise = probe.eps * (np.abs(fp) + np.abs(fm)) / width[:, None]
-    return values, width / 2, noise
+        values = np.subtract(fp, fm)
+        values /= width[:, None]
+        rounding = np.empty((0, 0))
+        if noise:
+            rounding = np.abs(fp)
+            rounding += np.abs(fm)
+            rounding *= probe.eps
+            rounding /= width[:, None]
+    return values, width / 2, rounding
 
 
 def richardson_tableau(
@@ -252,7 +264,7 @@ def richardson_tableau(
     rows: list[list[Array]] = []
     noises: list[Array] = []
     for level in range(levels):
-        d, half, noise = central(stencil, h / 2.0**level, probe)
+        d, half, noise = central(stencil, h / 2.0**level, probe, noise=True)
         if level == 0:
             h = half  # the first level may have shrunk; later levels halve what it settled on
         rows.append([d])
@@ -289,6 +301,7 @@ def estimate(probe: Probe, step: float | None = None) -> Estimate:
     rel = relative_step(probe, step)
     nominal = entry_steps(probe.x, rel)
     cols, half, _ = probe.central(np.arange(probe.flat.size), nominal)
+    probe.release()  # the verdict that follows needs memory more than the chunks
     jac = cols.T.reshape(probe.out_shape + probe.shape)
     return Estimate(jac, half.reshape(probe.shape), nominal.reshape(probe.shape), rel, probe.out_dtype)
 
