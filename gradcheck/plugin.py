@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import glob
+import json
+import math
+import os
+import shlex
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +16,7 @@ import pytest
 
 from . import cases
 from .cases import Case, CaseError
-from .checks import Registry
+from .checks import BUILTIN, Registry
 from .compare import Comparison
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -48,6 +52,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         dest="gradcheck_cases",
         help="Collect YAML case files (*.yaml, *.yml) under PATH as derivative checks. Repeatable.",
+    )
+    group.addoption(
+        "--gradcheck-report",
+        default=None,
+        metavar="PATH",
+        dest="gradcheck_report",
+        help="Write a JSON file with one record per derivative check (errors, tolerances, step, time) at the end.",
     )
     parser.addini(
         "gradcheck_cases",
@@ -108,6 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if max_elements <= 0:
         raise pytest.UsageError(f"gradcheck_max_elements: {max_elements} is not positive; expected e.g. 10000000")
     config.stash[_state] = _State(roots, cases.Limits(max_elements=max_elements))
+    _register_report_writer(config)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CaseFile | None:
@@ -185,9 +197,12 @@ class CaseItem(pytest.Item):
         super().__init__(**kwargs)
         self.case = case
         self.check = check
+        self.comparison: Comparison | None = None
         self.add_marker("gradcheck")
         for mark in marks:
             self.add_marker(mark)
+        # JUnit XML properties: where the case is written, in any junit_family
+        self.user_properties += [("file", case.path), ("line", case.line)]
 
     def runtest(self) -> None:
         state = self.config.stash[_state]
@@ -196,13 +211,35 @@ class CaseItem(pytest.Item):
         comparison = state.registry.build(self.check, case).run(
             rtol=case.rtol, atol=case.atol, step=case.step, mode=case.mode, title=title
         )
+        self.comparison = comparison
+        self.user_properties += [
+            (key, value)
+            for key, value in (
+                ("max_abs_error", comparison.max_abs_error),
+                ("max_rel_error", comparison.max_rel_error),
+                ("mismatched", comparison.mismatched),
+                ("step", comparison.step),
+                ("rtol", comparison.rtol),
+                ("atol", comparison.atol),
+            )
+            if value is not None
+        ]
         if not comparison.passed:
             raise CheckFailed(comparison)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CheckFailed):
-            return str(excinfo.value.comparison)
+            report = str(excinfo.value.comparison)
+            if self.check in BUILTIN:  # what `python -m gradcheck sweep` can rebuild
+                report += f"\n  plot: {self.sweep_command()}"
+            return report
         return super().repr_failure(excinfo, style)
+
+    def sweep_command(self) -> str:
+        """The command that plots this check's error against the step, from where pytest runs."""
+        path = Path(os.path.relpath(self.path, self.config.invocation_params.dir)).as_posix()
+        target = shlex.quote(f"{path}::{self.case.name}[{self.check}]")
+        return f"python -m gradcheck sweep {target} -o sweep.png"
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.case.line - 1, f"{self.case.name}[{self.check}]"
@@ -215,6 +252,7 @@ class CaseErrorItem(pytest.Item):
         super().__init__(**kwargs)
         self.error = error
         self.add_marker("gradcheck")
+        self.user_properties += [("file", error.path), ("line", error.line)]
 
     def runtest(self) -> None:
         raise self.error
@@ -226,3 +264,87 @@ class CaseErrorItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.error.line - 1, self.name
+
+
+# -- the JSON report (--gradcheck-report) -------------------------------------------------------
+
+#: The report attribute that carries an item's record from an xdist worker to the controller.
+REPORT_ATTR = "gradcheck"
+_position = pytest.StashKey[int]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    for position, item in enumerate(session.items):
+        item.stash[_position] = position
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """Attach the item's record to the report that decides its outcome (xdist serialises it)."""
+    report = yield
+    if isinstance(item, CaseItem | CaseErrorItem) and (
+        report.when == "call" or (report.when == "setup" and not report.passed)
+    ):
+        setattr(report, REPORT_ATTR, {"position": item.stash.get(_position, 0), "record": _record(item, report)})
+    return report
+
+
+def _record(item: CaseItem | CaseErrorItem, report: pytest.TestReport) -> dict[str, Any]:
+    """One line of the JSON report. Keys are the same for every item; null where not known."""
+    outcome = ("xfailed" if report.skipped else "xpassed") if hasattr(report, "wasxfail") else report.outcome
+    record: dict[str, Any] = {"id": item.nodeid}
+    if isinstance(item, CaseErrorItem):
+        record.update(file=item.error.path, line=item.error.line, check=None, case=item.name)
+    else:
+        record.update(file=item.case.path, line=item.case.line, check=item.check, case=item.case.name)
+    record["outcome"] = outcome
+    c = item.comparison if isinstance(item, CaseItem) else None
+    case = item.case if isinstance(item, CaseItem) else None
+    record.update(
+        passed=c.passed if c is not None else (None if case is not None else False),
+        max_abs_error=None if c is None else _finite(c.max_abs_error),
+        max_rel_error=None if c is None else _finite(c.max_rel_error),
+        mismatched=None if c is None else c.mismatched,
+        total=None if c is None else c.total,
+        rtol=c.rtol if c is not None else getattr(case, "rtol", None),
+        atol=c.atol if c is not None else getattr(case, "atol", None),
+        step=c.step if c is not None else getattr(case, "step", None),
+        scheme=getattr(c, "scheme", None) or getattr(case, "scheme", None) or "central",
+        mode=(c.mode if c is not None else "") or getattr(case, "mode", None) or "full",
+        seconds=report.duration,
+        error=item.error.message if isinstance(item, CaseErrorItem) else None,
+    )
+    return record
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no inf or NaN: a non-finite error is written as null (and the check failed)."""
+    return value if math.isfinite(value) else None
+
+
+class _ReportWriter:
+    """Collects the records (on the xdist controller, from every worker) and writes one file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: list[tuple[int, dict[str, Any]]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        carried = getattr(report, REPORT_ATTR, None)
+        if carried is not None:
+            self.records.append((carried["position"], carried["record"]))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        records = [record for _, record in sorted(self.records, key=lambda pair: pair[0])]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"version": 1, "records": records}, indent=2, allow_nan=False)
+        self.path.write_text(text + "\n", encoding="utf-8")
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        terminalreporter.write_sep("-", f"gradcheck report: {self.path}")
+
+
+def _register_report_writer(config: pytest.Config) -> None:
+    path = config.getoption("gradcheck_report")
+    if path and not hasattr(config, "workerinput"):  # under xdist, only the controller writes
+        config.pluginmanager.register(_ReportWriter(config.invocation_params.dir / path), "gradcheck-report")
