@@ -418,7 +418,9 @@ def test_each_unreadable_file_gives_exactly_one_failing_item(pytester: pytest.Py
         "file": [f"cases/one.yaml:1: file is empty; {expected}", f"cases/two.yml:1: top level is a list; {expected}"],
         "bad": ["cases/three.yaml:13: label: class index 8 is out of range; expected 0..4"],
     }
-    result.stdout.fnmatch_lines(["FAILED cases/one.yaml::file - *", "FAILED cases/two.yml::file - *"], consecutive=False)
+    result.stdout.fnmatch_lines(
+        ["FAILED cases/one.yaml::file - *", "FAILED cases/two.yml::file - *"], consecutive=False
+    )
 
 
 # -- nothing in a case file is executed -----------------------------------------------------
