@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,18 +118,20 @@ def load(
     Entry with its error, so the other cases still run. `checks` are the known check names."""
     shown = display or str(path)
     try:
-        doc = yamlsafe.parse(yamlsafe.read(path))
+        doc, line = yamlsafe.parse_with_line(yamlsafe.read(path))
     except yamlsafe.YamlError as exc:
         raise CaseError(shown, exc.line, exc.message) from None
-    return parse_document(doc, shown, limits=limits, checks=tuple(checks))
+    return parse_document(doc, shown, limits=limits, checks=tuple(checks), doc_line=line)
 
 
-def parse_document(doc: Any, path: str, *, limits: Limits, checks: tuple[str, ...]) -> list[Entry]:
-    """Validate a parsed document (see yamlsafe.parse) into Entries."""
+def parse_document(doc: Any, path: str, *, limits: Limits, checks: tuple[str, ...], doc_line: int = 1) -> list[Entry]:
+    """Validate a parsed document (see yamlsafe.parse) into Entries; `doc_line` is where it starts."""
     if doc is None:
         raise CaseError(path, 1, "file is empty; expected a mapping with a 'cases:' list")
     if not isinstance(doc, YMap):
-        raise CaseError(path, _line(doc, 1), f"top level is {_kind(doc)}; expected a mapping with a 'cases:' list")
+        raise CaseError(
+            path, _line(doc, doc_line), f"top level is {_kind(doc)}; expected a mapping with a 'cases:' list"
+        )
     _check_keys(doc, TOP_KEYS, path, "top level")
     if "version" in doc and (doc["version"] != 1 or not isinstance(doc["version"], int) or doc["version"] is True):
         raise CaseError(
@@ -501,34 +502,13 @@ def _finite(value: Any) -> bool:
         return False
 
 
-class _Short(reprlib.Repr):
-    """A bounded repr of a value from a case file: however large, a few dozen characters."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.maxlist = self.maxdict = 6
-        self.maxstring = self.maxother = 60
-        self.maxlevel = 3
-
-    def repr_int(self, x: int, level: int) -> str:
-        if abs(x) < 10**40:
-            return repr(x)
-        return f"{'-' if x < 0 else ''}1e{int(math.log10(abs(x)))} (an integer of {int(math.log10(abs(x))) + 1} digits)"
-
-    def repr_YList(self, x: YList, level: int) -> str:  # reprlib dispatches on the type name
-        return self.repr_list(x, level)
-
-    def repr_YMap(self, x: YMap, level: int) -> str:
-        return self.repr_dict(x, level)
-
-
 def _show(value: Any) -> str:
-    """The value as it appears in an error message, bounded in length."""
-    return _Short().repr(value)
+    """A value from the file as an error message shows it: repr, bounded in length."""
+    return yamlsafe.show(value)
 
 
 def _show_key(key: str) -> str:
-    return key if len(key) <= 60 else f"{key[:40]}...({len(key)} characters)"
+    return yamlsafe.show_key(key)
 
 
 def _line(value: Any, default: int) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +77,11 @@ def decode(data: bytes) -> str:
 
 def parse(text: str) -> Any:
     """The document as YMap/YList/scalars; no tag may build a Python object."""
+    return parse_with_line(text)[0]
+
+
+def parse_with_line(text: str) -> tuple[Any, int]:
+    """The document as `parse` gives it, and the line where it starts (a scalar has no line of its own)."""
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow; its message spans two lines
@@ -89,8 +97,8 @@ def parse(text: str) -> Any:
     except yaml.YAMLError as exc:
         raise YamlError(1, f"YAML error: {exc}; fix the YAML syntax") from None
     if node is None:
-        return None
-    return _Builder(EXPANSION_FLOOR + EXPANSION_PER_BYTE * len(text)).build(node)
+        return None, 1
+    return _Builder(EXPANSION_FLOOR + EXPANSION_PER_BYTE * len(text)).build(node), node.start_mark.line + 1
 
 
 class _Loader(yaml.SafeLoader):
@@ -124,7 +132,7 @@ class _Builder:
     def build(self, node: yaml.Node) -> Any:
         key = id(node)
         if key in self.building:
-            raise YamlError(node.start_mark.line + 1, "a YAML alias refers to a node that contains it; remove the loop")
+            raise YamlError(self.lines[-1], "a YAML alias refers to a node that contains it; remove the loop")
         if key in self.built:  # an alias of a node built before
             value, size = self.built[key]
             self._spend(size, node)
@@ -166,7 +174,8 @@ class _Builder:
             raise _bad_tag(node)
         try:
             return self._construct(node)
-        except (ValueError, KeyError, OverflowError):  # `!!int abc`, `!!bool maybe`, an int of 5000 digits
+        # `!!int abc`, `!!bool maybe`, `!!int ""`, an integer of 5000 digits
+        except (ValueError, KeyError, IndexError, OverflowError):
             kind = node.tag.removeprefix(_YAML_TAG_PREFIX)
             text = node.value if len(node.value) <= 40 else f"{node.value[:20]}...({len(node.value)} characters)"
             raise YamlError(
@@ -197,10 +206,10 @@ class _Builder:
                 continue
             key = self.build(key_node)
             if not isinstance(key, str):
-                raise YamlError(line, f"key {key!r} is not a string; keys are field names")
+                raise YamlError(line, f"key {show(key)} is not a string; keys are field names")
             if key in out.key_lines:
                 raise YamlError(
-                    line, f"{key}: given twice in one mapping (first at line {out.key_lines[key]}); keep one"
+                    line, f"{show_key(key)}: given twice in one mapping (first at line {out.key_lines[key]}); keep one"
                 )
             out[key] = self.build(value_node)
             out.key_lines[key] = line
@@ -219,11 +228,47 @@ class _Builder:
         return sources
 
 
+class _Short(reprlib.Repr):
+    """A bounded repr of a value from a case file: however large, a few dozen characters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlist = self.maxdict = 6
+        self.maxstring = self.maxother = 60
+        self.maxlevel = 3
+
+    def repr_int(self, x: int, level: int) -> str:
+        if abs(x) < 10**40:
+            return repr(x)
+        return f"{'-' if x < 0 else ''}1e{int(math.log10(abs(x)))} (an integer of {int(math.log10(abs(x))) + 1} digits)"
+
+    def repr_YList(self, x: YList, level: int) -> str:  # reprlib dispatches on the type name
+        return self.repr_list(x, level)
+
+    def repr_YMap(self, x: YMap, level: int) -> str:
+        return self.repr_dict(x, level)
+
+
+def show(value: Any) -> str:
+    """The value as it appears in an error message, bounded in length."""
+    return _Short().repr(value)
+
+
+def show_key(key: str) -> str:
+    """A key as it appears in an error message: bare if it looks like a field name, else quoted and bounded."""
+    return key if _FIELD_RE.fullmatch(key) else show(key)
+
+
+_FIELD_RE = re.compile(r"[A-Za-z0-9_.<-]{1,60}")
+
+
 def _bad_tag(node: yaml.Node) -> YamlError:
     line = node.start_mark.line + 1
     if node.tag == _TIMESTAMP_TAG and isinstance(node.value, str):
         return YamlError(
-            line, f"{node.value} reads as a date, which case files do not hold; quote it if it is a string"
+            line, f"{show(node.value)[1:-1]} reads as a date, which case files do not hold; quote it if it is a string"
         )
     tag = "!!" + node.tag.removeprefix(_YAML_TAG_PREFIX) if node.tag.startswith(_YAML_TAG_PREFIX) else node.tag
-    return YamlError(line, f"tag {tag} is not allowed; case files hold only plain mappings, lists, numbers and strings")
+    return YamlError(
+        line, f"tag {show(tag)[1:-1]} is not allowed; case files hold only plain mappings, lists, numbers and strings"
+    )
