@@ -8,13 +8,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import yamlsafe
 from .yamlsafe import YList, YMap
+
+if TYPE_CHECKING:
+    from .usercases import UserCase
 
 #: Arrays larger than this many elements are refused before they are allocated.
 MAX_ELEMENTS = 10_000_000
@@ -42,6 +45,8 @@ CASE_KEYS = (
     "marks",
     "mode",
 )
+#: Keys only a user-function case has (gradcheck.usercases); it shares name, rtol, atol, ... with these.
+USER_ONLY_KEYS = ("function", "jacobian", "gradient", "vjp", "args", "wrt", "vectorized")
 SPEC_KEYS = ("shape", "seed", "scale", "low", "high", "fill", "offset", "zeros")
 #: Mark arguments a case file may not give: pytest would evaluate them as code or a class.
 UNSAFE_MARK_KWARGS = {
@@ -102,6 +107,7 @@ class Entry:
     line: int
     case: Case | None
     error: CaseError | None
+    user: UserCase | None = None  # a user-function case: then case and error are None
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,8 @@ def load(
 
 def parse_document(doc: Any, path: str, *, limits: Limits, checks: tuple[str, ...], doc_line: int = 1) -> list[Entry]:
     """Validate a parsed document (see yamlsafe.parse) into Entries; `doc_line` is where it starts."""
+    from . import usercases  # imported here: usercases builds on this module
+
     if doc is None:
         raise CaseError(path, 1, "file is empty; expected a mapping with a 'cases:' list")
     if not isinstance(doc, YMap):
@@ -144,7 +152,7 @@ def parse_document(doc: Any, path: str, *, limits: Limits, checks: tuple[str, ..
         )
     if "name" in defaults:
         raise CaseError(path, defaults.key_lines["name"], "defaults: name cannot have a default; name each case")
-    _check_keys(defaults, CASE_KEYS, path, "defaults")
+    usercases.check_defaults_keys(defaults, path)  # layer keys, and those of user-function cases
     if "cases" not in doc:
         raise CaseError(path, doc.line, "cases: missing; expected 'cases:' with a list of cases")
     raw = doc["cases"]
@@ -165,7 +173,11 @@ def parse_document(doc: Any, path: str, *, limits: Limits, checks: tuple[str, ..
                     f"name: {label!r} is used twice (first at line {first_line[label]}); names are unique in a file",
                 )
             first_line[label] = line
-            case = _CaseParser(item, defaults, path, line, limits, checks).parse()
+            user = usercases.parse_if_user(item, defaults, path, line, limits)
+            if user is not None:
+                entries.append(Entry(user.name, line, None, None, user))
+                continue
+            case = _CaseParser(item, usercases.layer_defaults(defaults), path, line, limits, checks).parse()
             entries.append(Entry(case.name, line, case, None))
         except CaseError as exc:
             entries.append(Entry(_unique(label, first_line, line), line, None, exc))

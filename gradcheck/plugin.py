@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import json
 import math
@@ -14,10 +15,13 @@ from typing import Any
 
 import pytest
 
-from . import cases
+from . import cases, userplugin
 from .cases import Case, CaseError
 from .checks import BUILTIN, Registry
 from .compare import Comparison
+from .usercases import UserCase
+from .userplugin import jacobian_check as jacobian_check  # the fixture, found here by pytest
+from .userplugin import pytest_addhooks as pytest_addhooks  # the extension hooks (gradcheck.hooks)
 
 YAML_SUFFIXES = (".yaml", ".yml")
 _state = pytest.StashKey["_State"]()
@@ -26,13 +30,17 @@ _state = pytest.StashKey["_State"]()
 class _State:
     """What the plugin knows for one pytest run."""
 
-    def __init__(self, roots: list[Path], limits: cases.Limits) -> None:
+    def __init__(
+        self, roots: list[Path], limits: cases.Limits, patterns: Sequence[str] = userplugin.DEFAULT_PATTERNS
+    ) -> None:
         self.roots = roots
         self.limits = limits
+        self.patterns = tuple(patterns)
         self.registry = Registry()
 
     def claims(self, path: Path) -> bool:
-        return path.suffix in YAML_SUFFIXES and any(path == r or r in path.parents for r in self.roots)
+        named = any(fnmatch.fnmatch(path.name, pattern) for pattern in self.patterns)
+        return named and any(path == r or r in path.parents for r in self.roots)
 
 
 class CheckFailed(Exception):
@@ -51,7 +59,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         metavar="PATH",
         dest="gradcheck_cases",
-        help="Collect YAML case files (*.yaml, *.yml) under PATH as derivative checks. Repeatable.",
+        help="Collect YAML case files (*.yaml, *.yml; gradcheck_pattern) under PATH as derivative checks. Repeatable.",
     )
     group.addoption(
         "--gradcheck-report",
@@ -71,6 +79,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=str(cases.MAX_ELEMENTS),
         help="Largest array a case may declare, in elements; larger ones are refused before allocation.",
     )
+    userplugin.add_options(parser)  # --gradcheck-rtol/-atol, gradcheck_rtol/_atol/_pattern
 
 
 def _case_paths(config: pytest.Config) -> tuple[list[str], list[str]]:
@@ -118,7 +127,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"gradcheck_max_elements: {raw!r} is not an integer; expected e.g. 10000000") from None
     if max_elements <= 0:
         raise pytest.UsageError(f"gradcheck_max_elements: {max_elements} is not positive; expected e.g. 10000000")
-    config.stash[_state] = _State(roots, cases.Limits(max_elements=max_elements))
+    settings = userplugin.configure(config)
+    config.stash[_state] = _State(roots, cases.Limits(max_elements=max_elements), settings.patterns)
+    userplugin.register_checks(config, config.stash[_state].registry)
     _register_report_writer(config)
 
 
@@ -144,6 +155,15 @@ class CaseFile(pytest.File):
             yield CaseErrorItem.from_parent(self, name="file", error=error)
             return
         for entry in entries:
+            if entry.user is not None:
+                try:
+                    user_marks = _pytest_marks(self.config, entry.user)
+                except CaseError as error:
+                    yield CaseErrorItem.from_parent(self, name=entry.name, error=error)
+                    continue
+                name = f"{entry.name}[{entry.user.kind}]"
+                yield userplugin.UserCaseItem.from_parent(self, name=name, case=entry.user, marks=user_marks)
+                continue
             if entry.case is None:
                 assert entry.error is not None
                 yield CaseErrorItem.from_parent(self, name=entry.name, error=entry.error)
@@ -164,7 +184,7 @@ class CaseFile(pytest.File):
         return super().repr_failure(excinfo)
 
 
-def _pytest_marks(config: pytest.Config, case: Case) -> list[pytest.MarkDecorator]:
+def _pytest_marks(config: pytest.Config, case: Case | UserCase) -> list[pytest.MarkDecorator]:
     """The case's marks for pytest. An unregistered one warns, or under strict markers or an
     error filter fails the case, as in Python code, but at the case file's line."""
     line = case.line_of("marks")
@@ -206,10 +226,11 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         state = self.config.stash[_state]
-        case = self.case
+        case = userplugin.adjusted(self.config, self.case, self.check)
+        rtol, atol = userplugin.tolerances(self.config, case)  # the case's own, else command line, else ini
         title = f"gradcheck: check '{self.check}' of case '{case.name}' ({case.path}:{case.line})"
         comparison = state.registry.build(self.check, case).run(
-            rtol=case.rtol, atol=case.atol, step=case.step, mode=case.mode, title=title
+            rtol=rtol, atol=atol, step=case.step, mode=case.mode, title=title
         )
         self.comparison = comparison
         self.user_properties += [

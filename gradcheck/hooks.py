@@ -1,0 +1,32 @@
+"""Hooks a plugin or conftest.py implements to extend gradcheck (added with pytest_addhooks)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from .cases import Case
+    from .checks import Registry
+    from .usercases import UserCase
+
+
+@pytest.hookspec(historic=True)
+def pytest_gradcheck_register_checks(registry: Registry, config: pytest.Config) -> None:
+    """Register named checks, so that a case file can say `checks: [my_check]`.
+
+    Call ``registry.register("my_check", builder)`` where ``builder(case)`` takes the layer
+    Case and returns a :class:`gradcheck.checks.Check`. Called once the plugin is configured,
+    and for a conftest.py found later as soon as it is loaded: always before the case files
+    next to it are collected. A name already taken is an error.
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_gradcheck_adjust_case(case: Case | UserCase, check: str, config: pytest.Config) -> Case | UserCase | None:
+    """Return a changed copy of `case` (``dataclasses.replace(case, rtol=1e-4)``), or None to
+    leave it as it is. Called before each item runs; `check` is the item's check (``loss``,
+    ``jacobian``, ...). The first implementation that returns a case wins; the result must be
+    of the same type as `case`.
+    """
