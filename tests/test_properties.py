@@ -5,20 +5,18 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from gradcheck import check_jacobian, cross_entropy, dense, loss_grad, softmax, softmax_jacobian
+from gradcheck.cases import Case
+from gradcheck.checks import BUILTIN
 from gradcheck.functions import chain_grad
+from gradcheck.strategies import Layer, arrays, layer_cases, layers
 
 FAST = settings(max_examples=200, deadline=None)
 SLOW = settings(max_examples=100, deadline=None)
+CASES = settings(max_examples=25, deadline=None)
 
-
-def finite(bound: float) -> st.SearchStrategy[float]:
-    return st.floats(-bound, bound, allow_nan=False, allow_infinity=False)
-
-
-logits = st.integers(1, 12).flatmap(lambda k: arrays(np.float64, k, elements=finite(1e4)))
+logits = st.integers(1, 12).flatmap(lambda k: arrays(k, scale=1e4))
 
 
 @FAST
@@ -32,7 +30,7 @@ def test_softmax_sums_to_one(z: np.ndarray) -> None:
 
 
 @FAST
-@given(z=logits, shift=finite(1e3))
+@given(z=logits, shift=st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False))
 def test_softmax_is_shift_invariant(z: np.ndarray, shift: float) -> None:
     np.testing.assert_allclose(softmax(z + shift), softmax(z), rtol=1e-9, atol=1e-300)
 
@@ -48,27 +46,10 @@ def test_softmax_jacobian_rows_sum_to_zero(z: np.ndarray) -> None:
     np.testing.assert_allclose(J.sum(axis=1), 0.0, atol=4 * z.size * np.finfo(float).eps)
 
 
-@st.composite
-def layers(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int | np.ndarray]:
-    """A random layer: x (n,), W (n, K), an optional bias, and an index or soft label."""
-    n = draw(st.integers(1, 12), label="inputs")
-    k = draw(st.integers(2, 8), label="classes")
-    x = draw(arrays(np.float64, n, elements=finite(3.0)), label="x")
-    W = draw(arrays(np.float64, (n, k), elements=finite(2.0)), label="W")
-    b = draw(st.none() | arrays(np.float64, k, elements=finite(2.0)), label="bias")
-    if draw(st.booleans(), label="index label"):
-        y: int | np.ndarray = draw(st.integers(0, k - 1), label="label")
-    else:
-        weights = draw(arrays(np.float64, k, elements=st.floats(0.0, 1.0)), label="soft label")
-        weights[draw(st.integers(0, k - 1))] += 0.5  # never all zero
-        y = weights / weights.sum()
-    return x, W, b, y
-
-
 @SLOW
 @given(layer=layers())
-def test_chain_equals_shortcut(layer: tuple[np.ndarray, np.ndarray, np.ndarray | None, int | np.ndarray]) -> None:
-    x, W, b, y = layer
+def test_chain_equals_shortcut(layer: Layer) -> None:
+    x, W, b, y = layer.x, layer.W, layer.b, layer.y
     chain = chain_grad(x, W, y, b)
     short = loss_grad(x, W, y, b)
     assert chain.shape == short.shape == W.shape
@@ -77,10 +58,8 @@ def test_chain_equals_shortcut(layer: tuple[np.ndarray, np.ndarray, np.ndarray |
 
 @SLOW
 @given(layer=layers())
-def test_chain_and_shortcut_match_finite_differences(
-    layer: tuple[np.ndarray, np.ndarray, np.ndarray | None, int | np.ndarray],
-) -> None:
-    x, W, b, y = layer
+def test_chain_and_shortcut_match_finite_differences(layer: Layer) -> None:
+    x, W, b, y = layer.x, layer.W, layer.b, layer.y
 
     def xe(w: np.ndarray) -> float:
         return cross_entropy(softmax(dense(x, w, b)), y)
@@ -89,3 +68,35 @@ def test_chain_and_shortcut_match_finite_differences(
         result = check_jacobian(xe, W, analytic, wrt="W", title=name)
         assert result.passed, str(result)
         assert result.total == W.size
+
+
+# -- the strategies themselves (gradcheck.strategies) ------------------------------------------
+
+
+@FAST
+@given(data=st.data(), shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), scale=st.floats(1e-3, 1e3))
+def test_arrays_are_finite_and_within_scale(data: st.DataObject, shape: list[int], scale: float) -> None:
+    a = data.draw(arrays(tuple(shape), scale=scale))
+    assert a.shape == tuple(shape)
+    assert a.dtype == np.float64
+    assert np.all(np.isfinite(a))
+    assert np.all(np.abs(a) <= scale)
+
+
+@FAST
+@given(layer=layers())
+def test_layers_have_the_documented_shapes(layer: Layer) -> None:
+    n, k = layer.W.shape
+    assert 1 <= n <= 12 and 2 <= k <= 8
+    assert layer.x.shape == (n,)
+    assert layer.b is None or layer.b.shape == (k,)
+    dist = layer.distribution
+    assert dist.shape == (k,) and np.all(dist >= 0) and abs(dist.sum() - 1.0) <= 1e-12
+
+
+@CASES
+@given(case=layer_cases())
+def test_every_builtin_check_passes_on_generated_cases(case: Case) -> None:
+    for name, build in BUILTIN.items():
+        result = build(case).run(mode="full", title=name)
+        assert result.passed, str(result)
