@@ -1,0 +1,1 @@
+"""A two-layer MLP in NumPy with hand-written derivatives."""
