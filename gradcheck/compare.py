@@ -39,6 +39,7 @@ class Entry:
     numeric: float
     abs_error: float
     rel_error: float
+    index: tuple[int, ...] = ()  # into the Jacobian, f(x).shape + x.shape
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Comparison:
     unit: str = "entries"  # what `mismatched` and `total` count
     step: float | None = None  # the relative step of the central differences, where known
     mode: str = ""  # "full" or "directional", as check_jacobian decided
+    scheme: str = "central"  # the finite-difference scheme of the numeric reference
+    diagnosis: tuple[str, ...] = ()  # step sweeps of the worst entries
 
     def __str__(self) -> str:
         return format_report(self)
@@ -89,6 +92,7 @@ def compare(
     wrt: str = "x",
     title: str = "gradcheck",
     method: str = "",
+    label_class: int | None = None,
 ) -> Comparison:
     """Compare entry by entry: |analytic - numeric| <= atol + rtol * |numeric| + allowance.
 
@@ -140,7 +144,14 @@ def compare(
         excess = err.reshape(-1)[failing] / bound.reshape(-1)[failing]
     order = failing[np.argsort(excess)[::-1][:WORST_SHOWN]]
     worst = tuple(
-        Entry(entry_name(idx, out_ndim, of, wrt), float(a[idx]), float(numeric[idx]), float(err[idx]), float(rel[idx]))
+        Entry(
+            entry_name(idx, out_ndim, of, wrt),
+            float(a[idx]),
+            float(numeric[idx]),
+            float(err[idx]),
+            float(rel[idx]),
+            idx,
+        )
         for idx in (tuple(int(i) for i in np.unravel_index(o, err.shape)) for o in order)
     )
     return make(
@@ -149,7 +160,7 @@ def compare(
         max_rel_error=float(rel.max(initial=0.0)),
         mismatched=int(over.sum()),
         worst=worst,
-        hints=value_hints(a, numeric, over, rtol, atol) if over.any() else (),
+        hints=value_hints(a, numeric, over, rtol, atol, out_ndim, label_class) if over.any() else (),
     )
 
 
@@ -176,7 +187,15 @@ def shape_hints(analytic: Array, numeric: Array, rtol: float, atol: float) -> tu
     return ()
 
 
-def value_hints(a: Array, n: Array, over: NDArray[np.bool_], rtol: float, atol: float) -> tuple[str, ...]:
+def value_hints(
+    a: Array,
+    n: Array,
+    over: NDArray[np.bool_],
+    rtol: float,
+    atol: float,
+    out_ndim: int = 0,
+    label_class: int | None = None,
+) -> tuple[str, ...]:
     """Patterns that name a likely bug when analytic and numeric disagree."""
     hints: list[str] = []
     if _close(-a, n, rtol, atol):
@@ -185,18 +204,75 @@ def value_hints(a: Array, n: Array, over: NDArray[np.bool_], rtol: float, atol: 
     if nn > 0 and not hints:
         k = float(np.vdot(a, n)) / nn
         if abs(k - 1) > rtol and k != 0 and _close(a, k * n, rtol, atol):
-            hints.append(f"analytic = {k:.6g} * numeric: off by a constant factor")
-    if a.ndim >= 2 and a.shape[0] == a.shape[1] and _close(a.swapaxes(0, 1), n, rtol, atol):
-        hints.append("analytic matches the transpose of numeric: rows and columns swapped")
+            hints.append(_factor_hint(k))
+    hints.extend(_permutation_hints(a, n, rtol, atol))
     square = a.ndim == 2 and a.shape[0] == a.shape[1]
     if square and np.any(n - np.diag(np.diag(n))) and _close(a, np.diag(np.diag(n)), rtol, atol):
         hints.append("analytic has only the diagonal of numeric: off-diagonal terms missing")
     zero = over & (a == 0)
     if zero.any():
         hints.append(f"analytic is zero where numeric is not, at {int(zero.sum())} of the mismatched entries")
+    hints.extend(_confined_hints(over, out_ndim, label_class))
     if 0 < over.sum() <= 3 and over.size > 10:
         hints.append(f"only {int(over.sum())} of {over.size} entries are wrong: look at those indices")
     return tuple(hints)
+
+
+def _factor_hint(k: float) -> str:
+    """`analytic = k * numeric`, naming a missing 1/B or B where k is (nearly) an integer or its inverse."""
+    text = f"analytic = {k:.6g} * numeric: off by a constant factor"
+    if k >= 2 and abs(k - round(k)) <= 1e-6 * k:
+        return f"{text} {round(k)} (a missing 1/{round(k)}, such as the 1/B of a batch mean?)"
+    if 0 < k <= 0.5 and abs(1 / k - round(1 / k)) <= 1e-6 / k:
+        return f"{text} 1/{round(1 / k)} (divided by {round(1 / k)} once too often, such as 1/B twice?)"
+    return text
+
+
+def _permutation_hints(a: Array, n: Array, rtol: float, atol: float) -> list[str]:
+    """A transposed layout: analytic equals numeric with two axes (or all axes) permuted."""
+    if a.ndim < 2 or a.ndim > 4:
+        return []
+    for perm in itertools.permutations(range(a.ndim)):
+        if perm == tuple(range(a.ndim)):
+            continue
+        if a.transpose(perm).shape == n.shape and _close(a.transpose(perm), n, rtol, atol):
+            if a.ndim == 2:
+                return ["analytic matches the transpose of numeric: rows and columns swapped"]
+            return [f"analytic matches numeric with its axes permuted as {perm}: a transposed layout"]
+    return []
+
+
+def _confined_hints(over: NDArray[np.bool_], out_ndim: int, label_class: int | None) -> list[str]:
+    """Mismatches that all share one index on some axes: a wrong term for one class or block."""
+    if over.ndim < 2 or over.sum() < 2:
+        return []
+    where = np.argwhere(over)
+    fixed = [(axis, int(where[0, axis])) for axis in range(over.ndim) if np.all(where[:, axis] == where[0, axis])]
+    if not fixed or len(fixed) == over.ndim:
+        return []
+    # Several axes with one shared value: the diagonal block of that class, e.g. [c, :, c].
+    values = {v for _, v in fixed}
+    slot = ", ".join(str(dict(fixed)[axis]) if axis in dict(fixed) else ":" for axis in range(over.ndim))
+    kind = "the diagonal block" if len(fixed) >= 2 and len(values) == 1 else "the slice"
+    text = f"every mismatched entry lies in {kind} [{slot}]"
+    if label_class is not None and values == {label_class}:
+        text += f": only the label class {label_class} is wrong (its -y term?)"
+    return [text]
+
+
+def sweep_line(name: str, steps: list[float], errors: list[float]) -> str:
+    """One entry's step sweep, and what it says: a real bug, or the step's fault."""
+    shown = ", ".join(f"{e:.2g}" for e in errors)
+    hs = ", ".join(f"{h:.2g}" for h in steps)
+    head = f"step sweep at {name}: |analytic - numeric| = {shown} at h = {hs}"
+    tail = errors[len(errors) // 2 :]
+    if min(tail) >= 0.5 * max(tail) and max(tail) > 0:
+        return f"{head}: it stays put as the step shrinks, so the derivative is wrong (a real bug)"
+    ratios = [b / a for a, b in zip(errors, errors[1:], strict=False) if a > 0]
+    if ratios and all(r < 0.5 for r in ratios[:2]):
+        order = 4 if max(ratios[:2]) < 1 / 64 else 2
+        return f"{head}: it shrinks like h^{order} with the step, so the step was too large (a false alarm)"
+    return f"{head}: it changes erratically with the step (is f smooth here? a kink, a branch, rounding?)"
 
 
 def format_report(c: Comparison) -> str:
@@ -223,4 +299,5 @@ def format_report(c: Comparison) -> str:
                 f"{e.abs_error:>10.3g}  {e.rel_error:>10.3g}"
             )
     lines.extend(f"  hint: {h}" for h in c.hints)
+    lines.extend(f"  {d}" for d in c.diagnosis)
     return "\n".join(lines)

@@ -5,16 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 Array = NDArray[np.float64]
-Function = Callable[[NDArray[np.floating]], ArrayLike]
+Function = Callable[[NDArray[Any]], ArrayLike]  # x: real, or complex for the complex step
 
 #: The default relative step is eps ** STEP_POWER (about 6e-6 in float64), which balances
 #: the truncation error of a central difference (~h^2) against rounding (~eps / h).
 STEP_POWER = 1.0 / 3.0
+#: The schemes: central differences (second order), the five-point stencil (fourth order),
+#: the complex step (exact to rounding, for f that accept complex input), and Richardson
+#: extrapolation of central differences at halving steps (the most careful, and the dearest).
+SCHEMES = ("central", "central4", "complex", "richardson")
+CENTRAL4_POWER = 1.0 / 5.0
+COMPLEX_STEP = 1e-20
 #: Factor applied to a step whose stencil left the function's domain (a non-finite value).
 SHRINK = 0.1
 #: How often a step may shrink before the entry is reported as not finite.
@@ -36,6 +43,10 @@ CACHE_BYTES = 4 * 2**20
 Stencil = Callable[[NDArray[np.intp], Array], tuple[Array, Array, Array]]
 
 
+class SchemeError(ValueError):
+    """The function cannot be differentiated by the scheme asked for."""
+
+
 def working_dtype(dtype: DTypeLike) -> np.dtype:
     """Precision in which derivatives are estimated: float64, or the output's lower precision."""
     if np.issubdtype(dtype, np.floating) and np.finfo(dtype).eps > np.finfo(np.float64).eps:
@@ -43,9 +54,21 @@ def working_dtype(dtype: DTypeLike) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def base_step(dtype: DTypeLike = np.float64) -> float:
-    """The default relative step for values of `dtype`: eps ** (1/3)."""
-    return float(np.finfo(working_dtype(dtype)).eps ** STEP_POWER)
+def base_step(dtype: DTypeLike = np.float64, scheme: str = "central") -> float:
+    """The default relative step of a scheme for values of `dtype`.
+
+    central (and richardson, which starts above it): eps ** (1/3), balancing an h^2
+    truncation error against eps / h rounding; central4: eps ** (1/5), for its h^4 error;
+    complex: a step far below any rounding, as the complex step subtracts nothing.
+    """
+    eps = float(np.finfo(working_dtype(dtype)).eps)
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+    if scheme == "central4":
+        return float(eps**CENTRAL4_POWER)
+    if scheme == "complex":
+        return COMPLEX_STEP
+    return float(eps**STEP_POWER)
 
 
 def entry_steps(x: NDArray[np.floating], step: float) -> Array:
@@ -62,6 +85,7 @@ class Estimate:
     nominal: Array  # x.shape: the step asked for, step * max(1, |x_i|)
     base_step: float  # the relative step before any shrinking
     out_dtype: np.dtype
+    errors: Array | None = None  # the estimate's own error bound, where the scheme gives one
 
     @property
     def shrunk(self) -> int:
@@ -99,11 +123,57 @@ class Probe:
             out = np.asarray(f(self.x))
         self.out_shape: tuple[int, ...] = out.shape
         self.out_dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
-        self.f0 = out.astype(np.float64).reshape(-1)
+        self.f0 = np.asarray(out.real if np.iscomplexobj(out) else out, dtype=np.float64).reshape(-1)
         self.finite0 = np.isfinite(self.f0)
-        self.eps = float(np.finfo(working_dtype(self.out_dtype)).eps)
+        # The precision f really computes in: its output's, or x's own where f rounds a
+        # float64 x to x's lower precision before computing (and returns a Python float).
+        self.precision = working_dtype(self.out_dtype)
+        if self.precision == np.float64 and working_dtype(x_arr.dtype) != np.float64 and self._rounds_input():
+            self.precision = working_dtype(x_arr.dtype)
+        self.eps = float(np.finfo(self.precision).eps)
         self._buffers: list[Array] = []  # one chunk of points per worker, filled with x
         self._points: Array | None = None
+
+    def _rounds_input(self) -> bool:
+        """Whether f ignores a change of x below float32's resolution but not a larger one."""
+        scale = np.maximum(1.0, np.abs(self.x))
+        with np.errstate(all="ignore"):
+            tiny = np.asarray(self.f(self.x + 1e-10 * scale), dtype=np.float64).reshape(-1)
+            small = np.asarray(self.f(self.x + 1e-3 * scale), dtype=np.float64).reshape(-1)
+        return bool(np.array_equal(tiny, self.f0) and not np.array_equal(small, self.f0))
+
+    def complex_step(self, idx: NDArray[np.intp], h: Array) -> Array:
+        """Im f(x + i h e_k) / h for each entry k of `idx`: derivatives exact to rounding, (k, m)."""
+        k, m = idx.size, self.f0.size
+        cols = np.empty((k, m))
+        xc = self.x.astype(np.complex128)
+        if self.vectorized:
+            c = max(1, min(k, self.chunk_pairs() * 2))
+            buf = np.broadcast_to(xc.reshape(-1), (c, xc.size)).copy()
+            for start in range(0, k, c):
+                sel, hs = idx[start : start + c], h[start : start + c]
+                rows = np.arange(sel.size)
+                buf[rows, sel] += 1j * hs
+                out = self._complex_out(self.f(buf[: sel.size].reshape((sel.size, *self.shape))))
+                buf[rows, sel] = xc.reshape(-1)[sel]
+                cols[start : start + sel.size] = out.imag.reshape(sel.size, m) / hs[:, None]
+            return cols
+        flat = xc.reshape(-1)
+        for r, (i, hi) in enumerate(zip(idx.tolist(), h.tolist(), strict=True)):
+            flat[i] += 1j * hi
+            cols[r] = self._complex_out(self.f(xc)).imag.reshape(-1) / hi
+            flat[i] = self.flat[i]
+        return cols
+
+    @staticmethod
+    def _complex_out(out: ArrayLike) -> NDArray[np.complexfloating]:
+        arr = np.asarray(out)
+        if not np.iscomplexobj(arr):
+            raise SchemeError(
+                "scheme 'complex' needs a function that accepts complex input and keeps it complex; "
+                f"f returned {arr.dtype} (use scheme 'central4' or 'richardson' instead)"
+            )
+        return arr
 
     # -- evaluating f on both sides of x ----------------------------------------------
 
@@ -288,22 +358,38 @@ def richardson_tableau(
     return best, best_err
 
 
-def relative_step(probe: Probe, step: float | None) -> float:
-    """The relative step: `step`, or eps ** (1/3) of f's output precision."""
-    rel = base_step(probe.out_dtype) if step is None else float(step)
+def relative_step(probe: Probe, step: float | None, scheme: str = "central") -> float:
+    """The relative step: `step`, or the scheme's default for the precision f computes in."""
+    rel = base_step(probe.precision, scheme) if step is None else float(step)
     if not (rel > 0 and np.isfinite(rel)):
         raise ValueError(f"step must be positive and finite, got {step!r}")
     return rel
 
 
-def estimate(probe: Probe, step: float | None = None) -> Estimate:
-    """The central-difference Jacobian at the probe's point, with the steps used."""
-    rel = relative_step(probe, step)
+def estimate(probe: Probe, step: float | None = None, scheme: str = "central") -> Estimate:
+    """The numerical Jacobian at the probe's point by `scheme`, with the steps used.
+
+    The estimate's `errors` are Richardson's own error bounds (scheme richardson), else None.
+    """
+    rel = relative_step(probe, step, scheme)
     nominal = entry_steps(probe.x, rel)
-    cols, half, _ = probe.central(np.arange(probe.flat.size), nominal)
+    idx = np.arange(probe.flat.size)
+    errors = None
+    if scheme == "complex":
+        cols, half = probe.complex_step(idx, nominal), nominal
+    elif scheme == "richardson":
+        cols, err = richardson_tableau(lambda rows, hs: probe.pairs(idx[rows], hs), nominal, probe)
+        half, errors = nominal, err.T.reshape(probe.out_shape + probe.shape)
+    else:
+        cols, half, _ = probe.central(idx, nominal)
+        if scheme == "central4":
+            # The five-point stencil (-f(x+2h) + 8f(x+h) - 8f(x-h) + f(x-2h)) / 12h, written as
+            # (4 D(h) - D(2h)) / 3 with D the central difference: h^2 cancels, h^4 remains.
+            wide, _, _ = probe.central(idx, 2.0 * half)
+            cols = (4.0 * cols - wide) / 3.0
     probe.release()  # the verdict that follows needs memory more than the chunks
     jac = cols.T.reshape(probe.out_shape + probe.shape)
-    return Estimate(jac, half.reshape(probe.shape), nominal.reshape(probe.shape), rel, probe.out_dtype)
+    return Estimate(jac, half.reshape(probe.shape), nominal.reshape(probe.shape), rel, probe.out_dtype, errors)
 
 
 def numerical_estimate(

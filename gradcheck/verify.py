@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -31,6 +31,7 @@ def check_jacobian(
     atol: float | None = None,
     step: float | None = None,
     mode: str = "full",
+    scheme: str = "central",
     vectorized: bool = False,
     chunk_bytes: int = numeric.CHUNK_BYTES,
     workers: int = 1,
@@ -39,77 +40,142 @@ def check_jacobian(
     of: str = "f",
     wrt: str = "x",
     title: str | None = None,
+    label_class: int | None = None,
 ) -> cmp.Comparison:
-    """Compare `analytic` (an array, or a callable of x) with central differences of f at x.
+    """Compare `analytic` (an array, or a callable of x) with numerical derivatives of f at x.
 
-    The Jacobian has shape f(x).shape + x.shape. In mode "full" every entry is estimated;
-    entries that fail the first comparison get a careful Richardson estimate, and the
-    verdict allows for that estimate's error. Mode "directional" compares `probes` seeded
-    random projections at a cost independent of x's size, and narrows a failure down to
-    the wrong entries; "auto" picks by size. With vectorized=True, f takes a stack of
-    points (B,) + x.shape, evaluated in chunks of at most `chunk_bytes` by `workers` threads
-    (f must then be thread-safe, as numpy functions are). `of` and `wrt` name the entries in
-    the report (`dS[0]/dW[2, 1]`).
+    The Jacobian has shape f(x).shape + x.shape. In mode "full" every entry is estimated by
+    `scheme` (central, central4, complex or richardson); entries that fail the first
+    comparison get a careful Richardson estimate, and the verdict allows for that estimate's
+    error; a failure's worst entries get a step sweep that tells a real bug from a poor step.
+    Mode "directional" compares `probes` seeded random projections (central differences) at
+    a cost independent of x's size, and narrows a failure down to the wrong entries; "auto"
+    picks by size. With vectorized=True, f takes a stack of points (B,) + x.shape, evaluated
+    in chunks of at most `chunk_bytes` by `workers` threads (f must then be thread-safe, as
+    numpy functions are). `of` and `wrt` name the entries in the report (`dS[0]/dW[2, 1]`);
+    `label_class` lets a hint say when only the true class's entries are wrong.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if scheme not in numeric.SCHEMES:
+        raise ValueError(f"scheme must be one of {', '.join(numeric.SCHEMES)}, got {scheme!r}")
     rtol = None if rtol is None else _positive("rtol", rtol)
     atol = None if atol is None else _positive("atol", atol, allow_zero=True)
     x_arr = np.asarray(x)
     a = np.asarray(analytic(x_arr.copy()) if callable(analytic) else analytic)
     probe = numeric.Probe(f, x_arr, vectorized=vectorized, chunk_bytes=chunk_bytes, workers=workers)
-    rel = numeric.relative_step(probe, step)
-    d_rtol, d_atol = cmp.default_tolerances(x_arr.dtype, a.dtype, probe.out_dtype)
-    rtol = d_rtol if rtol is None else rtol
-    atol = d_atol if atol is None else atol
-    full_shape = probe.out_shape + probe.shape
     if mode == "auto":
+        full_shape = probe.out_shape + probe.shape
         small = x_arr.size <= AUTO_FULL_INPUTS and math.prod(full_shape) <= AUTO_FULL_ENTRIES
         mode = "full" if small else "directional"
-    out_ndim = len(probe.out_shape)
-    method = f"central differences, step {rel:.3g} * max(1, |{wrt}|)"
-    common: dict[str, Any] = {"rtol": rtol, "atol": atol, "title": title or f"gradcheck of d{of}/d{wrt}"}
     if mode == "directional":
+        scheme = "central"  # projections are central differences along random directions
+    rel = numeric.relative_step(probe, step, scheme)
+    d_rtol, d_atol = cmp.default_tolerances(x_arr.dtype, a.dtype, probe.precision)
+    tol = Tolerance(d_rtol if rtol is None else rtol, d_atol if atol is None else atol)
+    out_ndim = len(probe.out_shape)
+    common: dict[str, Any] = {
+        "rtol": tol.rtol,
+        "atol": tol.atol,
+        "title": title or f"gradcheck of d{of}/d{wrt}",
+        "method": _describe(scheme, rel, wrt),
+    }
+
+    def stamp(result: cmp.Comparison) -> cmp.Comparison:
+        return dataclasses.replace(result, step=rel, mode=mode, scheme=scheme)
+
+    if mode == "directional":
+        full_shape = probe.out_shape + probe.shape
         if a.shape != full_shape or not np.all(np.isfinite(a)):
-            return _used(
-                cmp.compare(a, np.zeros(full_shape), out_ndim=out_ndim, of=of, wrt=wrt, method=method, **common),
-                rel,
-                mode,
-            )
+            result = cmp.compare(a, np.zeros(full_shape), out_ndim=out_ndim, of=of, wrt=wrt, **common)
+            return stamp(result)
         a2 = np.asarray(a, dtype=np.float64).reshape(-1, x_arr.size)
-        return _used(
-            directional.directional_comparison(
-                probe, a2, step=rel, seed=seed, probes=probes, of=of, wrt=wrt, method=method, **common
-            ),
-            rel,
-            mode,
+        result = directional.directional_comparison(
+            probe, a2, step=rel, seed=seed, probes=probes, of=of, wrt=wrt, **common
         )
-    est = numeric.estimate(probe, rel)
+        return stamp(result)
+    try:
+        est = numeric.estimate(probe, rel, scheme)
+    except numeric.SchemeError as exc:
+        problem = dataclasses.replace(
+            cmp.compare(a, np.zeros(probe.out_shape + probe.shape), out_ndim=out_ndim, of=of, wrt=wrt, **common),
+            passed=False,
+            problem=str(exc),
+            worst=(),
+            hints=(),
+        )
+        return stamp(problem)
     if est.shrunk:
-        method += f", shrunk at {est.shrunk} entries where f left its domain"
-    common.update(out_ndim=out_ndim, of=of, wrt=wrt)
-    first = cmp.compare(a, est.jacobian, method=method, **common)
-    if first.passed or first.problem:
-        return _used(first, rel, mode)
-    # Refine every input entry (Jacobian column) with at least one mismatch.
-    a64 = a.astype(np.float64)
-    over = np.abs(a64 - est.jacobian) > atol + rtol * np.abs(est.jacobian)
-    cols = np.flatnonzero(over.reshape(-1, x_arr.size).any(axis=0))
+        common["method"] += f", shrunk at {est.shrunk} entries where f left its domain"
+    common.update(out_ndim=out_ndim, of=of, wrt=wrt, label_class=label_class)
+    allowance = None if est.errors is None else numeric.ERROR_SAFETY * est.errors
+    result = cmp.compare(a, est.jacobian, allowance=allowance, **common)
+    if not result.passed and not result.problem and scheme in ("central", "central4"):
+        result = _refined(probe, a, est, tol, common)
+    if not result.passed and not result.problem:
+        result = dataclasses.replace(result, diagnosis=_sweep(probe, a, est, result))
+    return stamp(result)
+
+
+class Tolerance(NamedTuple):
+    rtol: float
+    atol: float
+
+
+def _describe(scheme: str, rel: float, wrt: str) -> str:
+    """How the numerical reference was computed, for the report."""
+    steps = f"step {rel:.3g} * max(1, |{wrt}|)"
+    return {
+        "central": f"central differences, {steps}",
+        "central4": f"five-point central differences (fourth order), {steps}",
+        "complex": f"complex step, {steps}",
+        "richardson": f"Richardson extrapolation of central differences, {steps} times {numeric.RICHARDSON_START:g}",
+    }[scheme]
+
+
+def _refined(
+    probe: numeric.Probe, a: NDArray[Any], est: numeric.Estimate, tol: Tolerance, common: dict[str, Any]
+) -> cmp.Comparison:
+    """The comparison after every entry (Jacobian column) with a mismatch got a careful estimate."""
+    n = probe.flat.size
+    over = np.abs(np.asarray(a, dtype=np.float64) - est.jacobian) > tol.atol + tol.rtol * np.abs(est.jacobian)
+    cols = np.flatnonzero(over.reshape(-1, n).any(axis=0))
     values, errors = probe.richardson(cols, est.steps)
-    jac = est.jacobian.reshape(-1, x_arr.size).copy()
+    jac = est.jacobian.reshape(-1, n).copy()
     allow = np.zeros_like(jac)
     jac[:, cols] = values.T
     allow[:, cols] = numeric.ERROR_SAFETY * errors.T
-    method += f"; {cols.size} entries re-estimated by Richardson extrapolation"
-    final = cmp.compare(
-        a, jac.reshape(est.jacobian.shape), allowance=allow.reshape(est.jacobian.shape), method=method, **common
-    )
-    return _used(final, rel, mode)
+    method = common["method"] + f"; {cols.size} entries re-estimated by Richardson extrapolation"
+    shape = est.jacobian.shape
+    return cmp.compare(a, jac.reshape(shape), allowance=allow.reshape(shape), **{**common, "method": method})
 
 
-def _used(result: cmp.Comparison, step: float, mode: str) -> cmp.Comparison:
-    """The comparison, stamped with the relative step and the mode that produced it."""
-    return dataclasses.replace(result, step=step, mode=mode)
+#: A failure's worst entries are estimated again at these multiples of the step used.
+SWEEP_FACTORS = (16.0, 4.0, 1.0, 0.25, 0.0625)
+SWEEP_ENTRIES = 2
+
+
+def _sweep(probe: numeric.Probe, a: NDArray[Any], est: numeric.Estimate, result: cmp.Comparison) -> tuple[str, ...]:
+    """Step sweeps for the worst entries: an error that shrinks with the step is the step's
+    fault; one that stays put is a real bug."""
+    entries = [e for e in result.worst[:SWEEP_ENTRIES] if e.index]
+    if not entries:
+        return ()
+    out_ndim = len(probe.out_shape)
+    n = probe.flat.size
+    cols = np.array([np.ravel_multi_index(e.index[out_ndim:], probe.shape) if probe.shape else 0 for e in entries])
+    rows = [np.ravel_multi_index(e.index[:out_ndim], probe.out_shape) if out_ndim else 0 for e in entries]
+    base = est.steps.reshape(-1)[cols] if n else np.zeros(0)
+    numbers = []
+    for factor in SWEEP_FACTORS:
+        values, _, _ = probe.central(cols, base * factor)
+        numbers.append([float(values[k, r]) for k, r in enumerate(rows)])
+    lines = []
+    for k, e in enumerate(entries):
+        errors = [abs(e.analytic - numbers[s][k]) for s in range(len(SWEEP_FACTORS))]
+        steps = [float(base[k] * factor) for factor in SWEEP_FACTORS]
+        lines.append(cmp.sweep_line(e.name, steps, errors))
+    return tuple(lines)
 
 
 def assert_jacobian(f: numeric.Function, x: ArrayLike, analytic: Analytic, **options: Any) -> cmp.Comparison:
