@@ -25,6 +25,8 @@ MAX_ELEMENTS = 10_000_000
 LABEL_SUM_TOL = 1e-6
 DTYPES = ("float64", "float32")
 MODES = ("auto", "full", "directional")
+SCHEMES = ("central", "central4", "complex", "richardson")
+REDUCTIONS = ("mean", "sum")
 NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
 
 TOP_KEYS = ("version", "defaults", "cases")
@@ -44,6 +46,10 @@ CASE_KEYS = (
     "dtype",
     "marks",
     "mode",
+    "batch",
+    "reduction",
+    "label_smoothing",
+    "scheme",
 )
 #: Keys only a user-function case has (gradcheck.usercases); it shares name, rtol, atol, ... with these.
 USER_ONLY_KEYS = ("function", "jacobian", "gradient", "vjp", "args", "wrt", "vectorized")
@@ -93,6 +99,14 @@ class Case:
     marks: tuple[Mark, ...]
     lines: Mapping[str, int]
     mode: str = "auto"  # full Jacobian, random projections, or by size
+    scheme: str = "central"  # the finite-difference stencil
+    reduction: str = "mean"  # how a batch's per-sample losses combine
+    label_smoothing: float = 0.0
+
+    @property
+    def batched(self) -> bool:
+        """Whether x is a batch (B, n) rather than one sample (n,)."""
+        return self.x.ndim == 2
 
     def line_of(self, key: str) -> int:
         """The line of field `key`, or of the case itself."""
@@ -213,7 +227,8 @@ class _CaseParser:
         if dtype not in DTYPES:
             raise self.error("dtype", f"{dtype!r} is not supported; expected one of {', '.join(DTYPES)}")
         inputs, classes = self._sizes()
-        x = self.array("x", (inputs,), dtype)
+        batch = self._batch(inputs)
+        x = self.array("x", (inputs,) if batch is None else (batch, inputs), dtype)
         weights = self.array("weights", (inputs, classes), dtype)
         bias = self.array("bias", (classes,), dtype) if "bias" in self.values else None
         return Case(
@@ -225,7 +240,7 @@ class _CaseParser:
             x=x,
             weights=weights,
             bias=bias,
-            label=self._label(classes, dtype),
+            label=self._label(classes, dtype) if batch is None else self._labels(batch, classes, dtype),
             checks=self._checks(),
             rtol=self._positive("rtol"),
             atol=self._positive("atol", zero=True),
@@ -234,6 +249,9 @@ class _CaseParser:
             marks=self._marks(),
             lines=dict(self.lines),
             mode=self._choice("mode", MODES, "auto"),
+            scheme=self._choice("scheme", SCHEMES, "central"),
+            reduction=self._choice("reduction", REDUCTIONS, "mean"),
+            label_smoothing=self._smoothing(),
         )
 
     # -- sizes and arrays -------------------------------------------------------------
@@ -283,8 +301,63 @@ class _CaseParser:
         return out
 
     def _shape_reason(self, key: str) -> str:
-        sizes = {"x": "inputs={inputs}", "weights": "inputs={inputs}, classes={classes}", "bias": "classes={classes}"}
+        x_reason = "batch={batch}, inputs={inputs}" if "batch" in self.values else "inputs={inputs}"
+        sizes = {"x": x_reason, "weights": "inputs={inputs}, classes={classes}", "bias": "classes={classes}"}
         return sizes.get(key, "the case").format(**self.values)
+
+    def _batch(self, inputs: int) -> int | None:
+        """B for a batch x (B, n): the `batch` key, or the length of a 2-D literal x; else None."""
+        if "batch" not in self.values:
+            x = self.values.get("x")
+            if isinstance(x, YList) and x and isinstance(x[0], list):
+                self.values["batch"] = len(x)  # a literal batch: its shape is checked against this
+                self.lines.setdefault("batch", self.lines.get("x", self.line))
+                return len(x)
+            return None
+        value = self.values["batch"]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error("batch", f"{_show(value)} is {_kind(value)}; expected a positive number of samples")
+        if value <= 0:
+            raise self.error("batch", f"{_show(value)} is not positive; expected a positive number of samples")
+        if value * inputs > self.limits.max_elements:
+            raise self.error(
+                "batch",
+                f"batch={_show(value)}, inputs={_show(inputs)} needs {_show(value * inputs)} inputs, "
+                f"over the limit of {self.limits.max_elements} (gradcheck_max_elements)",
+            )
+        return value
+
+    def _labels(self, batch: int, classes: int, dtype: str) -> NDArray[np.floating]:
+        """One label per sample (B, K): a list of B indices or distributions, random indices
+        {seed: N}, or one index or distribution shared by every sample."""
+        value = self.values.get("label")
+        if isinstance(value, YMap):
+            _check_keys(value, ("seed",), self.path, "label")
+            seed = value.get("seed")
+            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+                raise self.error(
+                    "label", f"seed {_show(seed)} is not a non-negative integer; expected e.g. {{seed: 0}}"
+                )
+            indices = np.random.default_rng(seed).integers(classes, size=batch)
+            return np.eye(classes, dtype=dtype)[indices]
+        per_sample = isinstance(value, YList) and all(
+            isinstance(v, list) or (isinstance(v, int) and not isinstance(v, bool)) for v in value
+        )
+        if not per_sample:
+            shared = self._label(classes, dtype)
+            return np.broadcast_to(shared, (batch, classes)).copy()
+        assert isinstance(value, YList)
+        if len(value) != batch:
+            raise self.error("label", f"has {len(value)} labels; batch={batch} needs one per sample")
+        return np.stack([self._one_label(v, classes, dtype, f"sample {i}: ") for i, v in enumerate(value)])
+
+    def _smoothing(self) -> float:
+        value = self.values.get("label_smoothing", 0.0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
+            raise self.error("label_smoothing", f"{_show(value)} is {_kind(value)}; expected a number in [0, 1)")
+        if not 0.0 <= value < 1.0:
+            raise self.error("label_smoothing", f"{_show(value)} is outside [0, 1); expected e.g. 0.1")
+        return float(value)
 
     def _literal(self, key: str, spec: YList) -> NDArray[np.float64]:
         shape: list[int] = []
@@ -374,10 +447,15 @@ class _CaseParser:
             raise self.error(
                 "label", f"missing; give a class index 0..{classes - 1} or a distribution over {classes} classes"
             )
-        value = self.values["label"]
+        return self._one_label(self.values["label"], classes, dtype)
+
+    def _one_label(self, value: Any, classes: int, dtype: str, sample: str = "") -> NDArray[np.floating]:
+        """One sample's label, a class index or a distribution, as a distribution."""
         if isinstance(value, int) and not isinstance(value, bool):
             if not 0 <= value < classes:
-                raise self.error("label", f"class index {_show(value)} is out of range; expected 0..{classes - 1}")
+                raise self.error(
+                    "label", f"{sample}class index {_show(value)} is out of range; expected 0..{classes - 1}"
+                )
             dist = np.zeros(classes)
             dist[value] = 1.0
             return dist.astype(dtype)
@@ -385,23 +463,29 @@ class _CaseParser:
             dist = self._literal("label", value)
             if dist.shape != (classes,):
                 raise self.error(
-                    "label", f"has shape {dist.shape}; classes={classes} needs a distribution of shape ({classes},)"
+                    "label",
+                    f"{sample}has shape {dist.shape}; classes={classes} needs a distribution of shape ({classes},)",
                 )
             if np.any(dist < 0):
-                raise self.error("label", f"has a negative probability {dist.min():g}; a distribution is non-negative")
+                raise self.error(
+                    "label", f"{sample}has a negative probability {dist.min():g}; a distribution is non-negative"
+                )
             with np.errstate(over="ignore"):
                 total = float(dist.sum())
             if not abs(total - 1.0) <= LABEL_SUM_TOL:
-                raise self.error("label", f"sums to {total:.9g}; a one-hot or soft label sums to 1")
+                raise self.error("label", f"{sample}sums to {total:.9g}; a one-hot or soft label sums to 1")
             return self._cast("label", dist, dtype)
         raise self.error(
-            "label", f"{_show(value)} is {_kind(value)}; expected a class index or a list of {classes} probabilities"
+            "label",
+            f"{sample}{_show(value)} is {_kind(value)}; expected a class index or a list of {classes} probabilities",
         )
 
     def _checks(self) -> tuple[str, ...] | None:
         if "checks" not in self.values:
             return None
         value = self.values["checks"]
+        if value == "all":
+            return ("all",)  # every built-in check
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not value or not all(isinstance(c, str) for c in value):

@@ -26,6 +26,7 @@ class Check:
     of: str = "f"
     wrt: str = "x"
     vectorized: bool = False  # f takes a stack of points (B,) + x.shape
+    label_class: int | None = None  # the true class, where there is one, for the report's hints
 
     def run(
         self,
@@ -34,9 +35,10 @@ class Check:
         atol: float | None = None,
         step: float | None = None,
         mode: str = "full",
+        scheme: str = "central",
         title: str | None = None,
     ) -> Comparison:
-        """Compare the analytic derivative with central differences."""
+        """Compare the analytic derivative with numerical differences."""
         return check_jacobian(
             self.f,
             self.x,
@@ -45,83 +47,177 @@ class Check:
             atol=atol,
             step=step,
             mode=mode,
+            scheme=scheme,
             vectorized=self.vectorized,
             of=self.of,
             wrt=self.wrt,
             title=title,
+            label_class=self.label_class,
         )
 
 
 CheckBuilder = Callable[[Case], Check]
 
 # The built-in checks' functions broadcast over leading axes (a stack of perturbed points),
-# so they run vectorized. They look functions up in `fn` when called, so that a test can
-# plant a bug in gradcheck.functions and watch the check catch it.
+# so they run vectorized, and accept complex input, for the complex-step scheme. They look
+# functions up in `fn` when called, so that a test can plant a bug in gradcheck.functions
+# and watch the check catch it. For a batch, each function of the whole batch is checked:
+# a Jacobian of per-sample outputs is block-diagonal, a loss is the batch's mean (or sum).
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """A case's layer as the checks see it: labels smoothed, bias present (zero if absent)."""
+
+    x: NDArray[np.floating]
+    w: NDArray[np.floating]
+    b: NDArray[np.floating]
+    y: NDArray[np.floating]
+    batched: bool
+    reduction: str
+    label_class: int | None
+
+    @classmethod
+    def of(cls, case: Case) -> _Layer:
+        y = case.label if not case.label_smoothing else fn.smooth_labels(case.label, case.label_smoothing)
+        b = case.bias if case.bias is not None else np.zeros(case.classes, dtype=case.weights.dtype)
+        one_hot = not case.batched and np.count_nonzero(case.label) == 1
+        label_class = int(np.argmax(case.label)) if one_hot else None
+        return cls(case.x, case.weights, b, y, case.batched, case.reduction, label_class)
+
+    @property
+    def options(self) -> dict[str, str]:
+        """Keyword arguments of the gradient functions: the reduction, for a batch only, so that
+        a one-sample case calls them exactly as DESIGN.md's signatures read."""
+        return {"reduction": self.reduction} if self.batched else {}
+
+    def logits(self) -> NDArray[np.floating]:
+        return fn.dense(self.x, self.w, self.b)
+
+    def loss(self, x: ArrayLike, w: ArrayLike, b: ArrayLike) -> ArrayLike:
+        """The layer's loss XE(softmax(x @ W + b), y), computed from the logits (log-softmax), so
+        that it stays finite where softmax underflows; x, w or b may be a stack of points."""
+        rows = fn.logits_cross_entropy(fn.dense(x, w, b), self.y)
+        return fn.reduce_batch(rows, self.batched, self.reduction)
+
+    def per_sample(self, jac: NDArray[np.floating]) -> NDArray[np.floating]:
+        """A Jacobian of each sample's outputs by its own inputs (..., K, K), laid out for the
+        whole batch: (B, K, B, K), zero between different samples."""
+        if not self.batched:
+            return jac
+        out: NDArray[np.floating] = np.einsum("bij,bc->bicj", jac, np.eye(jac.shape[0], dtype=jac.dtype))
+        return out
+
+    def check(self, name: str, f: Function, x: NDArray[np.floating], analytic: Analytic, of: str, wrt: str) -> Check:
+        return Check(name, f, x, analytic, of=of, wrt=wrt, vectorized=True, label_class=self.label_class)
 
 
 def _softmax(case: Case) -> Check:
-    z = fn.dense(case.x, case.weights, case.bias)
-    return Check(
-        "softmax", fn.softmax, z, lambda z_: fn.softmax_jacobian(fn.softmax(z_)), of="S", wrt="Z", vectorized=True
+    layer = _Layer.of(case)
+    return layer.check(
+        "softmax", fn.softmax, layer.logits(), lambda z: layer.per_sample(fn.softmax_jacobians(fn.softmax(z))), "S", "Z"
     )
 
 
 def _layer(case: Case) -> Check:
-    def probabilities(w: NDArray[np.floating]) -> ArrayLike:
-        return fn.softmax(fn.dense(case.x, w, case.bias))
-
-    return Check(
+    layer = _Layer.of(case)
+    return layer.check(
         "layer",
-        probabilities,
-        case.weights,
-        lambda w: fn.layer_jacobian(case.x, w, case.bias),
-        of="S",
-        wrt="W",
-        vectorized=True,
+        lambda w: fn.softmax(fn.dense(layer.x, w, layer.b)),
+        layer.w,
+        lambda w: fn.layer_jacobian(layer.x, w, layer.b),
+        "S",
+        "W",
     )
 
 
 def _cross_entropy(case: Case) -> Check:
-    s = fn.softmax(fn.dense(case.x, case.weights, case.bias))
-    return Check(
+    layer = _Layer.of(case)
+    scale = fn.batch_scale(layer.x, layer.reduction)
+    return layer.check(
         "cross_entropy",
-        lambda s_: fn.cross_entropy_rows(s_, case.label),
-        s,
-        lambda s_: fn.cross_entropy_grad(s_, case.label),
-        of="XE",
-        wrt="S",
-        vectorized=True,
+        lambda s: fn.reduce_batch(fn.cross_entropy_rows(s, layer.y), layer.batched, layer.reduction),
+        fn.softmax(layer.logits()),
+        lambda s: fn.cross_entropy_grad(s, layer.y) * scale,
+        "XE",
+        "S",
     )
 
 
-def _loss_of_weights(case: Case) -> Function:
-    def loss(w: NDArray[np.floating]) -> ArrayLike:
-        return fn.cross_entropy_rows(fn.softmax(fn.dense(case.x, w, case.bias)), case.label)
-
-    return loss
-
-
 def _chain(case: Case) -> Check:
-    return Check(
+    layer = _Layer.of(case)
+    return layer.check(
         "chain",
-        _loss_of_weights(case),
-        case.weights,
-        lambda w: fn.chain_grad(case.x, w, case.label, case.bias),
-        of="XE",
-        wrt="W",
-        vectorized=True,
+        lambda w: layer.loss(layer.x, w, layer.b),
+        layer.w,
+        lambda w: fn.chain_grad(layer.x, w, layer.y, layer.b, **layer.options),
+        "XE",
+        "W",
     )
 
 
 def _loss(case: Case) -> Check:
-    return Check(
+    layer = _Layer.of(case)
+    return layer.check(
         "loss",
-        _loss_of_weights(case),
-        case.weights,
-        lambda w: fn.loss_grad(case.x, w, case.label, case.bias),
-        of="XE",
-        wrt="W",
-        vectorized=True,
+        lambda w: layer.loss(layer.x, w, layer.b),
+        layer.w,
+        lambda w: fn.loss_grad(layer.x, w, layer.y, layer.b, **layer.options),
+        "XE",
+        "W",
+    )
+
+
+def _bias(case: Case) -> Check:
+    layer = _Layer.of(case)
+
+    def loss(b: NDArray[np.floating]) -> ArrayLike:
+        # A stack of biases (P, K) meets a batch of logits (B, K) as (P, 1, K).
+        return layer.loss(layer.x, layer.w, b[..., None, :] if layer.batched else b)
+
+    return layer.check(
+        "bias",
+        loss,
+        layer.b,
+        lambda b: fn.bias_grad(layer.x, layer.w, layer.y, b, **layer.options),
+        "XE",
+        "b",
+    )
+
+
+def _input(case: Case) -> Check:
+    layer = _Layer.of(case)
+    return layer.check(
+        "input",
+        lambda x: layer.loss(x, layer.w, layer.b),
+        layer.x,
+        lambda x: fn.input_grad(x, layer.w, layer.y, layer.b, **layer.options),
+        "XE",
+        "x",
+    )
+
+
+def _log_softmax(case: Case) -> Check:
+    layer = _Layer.of(case)
+    return layer.check(
+        "log_softmax",
+        fn.log_softmax,
+        layer.logits(),
+        lambda z: layer.per_sample(fn.log_softmax_jacobian(z)),
+        "logS",
+        "Z",
+    )
+
+
+def _logits_loss(case: Case) -> Check:
+    layer = _Layer.of(case)
+    return layer.check(
+        "logits_loss",
+        lambda z: fn.reduce_batch(fn.logits_cross_entropy(z, layer.y), layer.batched, layer.reduction),
+        layer.logits(),
+        lambda z: fn.logits_cross_entropy_grad(z, layer.y, **layer.options),
+        "XE",
+        "Z",
     )
 
 
@@ -132,7 +228,14 @@ BUILTIN: dict[str, CheckBuilder] = {
     "cross_entropy": _cross_entropy,
     "chain": _chain,
     "loss": _loss,
+    "bias": _bias,
+    "input": _input,
+    "log_softmax": _log_softmax,
+    "logits_loss": _logits_loss,
 }
+#: What a case runs when it names no checks: the five derivatives of the classic layer.
+#: `checks: all` runs every built-in check.
+DEFAULT_CHECKS = ("softmax", "layer", "cross_entropy", "chain", "loss")
 
 
 class Registry:
@@ -154,8 +257,10 @@ class Registry:
         return iter(self._builders)
 
     def names_for(self, case: Case) -> tuple[str, ...]:
-        """The checks a case runs: its own list, or every built-in one."""
-        return case.checks if case.checks is not None else tuple(BUILTIN)
+        """The checks a case runs: its own list, DEFAULT_CHECKS, or every built-in one for `all`."""
+        if case.checks is None:
+            return DEFAULT_CHECKS
+        return tuple(BUILTIN) if case.checks == ("all",) else case.checks
 
     def build(self, name: str, case: Case) -> Check:
         """The Check `name` for `case`."""

@@ -230,7 +230,7 @@ class CaseItem(pytest.Item):
         rtol, atol = userplugin.tolerances(self.config, case)  # the case's own, else command line, else ini
         title = f"gradcheck: check '{self.check}' of case '{case.name}' ({case.path}:{case.line})"
         comparison = state.registry.build(self.check, case).run(
-            rtol=rtol, atol=atol, step=case.step, mode=case.mode, title=title
+            rtol=rtol, atol=atol, step=case.step, mode=case.mode, scheme=case.scheme, title=title
         )
         self.comparison = comparison
         self.user_properties += [

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gradcheck.cases import CASE_KEYS
+from gradcheck.checks import BUILTIN
 
 # `- name: good` sits on line 2; the bad case below it starts on line 8.
 GOOD = """\
@@ -167,7 +168,7 @@ def assert_one_line(result: pytest.RunResult, title: str, expected: str) -> None
             {"checks": "[softmax, lose]"},
             "bad",
             "cases/x.yaml:14: checks: 'lose' is not a known check (did you mean 'loss'?); "
-            "expected one of softmax, layer, cross_entropy, chain, loss",
+            f"expected one of {', '.join(BUILTIN)}",
             id="unknown-check",
         ),
         pytest.param(
