@@ -35,7 +35,9 @@ ERROR_SAFETY = 2.0
 #: Vectorized evaluation: the perturbed points of one chunk take at most this much memory...
 CHUNK_BYTES = 64 * 2**20
 #: ...and, where that allows it, about this much, so that a chunk stays in the CPU cache.
-CACHE_BYTES = 4 * 2**20
+CACHE_BYTES = 8 * 2**20
+#: The black-box loop converts this many entries at a time to Python floats.
+LOOP_BLOCK = 1024
 
 # A stencil evaluates f on both sides of x along k directions: given the rows (which of the
 # k directions) and their steps h, it returns f(x + h d), f(x - h d) (rows, m) and the
@@ -116,11 +118,16 @@ class Probe:
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers!r}")
         self.shape: tuple[int, ...] = x_arr.shape
-        # C order, so that reshape(-1) is a view (for a Fortran-ordered x it would be a copy)
-        self.x = np.array(x_arr, dtype=np.float64, copy=True, order="C")
-        self.flat = self.x.reshape(-1)  # a view: writing flat[i] perturbs x
+        self._given = x_arr
+        self._copy: Array | None = None  # made on first use of x (only paths that perturb in place)
+        # x, flat and read-only: the caller's own array where it already is float64 in C order
+        if x_arr.dtype == np.float64 and x_arr.flags.c_contiguous:
+            self.base: Array = x_arr.reshape(-1).view()
+            self.base.flags.writeable = False
+        else:
+            self.base = self.flat
         with np.errstate(all="ignore"):
-            out = np.asarray(f(self.x))
+            out = np.asarray(f(self.base.reshape(self.shape)))
         self.out_shape: tuple[int, ...] = out.shape
         self.out_dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
         self.f0 = np.asarray(out.real if np.iscomplexobj(out) else out, dtype=np.float64).reshape(-1)
@@ -133,6 +140,19 @@ class Probe:
         self.eps = float(np.finfo(self.precision).eps)
         self._buffers: list[Array] = []  # one chunk of points per worker, filled with x
         self._points: Array | None = None
+
+    @property
+    def x(self) -> Array:
+        """A private float64 copy of x in C order, perturbed in place by the black-box path."""
+        if self._copy is None:
+            # C order, so that reshape(-1) is a view (for a Fortran-ordered x it would be a copy)
+            self._copy = np.array(self._given, dtype=np.float64, copy=True, order="C")
+        return self._copy
+
+    @property
+    def flat(self) -> Array:
+        """x flattened: a view, so that writing flat[i] perturbs x."""
+        return self.x.reshape(-1)
 
     def _rounds_input(self) -> bool:
         """Whether f ignores a change of x below float32's resolution but not a larger one."""
@@ -182,26 +202,30 @@ class Probe:
         if self.vectorized:
             return self._pairs_batched(idx, h)
         k, m = idx.size, self.f0.size
-        fp, fm = np.empty((k, m)), np.empty((k, m))
-        ups, downs = [0.0] * k, [0.0] * k
+        fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
         flat, f, x = self.flat, self.f, self.x
         scalar = self.out_shape == ()
         fp_s, fm_s = fp.reshape(-1), fm.reshape(-1)  # for a scalar f: one slot per row
         with np.errstate(all="ignore"):
-            for r, (i, xi, hi) in enumerate(zip(idx.tolist(), flat[idx].tolist(), h.tolist(), strict=True)):
-                up, down = xi + hi, xi - hi
-                flat[i] = up
-                if scalar:
-                    fp_s[r] = f(x)
-                    flat[i] = down
-                    fm_s[r] = f(x)
-                else:
-                    fp[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
-                    flat[i] = down
-                    fm[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
-                flat[i] = xi
-                ups[r], downs[r] = up, down
-        return fp, fm, np.subtract(ups, downs)
+            # Python floats are fastest in the loop; made a block at a time, they cost no memory.
+            for start in range(0, k, LOOP_BLOCK):
+                block = slice(start, start + LOOP_BLOCK)
+                entries, xs, hs = idx[block].tolist(), flat[idx[block]].tolist(), h[block].tolist()
+                widths = width[block]
+                for r, (i, xi, hi) in enumerate(zip(entries, xs, hs, strict=True), start=start):
+                    up, down = xi + hi, xi - hi
+                    flat[i] = up
+                    if scalar:
+                        fp_s[r] = f(x)
+                        flat[i] = down
+                        fm_s[r] = f(x)
+                    else:
+                        fp[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
+                        flat[i] = down
+                        fm[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
+                    flat[i] = xi
+                    widths[r - start] = up - down
+        return fp, fm, width
 
     def chunk_pairs(self) -> int:
         """How many (x + h, x - h) pairs one vectorized chunk holds (each worker has a chunk)."""
@@ -220,18 +244,31 @@ class Probe:
             if w == len(self._buffers) or self._buffers[w].shape[0] < 2 * c:
                 self._buffers[w:] = [np.broadcast_to(self.flat, (2 * c, self.flat.size)).copy()]
 
+        n = self.flat.size
+
         def work(worker: int) -> None:
             buf = self._buffers[worker]  # holds x; only the perturbed entries change, then go back
+            cells = buf.reshape(-1)
             with np.errstate(all="ignore"):
                 for start in starts[worker::workers]:
                     end = min(k, start + c)
                     sel, j = idx[start:end], end - start
-                    rows = np.arange(j)
                     xi = self.flat[sel]
                     up, down = xi + h[start:end], xi - h[start:end]
-                    buf[rows, sel], buf[j + rows, sel] = up, down
-                    out = np.asarray(self.f(buf[: 2 * j].reshape((2 * j, *self.shape))), dtype=np.float64)
-                    buf[rows, sel], buf[j + rows, sel] = xi, xi
+                    if sel[-1] - sel[0] == j - 1:
+                        # Consecutive entries: point r perturbs entry sel[0] + r, so the cells lie
+                        # on a diagonal of the chunk, a strided view (no fancy indexing).
+                        first = int(sel[0])
+                        plus = cells[first : first + j * (n + 1) : n + 1]
+                        minus = cells[j * n + first : j * n + first + j * (n + 1) : n + 1]
+                        plus[...], minus[...] = up, down
+                        out = np.asarray(self.f(buf[: 2 * j].reshape((2 * j, *self.shape))), dtype=np.float64)
+                        plus[...], minus[...] = xi, xi
+                    else:
+                        rows = np.arange(j)
+                        buf[rows, sel], buf[j + rows, sel] = up, down
+                        out = np.asarray(self.f(buf[: 2 * j].reshape((2 * j, *self.shape))), dtype=np.float64)
+                        buf[rows, sel], buf[j + rows, sel] = xi, xi
                     width[start:end] = up - down
                     out = out.reshape(2 * j, m)
                     fp[start:end], fm[start:end] = out[:j], out[j:]
@@ -247,22 +284,47 @@ class Probe:
         """f(x + h_r d), f(x - h_r d) for each step h_r along one direction d."""
         k, m = h.size, self.f0.size
         fp, fm = np.empty((k, m)), np.empty((k, m))
-        if self._points is None:
-            self._points = np.empty((2, self.flat.size))  # two copies of x, reused by every call
-        points = self._points
+        rows = 2 if self.vectorized else 1  # a vectorized f takes both points at once
+        if self._points is None or self._points.shape[0] != rows:
+            self._points = np.empty((rows, self.base.size))  # reused by every call
+        points, base = self._points, self.base
         with np.errstate(all="ignore"):
             for r, hr in enumerate(h.tolist()):
-                np.multiply(d, hr, out=points[1])
-                np.add(self.flat, points[1], out=points[0])
-                np.subtract(self.flat, points[1], out=points[1])
-                stacked = points.reshape((2, *self.shape))
+                plus, minus = points[0], points[-1]
+                np.multiply(d, hr, out=minus)
                 if self.vectorized:
-                    out = np.asarray(self.f(stacked), dtype=np.float64).reshape(2, m)
+                    np.add(base, minus, out=plus)
+                    np.subtract(base, minus, out=minus)
+                    out = np.asarray(self.f(points.reshape((2, *self.shape))), dtype=np.float64).reshape(2, m)
                     fp[r], fm[r] = out[0], out[1]
-                else:
-                    fp[r] = np.asarray(self.f(stacked[0]), dtype=np.float64).reshape(-1)
-                    fm[r] = np.asarray(self.f(stacked[1]), dtype=np.float64).reshape(-1)
+                    continue
+                plus += base  # x + h d
+                fp[r] = np.asarray(self.f(plus.reshape(self.shape)), dtype=np.float64).reshape(-1)
+                np.subtract(base, plus, out=minus)  # x - (x + h d) = -h d ...
+                minus += base  # ... and x - h d
+                fm[r] = np.asarray(self.f(minus.reshape(self.shape)), dtype=np.float64).reshape(-1)
         return fp, fm, 2.0 * h
+
+    def along_rolled(self, stepped: Array, shift: int) -> Array:
+        """(f(x + d) - f(x - d)) / 2 for d = np.roll(stepped, shift), without building d: the
+        directional fast path, two passes over x per evaluation."""
+        n, m = self.base.size, self.f0.size
+        rows = 2 if self.vectorized else 1
+        if self._points is None or self._points.shape[0] != rows:
+            self._points = np.empty((rows, n))
+        points, base, cut = self._points, self.base, n - shift
+        with np.errstate(all="ignore"):
+            outs = []
+            for row, sign in zip((0, rows - 1), (np.add, np.subtract), strict=True):
+                sign(base[:shift], stepped[cut:], out=points[row, :shift])
+                sign(base[shift:], stepped[:cut], out=points[row, shift:])
+                if not self.vectorized:
+                    outs.append(np.asarray(self.f(points[row].reshape(self.shape)), dtype=np.float64).reshape(m))
+            if self.vectorized:
+                both = np.asarray(self.f(points.reshape((2, *self.shape))), dtype=np.float64).reshape(2, m)
+                outs = [both[0], both[1]]
+        diff: Array = (outs[0] - outs[1]) / 2.0
+        return diff
 
     def release(self) -> None:
         """Free the chunk buffers; the next vectorized evaluation allocates them again."""

@@ -80,7 +80,8 @@ def test_black_box_perturbs_one_private_copy_in_place() -> None:
         return loss_of(x, y)(v)
 
     assert gradcheck.check_jacobian(f, w, grad_of(x, w, y)).passed
-    assert len(set(inputs)) == 1  # no copy of x per entry
+    # f(x) at the caller's own (read-only) x, then every perturbation on one private copy
+    assert len(set(inputs)) == 2  # no copy of x per entry
     assert len(inputs) == 1 + 2 * w.size  # f(x), then two evaluations per entry
     np.testing.assert_array_equal(w, original)  # the caller's array is untouched
 
