@@ -19,7 +19,7 @@ from . import cases, userplugin
 from .cases import Case, CaseError
 from .checks import BUILTIN, Registry
 from .compare import Comparison
-from .usercases import UserCase
+from .usercases import UserCase, UserCodeError
 from .userplugin import jacobian_check as jacobian_check  # the fixture, found here by pytest
 from .userplugin import pytest_addhooks as pytest_addhooks  # the extension hooks (gradcheck.hooks)
 
@@ -303,15 +303,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     """Attach the item's record to the report that decides its outcome (xdist serialises it)."""
     report = yield
-    if isinstance(item, CaseItem | CaseErrorItem) and (
+    if isinstance(item, CaseItem | userplugin.UserCaseItem | CaseErrorItem) and (
         report.when == "call" or (report.when == "setup" and not report.passed)
     ):
-        setattr(report, REPORT_ATTR, {"position": item.stash.get(_position, 0), "record": _record(item, report)})
+        record = _record(item, report, call.excinfo)
+        setattr(report, REPORT_ATTR, {"position": item.stash.get(_position, 0), "record": record})
     return report
 
 
-def _record(item: CaseItem | CaseErrorItem, report: pytest.TestReport) -> dict[str, Any]:
-    """One line of the JSON report. Keys are the same for every item; null where not known."""
+def _record(
+    item: CaseItem | userplugin.UserCaseItem | CaseErrorItem,
+    report: pytest.TestReport,
+    excinfo: pytest.ExceptionInfo[BaseException] | None = None,
+) -> dict[str, Any]:
+    """One line of the JSON report. Keys are the same for every item; null where not known.
+    A user case whose function could not be imported or run has passed false and its one-line error."""
     outcome = ("xfailed" if report.skipped else "xpassed") if hasattr(report, "wasxfail") else report.outcome
     record: dict[str, Any] = {"id": item.nodeid}
     if isinstance(item, CaseErrorItem):
@@ -319,10 +325,11 @@ def _record(item: CaseItem | CaseErrorItem, report: pytest.TestReport) -> dict[s
     else:
         record.update(file=item.case.path, line=item.case.line, check=item.check, case=item.case.name)
     record["outcome"] = outcome
-    c = item.comparison if isinstance(item, CaseItem) else None
-    case = item.case if isinstance(item, CaseItem) else None
+    c = item.comparison if isinstance(item, CaseItem | userplugin.UserCaseItem) else None
+    case = item.case if isinstance(item, CaseItem | userplugin.UserCaseItem) else None
+    user_error = excinfo.value if excinfo is not None and isinstance(excinfo.value, UserCodeError) else None
     record.update(
-        passed=c.passed if c is not None else (None if case is not None else False),
+        passed=c.passed if c is not None else (None if case is not None and user_error is None else False),
         max_abs_error=None if c is None else _finite(c.max_abs_error),
         max_rel_error=None if c is None else _finite(c.max_rel_error),
         mismatched=None if c is None else c.mismatched,
@@ -333,7 +340,7 @@ def _record(item: CaseItem | CaseErrorItem, report: pytest.TestReport) -> dict[s
         scheme=getattr(c, "scheme", None) or getattr(case, "scheme", None) or "central",
         mode=(c.mode if c is not None else "") or getattr(case, "mode", None) or "full",
         seconds=report.duration,
-        error=item.error.message if isinstance(item, CaseErrorItem) else None,
+        error=item.error.message if isinstance(item, CaseErrorItem) else getattr(user_error, "message", None),
     )
     return record
 

@@ -37,6 +37,7 @@ USER_KEYS = (
     "dtype",
     "marks",
     "mode",
+    "scheme",
 )
 TARGET_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 #: A vjp is checked in full (one call per basis cotangent) for outputs up to this many
@@ -70,6 +71,7 @@ class UserCase:
     marks: tuple[Mark, ...]
     lines: Mapping[str, int]
     mode: str = "auto"
+    scheme: str = "central"  # the finite-difference stencil, as in a layer case
 
     def line_of(self, key: str) -> int:
         """The line of field `key` (`args.x` for an argument), or of the case itself."""
@@ -187,6 +189,7 @@ class _UserCaseParser(cases._CaseParser):
             marks=self._marks(),
             lines=dict(self.lines),
             mode=self._choice("mode", cases.MODES, "auto"),
+            scheme=self._choice("scheme", cases.SCHEMES, "central"),
         )
 
     def _target(self, key: str) -> str:

@@ -183,7 +183,7 @@ class UserCaseItem(pytest.Item):
         rtol, atol = tolerances(self.config, case)
         title = f"gradcheck: {case.kind} {case.derivative} of case '{case.name}' ({case.path}:{case.line})"
         check = usercases.build_check(case)
-        comparison = check.run(rtol=rtol, atol=atol, step=case.step, mode=case.mode, title=title)
+        comparison = check.run(rtol=rtol, atol=atol, step=case.step, mode=case.mode, scheme=case.scheme, title=title)
         self.comparison = comparison
         self.user_properties += [
             (key, value)

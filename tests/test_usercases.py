@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
-from gradcheck import usercases
+from gradcheck import numeric, usercases
 
 # A user's module: correct derivatives, wrong ones, and functions that misbehave.
 ACT = """\
@@ -230,6 +233,76 @@ def test_the_rootdir_is_made_importable_for_the_run_only(pytester: pytest.Pytest
     assert root not in sys.path
 
 
+def report_records(pytester: pytest.Pytester, name: str = "r.json") -> dict[str, dict[str, Any]]:
+    """The --gradcheck-report records by case name."""
+    loaded = json.loads((pytester.path / name).read_text(encoding="utf-8"))["records"]
+    return {r["case"]: r for r in loaded}
+
+
+@pytest.mark.parametrize("scheme", ["central4", "complex"])  # each with a step of its own
+def test_a_user_case_runs_the_scheme_it_names(pytester: pytest.Pytester, scheme: str) -> None:
+    text = (
+        "cases:\n"
+        + TANH
+        + user_case(
+            "tanh-scheme",
+            "function: mylib.act:tanh",
+            "jacobian: mylib.act:tanh_jacobian",
+            "args: {x: {shape: [4], seed: 0}}",
+            f"scheme: {scheme}",
+        )
+    )
+    project(pytester, text)
+    run(pytester, "--gradcheck-report", "r.json").assert_outcomes(passed=2)
+    got = report_records(pytester)
+    assert (got["tanh"]["scheme"], got["tanh-scheme"]["scheme"]) == ("central", scheme)
+    # the step recorded is the one the scheme chose: eps^(1/5) for central4, 1e-20 for complex
+    assert got["tanh"]["step"] == pytest.approx(numeric.base_step(np.float64))
+    assert got["tanh-scheme"]["step"] == pytest.approx(numeric.base_step(np.float64, scheme))
+    assert got["tanh-scheme"]["step"] != pytest.approx(got["tanh"]["step"])
+
+
+def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytester) -> None:
+    text = "cases:\n" + TANH
+    text += user_case("sq", "function: mylib.act:sq", "gradient: mylib.act:sq_grad", "args: {x: [0.5, -1.0, 2.0]}")
+    text += user_case(
+        "flipped", "function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian_flipped", "args: {x: [0.1, 0.2]}"
+    )
+    text += user_case(
+        "known", "function: mylib.act:tanh", "vjp: mylib.act:tanh_vjp_off", "args: {x: [0.3]}", "marks: [xfail]"
+    )
+    text += user_case("gone", "function: mylib.nothere:f", "gradient: mylib.act:sq_grad", "args: {x: [1.0]}")
+    project(pytester, text)
+    run(pytester, "--gradcheck-report", "r.json").assert_outcomes(passed=2, failed=2, xfailed=1)
+    got = report_records(pytester)
+    assert list(got) == ["tanh", "sq", "flipped", "known", "gone"]
+    keys = ["id", "file", "line", "check", "case", "outcome", "passed", "max_abs_error", "max_rel_error"]
+    keys += ["mismatched", "total", "rtol", "atol", "step", "scheme", "mode", "seconds", "error"]
+    assert all(list(r) == keys for r in got.values())  # the same keys as a layer case's record
+    tanh, sq, flipped = got["tanh"], got["sq"], got["flipped"]
+    assert (tanh["id"], tanh["file"], tanh["line"], tanh["check"]) == (
+        "cases/x.yaml::tanh[jacobian]",
+        "cases/x.yaml",
+        2,
+        "jacobian",
+    )
+    assert (tanh["outcome"], tanh["passed"], tanh["total"], tanh["mismatched"], tanh["error"]) == (
+        "passed",
+        True,
+        16,
+        0,
+        None,
+    )
+    assert tanh["max_abs_error"] < 1e-8 and tanh["mode"] == "full" and tanh["seconds"] > 0
+    assert (sq["check"], sq["outcome"], sq["total"]) == ("gradient", "passed", 3)
+    assert (flipped["outcome"], flipped["passed"], flipped["mismatched"]) == ("failed", False, 2)
+    assert flipped["max_abs_error"] == pytest.approx(2 * (1 - np.tanh(0.1) ** 2), rel=1e-6)
+    assert (got["known"]["outcome"], got["known"]["passed"], got["known"]["check"]) == ("xfailed", False, "vjp")
+    gone = got["gone"]
+    assert (gone["outcome"], gone["passed"], gone["max_abs_error"]) == ("failed", False, None)
+    assert gone["error"] == "function: cannot import 'mylib.nothere': No module named 'mylib.nothere'"
+
+
 # -- errors in a user case, at collection: one line each ----------------------------------------
 
 
@@ -300,6 +373,12 @@ def test_the_rootdir_is_made_importable_for_the_run_only(pytester: pytest.Pytest
             ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}", "vectorized: often"],
             "vectorized:",
             "vectorized: 'often' is a string; expected true or false",
+        ),
+        (
+            ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}", "scheme: centrel"],
+            "scheme:",
+            "scheme: 'centrel' is not a scheme (did you mean 'central'?); "
+            "expected one of central, central4, complex, richardson",
         ),
     ],
 )
