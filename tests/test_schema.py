@@ -11,13 +11,18 @@ from typing import Any
 import jsonschema
 import pytest
 
-from gradcheck import cases, yamlsafe
+from gradcheck import cases, usercases, yamlsafe
 from gradcheck.__main__ import main, schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "cases").glob("*.y*ml"))
+EXAMPLE = sorted((ROOT / "examples" / "numpy-mlp" / "cases").glob("*.y*ml"))
 SCHEMA_FILE = ROOT / "gradcheck" / "case.schema.json"
 SYNC = "gradcheck/case.schema.json is out of step with gradcheck/cases.py: add or remove the key in the schema"
+USER_SYNC = "gradcheck/case.schema.json is out of step with gradcheck/usercases.py: add or remove the key in the schema"
+#: A user-function case, as a case file's list item.
+TANH = "  - name: tanh\n    function: m:tanh\n    jacobian: m:tanh_jacobian\n    args: {x: [0.5, 1.0]}\n"
+TANH_IN = f"cases:\n{TANH}"
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +48,30 @@ def test_case_properties_are_the_case_keys(schema: dict[str, Any]) -> None:
     assert sorted(schema["definitions"]["case"]["properties"]) == sorted(cases.CASE_KEYS), SYNC
 
 
-def test_defaults_take_every_case_key_but_name(schema: dict[str, Any]) -> None:
-    assert sorted(schema["properties"]["defaults"]["properties"]) == sorted(set(cases.CASE_KEYS) - {"name"}), SYNC
-    assert schema["properties"]["defaults"]["properties"] == {
-        k: v for k, v in schema["definitions"]["case"]["properties"].items() if k != "name"
-    }
+def test_user_case_properties_are_the_user_case_keys(schema: dict[str, Any]) -> None:
+    user = schema["definitions"]["userCase"]["properties"]
+    assert sorted(user) == sorted(usercases.USER_KEYS), USER_SYNC
+    assert sorted(set(usercases.USER_KEYS) - set(cases.CASE_KEYS)) == sorted(cases.USER_ONLY_KEYS), USER_SYNC
+    layer = schema["definitions"]["case"]["properties"]
+    shared = set(usercases.USER_KEYS) & set(cases.CASE_KEYS)
+    assert {k: user[k] for k in shared} == {k: layer[k] for k in shared}  # one meaning for a shared key
+    for kind in ("function", *usercases.KINDS):
+        assert user[kind]["pattern"] == f"^{usercases.TARGET_RE.pattern}$", USER_SYNC
+
+
+def test_what_makes_a_user_case_follows_the_loader(schema: dict[str, Any]) -> None:
+    definitions = schema["definitions"]
+    assert [r["required"] for r in definitions["userKey"]["anyOf"]] == [[k] for k in cases.USER_ONLY_KEYS], USER_SYNC
+    assert [r["required"] for r in definitions["oneKind"]["oneOf"]] == [[k] for k in usercases.KINDS], USER_SYNC
+    assert [r["required"] for r in definitions["noKind"]["not"]["anyOf"]] == [[k] for k in usercases.KINDS]
+
+
+def test_defaults_take_every_key_of_either_kind_of_case_but_name(schema: dict[str, Any]) -> None:
+    both = set(cases.CASE_KEYS) | set(usercases.USER_KEYS)
+    assert sorted(schema["properties"]["defaults"]["properties"]) == sorted(both - {"name"}), SYNC
+    definitions = schema["definitions"]
+    every = {**definitions["case"]["properties"], **definitions["userCase"]["properties"]}
+    assert schema["properties"]["defaults"]["properties"] == {k: v for k, v in every.items() if k != "name"}
 
 
 def test_top_level_and_array_spec_keys(schema: dict[str, Any]) -> None:
@@ -59,6 +83,8 @@ def test_enumerated_values(schema: dict[str, Any]) -> None:
     props = schema["definitions"]["case"]["properties"]
     assert props["dtype"]["enum"] == list(cases.DTYPES), SYNC
     assert props["mode"]["enum"] == list(cases.MODES), SYNC
+    assert props["scheme"]["enum"] == list(cases.SCHEMES), SYNC
+    assert props["reduction"]["enum"] == list(cases.REDUCTIONS), SYNC
     assert props["name"]["pattern"] == f"^{cases.NAME_RE.pattern}$", SYNC
 
 
@@ -74,6 +100,16 @@ def test_there_are_shipped_case_files() -> None:
     assert len(SHIPPED) >= 5
 
 
+@pytest.mark.parametrize("path", EXAMPLE, ids=[p.name for p in EXAMPLE])
+def test_every_case_file_of_the_example_project_validates(validator: jsonschema.Draft7Validator, path: Path) -> None:
+    assert errors(validator, path.read_text(encoding="utf-8")) == []
+
+
+def test_the_example_project_has_user_function_case_files() -> None:
+    assert [p.name for p in EXAMPLE] == ["activations.yaml", "mlp.yaml"]
+    assert all("function: " in p.read_text(encoding="utf-8") for p in EXAMPLE)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -86,6 +122,12 @@ def test_there_are_shipped_case_files() -> None:
         ("defaults:\n  name: a\ncases:\n  - name: b\n", "Additional properties are not allowed ('name'"),
         ("cases: []\n", "[] should be non-empty"),
         ("case:\n  - name: a\n", "'cases' is a required property"),
+        (f"cases:\n{TANH}    inputs: 3\n", "Additional properties are not allowed ('inputs'"),
+        (f"cases:\n{TANH}    vectorized: often\n", "'often' is not of type 'boolean'"),
+        (f"cases:\n{TANH}    scheme: centrel\n", "'centrel' is not one of"),
+        (TANH_IN.replace("m:tanh_jacobian", "m.tanh_jacobian"), "'m.tanh_jacobian' does not match"),
+        ("cases:\n  - name: a\n    jacobian: m:j\n    args: {x: [1.0]}\n", "'function' is a required property"),
+        ("cases:\n  - name: a\n    inputs: 2\n    wrt: x\n", "'function' is a required property"),
     ],
 )
 def test_the_schema_rejects_mistakes(validator: jsonschema.Draft7Validator, text: str, message: str) -> None:
@@ -118,6 +160,39 @@ cases:
     marks: xfail
 """
     assert errors(validator, text) == []
+
+
+# The schema tells a user-function case from a layer case, and its derivative, as the loader does:
+# by `function:` and `jacobian:`/`gradient:`/`vjp:` in the case or in the defaults.
+USER_FILES = {
+    "user-case": f"cases:\n{TANH}    vectorized: true\n    scheme: central4\n    wrt: x\n",
+    "plain-args": "cases:\n  - name: a\n    function: m:f\n    gradient: m:g\n"
+    "    args: {x: {shape: [2], seed: 0}, n: 2, how: plain, flag: true, none: null}\n",
+    "defaults-name-both": "defaults:\n  function: m:f\n  jacobian: m:j\ncases:\n  - name: a\n    args: {x: [1.0]}\n",
+    "defaults-name-the-function": "defaults:\n  function: m:f\n  args: {x: [1.0]}\ncases:\n  - name: a\n    vjp: m:v\n",
+    "defaults-name-the-kind": "defaults:\n  jacobian: m:j\n"
+    "cases:\n  - name: a\n    function: m:f\n    args: {x: [1.0]}\n",
+    "layer-and-user": "defaults:\n  inputs: 2\n  classes: 3\n  rtol: 1.0e-6\ncases:\n"
+    "  - name: layer\n    x: [0.1, 0.2]\n    weights: {seed: 0, scale: 1}\n    label: 1\n" + TANH,
+    "no-derivative": "cases:\n  - name: a\n    function: m:f\n    args: {x: [1.0]}\n",
+    "two-derivatives": f"cases:\n{TANH}    gradient: m:g\n",
+    "a-second-beside-the-defaults": "defaults:\n  function: m:f\n  jacobian: m:j\n"
+    "cases:\n  - name: a\n    gradient: m:g\n    args: {x: [1.0]}\n",
+    "no-derivative-beside-the-defaults": "defaults:\n  function: m:f\ncases:\n  - name: a\n    args: {x: [1.0]}\n",
+    "a-derivative-without-function": "cases:\n  - name: a\n    vjp: m:v\n    args: {x: [1.0]}\n",
+    "a-layer-key": f"cases:\n{TANH}    checks: [loss]\n",
+}
+VALID = {"user-case", "plain-args", "defaults-name-both", "defaults-name-the-function", "defaults-name-the-kind"}
+VALID |= {"layer-and-user"}
+
+
+@pytest.mark.parametrize("name", list(USER_FILES))
+def test_the_schema_and_the_loader_agree_on_user_cases(validator: jsonschema.Draft7Validator, name: str) -> None:
+    text = USER_FILES[name]
+    entries = cases.parse_document(yamlsafe.parse(text), "x.yaml", limits=cases.Limits(), checks=())
+    loaded = all(e.error is None for e in entries)
+    valid = errors(validator, text) == []
+    assert (valid, loaded) == ((name in VALID),) * 2, (errors(validator, text), [str(e.error) for e in entries])
 
 
 # -- shipped and printed ----------------------------------------------------------------------
