@@ -11,6 +11,7 @@ import numpy as np
 
 from . import cases
 from . import sweep as sw
+from .usercases import UserCodeError
 
 SCHEMA = "case.schema.json"
 INSTALL_PLOT = 'sweep needs matplotlib: pip install "gradcheck[plot]"'
@@ -55,7 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError:
         print(INSTALL_PLOT, file=sys.stderr)
         return 2
-    result = sw.sweep_check(check, entries=args.entries, title=args.target, case_step=case.step)
+    try:
+        result = sw.sweep_check(check, entries=args.entries, title=args.target, case_step=case.step)
+    except UserCodeError as error:  # a user case's function raised at a perturbed point
+        print(f"gradcheck sweep: {error}", file=sys.stderr)
+        return 1
     sw.plot(result, args.output)
     for curve in result.curves:
         best = int(np.where(np.isfinite(curve.errors), curve.errors, np.inf).argmin())

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import cases, numeric
+from . import cases, numeric, usercases
 from .checks import Check, Registry
 from .compare import entry_name
+from .usercases import UserCase
 from .verify import Analytic
 
 #: Relative steps swept by default: SWEEP_POINTS from 10**SWEEP_FROM to 10**SWEEP_TO.
@@ -107,7 +108,7 @@ def sweep_check(
     title: str = "",
     case_step: float | None = None,
 ) -> Sweep:
-    """A sweep of one built-in or registered check."""
+    """A sweep of one check: built-in, registered, or a user-function case's."""
     return sweep(
         check.f,
         check.x,
@@ -130,18 +131,31 @@ def parse_target(target: str) -> tuple[str, str, str]:
     return found["path"], found["case"], found["check"]
 
 
-def load_check(target: str) -> tuple[cases.Case, Check]:
-    """The case and the check that a test id such as `cases/x.yaml::case[check]` names."""
+def load_check(target: str) -> tuple[cases.Case | UserCase, Check]:
+    """The case and the check that a test id such as `cases/x.yaml::case[check]` names: a
+    built-in check of a layer case, or the jacobian, gradient or vjp of a user-function case
+    (its function imported as the plugin imports it, from sys.path)."""
     path, name, check = parse_target(target)
     registry = Registry()
-    if check not in registry:
-        raise ValueError(f"{check!r} is not a known check; expected one of {', '.join(registry)}")
     entries = cases.load(Path(path), path, checks=registry)
     for entry in entries:
-        if entry.name == name:
-            if entry.case is None:
-                raise ValueError(str(entry.error))
-            return entry.case, registry.build(check, entry.case)
+        if entry.name != name:
+            continue
+        if entry.user is not None:
+            if check != entry.user.kind:
+                raise ValueError(
+                    f"{path}:{entry.line}: {name!r} is a user-function case, which checks its {entry.user.kind}; "
+                    f"expected {path}::{name}[{entry.user.kind}]"
+                )
+            try:
+                return entry.user, usercases.build_check(entry.user)
+            except usercases.UserCodeError as error:
+                raise ValueError(str(error)) from None
+        if entry.case is None:
+            raise ValueError(str(entry.error))
+        if check not in registry:
+            raise ValueError(f"{check!r} is not a known check; expected one of {', '.join(registry)}")
+        return entry.case, registry.build(check, entry.case)
     known = ", ".join(e.name for e in entries)
     raise ValueError(
         f"{path}: no case named {name!r}{cases.did_you_mean(name, [e.name for e in entries])}; has {known}"

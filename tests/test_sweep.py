@@ -5,16 +5,18 @@ from __future__ import annotations
 import struct
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gradcheck import numeric
+from gradcheck import numeric, usercases
 from gradcheck import sweep as sw
 from gradcheck.__main__ import INSTALL_PLOT, main
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "numpy-mlp"
 SEED_LOSS = f"{ROOT}/cases/seed_example.yaml::seed-example[loss]"
 X = np.array([0.3, 0.7])
 
@@ -92,6 +94,121 @@ def test_load_check_names_what_is_wrong(target: str, message: str) -> None:
 
 def test_parse_target_splits_an_id() -> None:
     assert sw.parse_target("cases/x.yaml::seed-1.b[cross_entropy]") == ("cases/x.yaml", "seed-1.b", "cross_entropy")
+
+
+# -- user-function cases ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def example_importable(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The example project's cases, with its package `mlp` importable (as from its own directory)."""
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    yield EXAMPLE / "cases"
+    for name in [m for m in sys.modules if m == "mlp" or m.startswith("mlp.")]:
+        del sys.modules[name]
+
+
+def test_a_user_case_sweeps_its_function_against_its_derivative(example_importable: Path) -> None:
+    steps = [1e-8, 1e-6, 1e-4, 1e-2]
+    case, check = sw.load_check(f"{example_importable}/activations.yaml::mse[gradient]")
+    assert isinstance(case, usercases.UserCase)
+    assert (case.name, case.kind, check.name, check.wrt) == ("mse", "gradient", "gradient", "pred")
+    right = sw.sweep_check(check, steps=steps, entries=8)
+    # mse is quadratic, so central differences are exact but for rounding, at every step
+    assert len(right.curves) == 8 and all(c.name.startswith("pred[") for c in right.curves)
+    assert all(c.errors.max() < 1e-7 for c in right.curves)
+    _, wrong_check = sw.load_check(f"{example_importable}/activations.yaml::mse-v0[gradient]")
+    wrong = sw.sweep_check(wrong_check, steps=steps, entries=8)
+    # mse_grad_v0 is half the gradient: its error is its own size, flat across the steps
+    assert len(wrong.curves) == 8
+    for curve in wrong.curves:
+        assert abs(curve.analytic) > 1e-3
+        assert curve.errors == pytest.approx(np.full(len(steps), abs(curve.analytic)), rel=1e-5)
+
+
+def test_a_user_case_jacobian_and_vjp_sweep(example_importable: Path) -> None:
+    _, check = sw.load_check(f"{example_importable}/activations.yaml::tanh[jacobian]")
+    result = sw.sweep_check(check, entries=2)
+    assert [c.name[:6] for c in result.curves] == ["dtanh[", "dtanh["]
+    for curve in result.curves:
+        best = float(np.min(curve.errors))
+        assert best < 1e-9 and curve.errors[-1] > 1e-4  # accurate near the default step, not at h = 0.1
+    _, vjp = sw.load_check(f"{example_importable}/activations.yaml::tanh-vjp[vjp]")
+    assert vjp.name == "vjp" and np.asarray(vjp.analytic).shape == (3, 4, 3, 4)
+    assert min(float(np.min(c.errors)) for c in sw.sweep_check(vjp, entries=1).curves) < 1e-9
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (
+            "activations.yaml::tanh[gradient]",
+            "activations.yaml:3: 'tanh' is a user-function case, which checks its jacobian; "
+            "expected {cases}/activations.yaml::tanh[jacobian]",
+        ),
+        ("activations.yaml::tanh[loss]", "'tanh' is a user-function case, which checks its jacobian"),
+    ],
+)
+def test_a_user_case_is_swept_by_its_own_kind(example_importable: Path, target: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        sw.load_check(f"{example_importable}/{target}")
+    assert message.format(cases=example_importable) in str(caught.value)
+
+
+def test_a_user_case_whose_function_cannot_be_imported_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text(
+        "cases:\n  - name: gone\n    function: gradcheck_no_such_module:f\n    gradient: m:g\n    args: {x: [1.0]}\n",
+        encoding="utf-8",
+    )
+    assert main(["sweep", f"{path}::gone[gradient]", "-o", str(tmp_path / "s.png")]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"gradcheck sweep: {path}:3: function: cannot import 'gradcheck_no_such_module': "
+        "No module named 'gradcheck_no_such_module'\n"
+    )
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_a_user_function_that_raises_during_the_sweep_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = "gradcheck_sweep_fragile"
+    (tmp_path / f"{module}.py").write_text(
+        "import numpy as np\n\n\ndef f(x):\n    if x[0] != 1.0:\n        raise ValueError('x moved')\n"
+        "    return float(np.sum(x))\n\n\ndef g(x):\n    return np.ones_like(x)\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "x.yaml"
+    path.write_text(
+        f"cases:\n  - name: fragile\n    function: {module}:f\n    gradient: {module}:g\n    args: {{x: [1.0]}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sw, "plot", lambda result, path: None)
+    try:
+        assert main(["sweep", f"{path}::fragile[gradient]"]) == 1
+    finally:
+        sys.modules.pop(module, None)
+    captured = capsys.readouterr()
+    assert captured.err == f"gradcheck sweep: {path}:3: function: {module}:f raised ValueError: x moved\n"
+    assert captured.out == ""
+
+
+def test_the_command_sweeps_a_user_case(
+    example_importable: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plotted: list[tuple[sw.Sweep, str]] = []
+    monkeypatch.setattr(sw, "plot", lambda result, path: plotted.append((result, str(path))))
+    target = f"{example_importable}/activations.yaml::mse-v0[gradient]"
+    assert main(["sweep", target, "--entries", "2", "-o", "out.png"]) == 0
+    ((result, path),) = plotted
+    assert (path, result.title, len(result.curves)) == ("out.png", target, 2)
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 3 and printed[-1] == "wrote out.png"
+    assert all(line.startswith("pred[") and "smallest error" in line for line in printed[:2])
 
 
 # -- the command ----------------------------------------------------------------------------
