@@ -67,6 +67,17 @@ class Comparison:
     def __str__(self) -> str:
         return format_report(self)
 
+    def figures(self) -> dict[str, float | int | None]:
+        """The verdict's numbers by name: errors, mismatch count, step and tolerances."""
+        return {
+            "max_abs_error": self.max_abs_error,
+            "max_rel_error": self.max_rel_error,
+            "mismatched": self.mismatched,
+            "step": self.step,
+            "rtol": self.rtol,
+            "atol": self.atol,
+        }
+
 
 def entry_name(index: tuple[int, ...], out_ndim: int, of: str, wrt: str) -> str:
     """`W[2, 1]` for a gradient, `dS[0]/dW[2, 1]` for a Jacobian entry."""

@@ -233,18 +233,7 @@ class CaseItem(pytest.Item):
             rtol=rtol, atol=atol, step=case.step, mode=case.mode, scheme=case.scheme, title=title
         )
         self.comparison = comparison
-        self.user_properties += [
-            (key, value)
-            for key, value in (
-                ("max_abs_error", comparison.max_abs_error),
-                ("max_rel_error", comparison.max_rel_error),
-                ("mismatched", comparison.mismatched),
-                ("step", comparison.step),
-                ("rtol", comparison.rtol),
-                ("atol", comparison.atol),
-            )
-            if value is not None
-        ]
+        self.user_properties += [(key, value) for key, value in comparison.figures().items() if value is not None]
         if not comparison.passed:
             raise CheckFailed(comparison)
 

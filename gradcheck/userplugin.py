@@ -185,18 +185,7 @@ class UserCaseItem(pytest.Item):
         check = usercases.build_check(case)
         comparison = check.run(rtol=rtol, atol=atol, step=case.step, mode=case.mode, scheme=case.scheme, title=title)
         self.comparison = comparison
-        self.user_properties += [
-            (key, value)
-            for key, value in (
-                ("max_abs_error", comparison.max_abs_error),
-                ("max_rel_error", comparison.max_rel_error),
-                ("mismatched", comparison.mismatched),
-                ("step", comparison.step),
-                ("rtol", comparison.rtol),
-                ("atol", comparison.atol),
-            )
-            if value is not None
-        ]
+        self.user_properties += [(key, value) for key, value in comparison.figures().items() if value is not None]
         if not comparison.passed:
             raise _Failed(comparison)
 
