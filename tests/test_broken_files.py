@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from pluginrun import run, sections
 
 from gradcheck.cases import CASE_KEYS
 from gradcheck.checks import Registry
@@ -33,25 +34,6 @@ def expectation(path: Path) -> tuple[str, int, str]:
 def escape(text: str) -> str:
     """`text` as an fnmatch pattern that matches only itself."""
     return re.sub(r"([*?\[])", r"[\1]", text)
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("-p", "no:hypothesispytest", "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
-
-
-def failure_sections(result: pytest.RunResult) -> dict[str, list[str]]:
-    """The FAILURES section of each failed item, by its header, blank lines dropped."""
-    out: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in result.outlines:
-        header = re.fullmatch(r"_{3,} (.+?) _{3,}", line)
-        if header:
-            current = out.setdefault(header.group(1), [])
-        elif line.startswith("="):
-            current = None
-        elif current is not None and line.strip():
-            current.append(line)
-    return out
 
 
 def test_there_is_a_broken_file_for_every_kind_of_mistake() -> None:
@@ -108,7 +90,7 @@ def test_a_broken_file_fails_with_its_expected_line(pytester: pytest.Pytester, p
     result = run(pytester, "--gradcheck-cases", "cases", "-rf")
     expected = f"cases/{name}:{line}: {message}"
     # One failure, exactly the one line; the other file still runs; the run fails.
-    assert failure_sections(result) == {item: [expected]}
+    assert sections(result) == {item: [expected]}
     result.stdout.fnmatch_lines([escape(expected), f"FAILED cases/{escape(name)}::{escape(item)} - *"])
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed") == 1

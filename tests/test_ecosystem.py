@@ -17,25 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pluginrun import CHECKS, PLANTED_LOSS_GRAD, SEED, run, write
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "tests" / "snapshots" / "collect.txt"
-CHECKS = ["softmax", "layer", "cross_entropy", "chain", "loss"]
 PROPERTIES = ["file", "line", "max_abs_error", "max_rel_error", "mismatched", "step", "rtol", "atol"]
 
 # `- name: seed` sits on line 2 of this text.
-SEED = """\
-cases:
-  - name: seed
-    inputs: 3
-    classes: 5
-    x: [0.1, 0.5, 0.4]
-    weights:
-      - [0.1, 0.2, 0.3, 0.4, 0.5]
-      - [0.6, 0.7, 0.8, 0.9, 0.1]
-      - [0.11, 0.12, 0.13, 0.14, 0.15]
-    label: 2
-"""
 # After SEED and one more line: a case that skips (line 12), one whose x (line 22) is wrong.
 MORE = """\
   - name: skipped
@@ -53,41 +41,6 @@ MORE = """\
     label: 0
 """
 # A bug in the shortcut gradient for the inner run only (undone at unconfigure).
-PLANTED = """\
-import numpy as np
-import pytest
-
-import gradcheck.functions
-
-_patch = pytest.MonkeyPatch()
-
-
-def pytest_configure(config):
-    real = gradcheck.functions.loss_grad
-
-    def planted(x, W, y, b=None):
-        grad = np.array(real(x, W, y, b), dtype=float)
-        grad[2, 1] += 1e-3
-        return grad
-
-    _patch.setattr(gradcheck.functions, "loss_grad", planted)
-
-
-def pytest_unconfigure(config):
-    _patch.undo()
-"""
-
-
-def write(pytester: pytest.Pytester, relpath: str, text: str) -> Path:
-    path = pytester.path / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """In-process, as in test_plugin.py: without hypothesis' re-import and the rewrite notice."""
-    return pytester.runpytest("-p", "no:hypothesispytest", "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
 
 
 def shipped_cases(pytester: pytest.Pytester) -> None:
@@ -175,7 +128,7 @@ def test_junit_xunit1_attributes_and_the_default_family(pytester: pytest.Pyteste
 
 
 def test_junit_properties_of_a_failing_check_and_a_broken_case(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(PLANTED)
+    pytester.makeconftest(PLANTED_LOSS_GRAD)
     write(pytester, "cases/x.yaml", SEED + "    checks: [loss]\n" + MORE)
     result = run(pytester, "--gradcheck-cases", "cases", "--junitxml=out.xml")
     result.assert_outcomes(failed=2, skipped=5)
@@ -198,7 +151,7 @@ def test_junit_properties_under_xdist(pytester: pytest.Pytester) -> None:
 
 
 def test_report_has_one_record_per_item(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(PLANTED)
+    pytester.makeconftest(PLANTED_LOSS_GRAD)
     write(pytester, "cases/x.yaml", SEED + "    step: 1.0e-6\n" + MORE)
     result = run(pytester, "--gradcheck-cases", "cases", "--gradcheck-report", "out/report.json")
     result.assert_outcomes(passed=4, failed=2, skipped=5)
@@ -239,7 +192,7 @@ def test_report_has_one_record_per_item(pytester: pytest.Pytester) -> None:
 
 
 def test_report_outcome_of_an_expected_failure(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(PLANTED)
+    pytester.makeconftest(PLANTED_LOSS_GRAD)
     write(pytester, "cases/x.yaml", SEED + "    checks: [loss, softmax]\n    marks: [xfail]\n")
     run(pytester, "--gradcheck-cases", "cases", "--gradcheck-report", "r.json").assert_outcomes(xfailed=1, xpassed=1)
     got = {r["check"]: (r["outcome"], r["passed"]) for r in records(pytester.path / "r.json")}
@@ -247,7 +200,7 @@ def test_report_outcome_of_an_expected_failure(pytester: pytest.Pytester) -> Non
 
 
 def test_report_with_a_non_finite_error_is_strict_json(pytester: pytest.Pytester) -> None:
-    conftest = PLANTED.replace("grad[2, 1] += 1e-3", "grad[2, 1] = np.nan")
+    conftest = PLANTED_LOSS_GRAD.replace("grad[2, 1] += 1e-3", "grad[2, 1] = np.nan")
     pytester.makeconftest(conftest)
     write(pytester, "cases/x.yaml", SEED + "    checks: [loss]\n")
     run(pytester, "--gradcheck-cases", "cases", "--gradcheck-report", "r.json").assert_outcomes(failed=1)
@@ -266,7 +219,7 @@ def test_no_report_without_the_option(pytester: pytest.Pytester) -> None:
 
 
 def test_failure_report_names_the_sweep_command(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(PLANTED)
+    pytester.makeconftest(PLANTED_LOSS_GRAD)
     write(pytester, "cases/x.yaml", SEED + "    checks: [loss]\n")
     result = run(pytester, "--gradcheck-cases", "cases")
     result.assert_outcomes(failed=1)

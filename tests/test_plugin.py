@@ -3,53 +3,16 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
+from pluginrun import CHECKS, PLANTED_LOSS_GRAD, SEED, run, write
 
 import gradcheck.functions
 
-CHECKS = ["softmax", "layer", "cross_entropy", "chain", "loss"]
-
 # `- name: seed` sits on line 2 of this text (1-based).
-SEED = """\
-cases:
-  - name: seed
-    inputs: 3
-    classes: 5
-    x: [0.1, 0.5, 0.4]
-    weights:
-      - [0.1, 0.2, 0.3, 0.4, 0.5]
-      - [0.6, 0.7, 0.8, 0.9, 0.1]
-      - [0.11, 0.12, 0.13, 0.14, 0.15]
-    label: 2
-"""
 
 # A bug planted in the built-in shortcut gradient for the inner run only: patched in
 # pytest_configure, undone in pytest_unconfigure, so nothing leaks into this process.
-PLANTED_LOSS_GRAD = """\
-import numpy as np
-import pytest
-
-import gradcheck.functions
-
-_patch = pytest.MonkeyPatch()
-
-
-def pytest_configure(config):
-    real = gradcheck.functions.loss_grad
-
-    def planted(x, W, y, b=None):
-        grad = np.array(real(x, W, y, b), dtype=float)
-        grad[2, 1] += 1e-3
-        return grad
-
-    _patch.setattr(gradcheck.functions, "loss_grad", planted)
-
-
-def pytest_unconfigure(config):
-    _patch.undo()
-"""
 
 
 def case(name: str, *, extra: str = "", inputs: int = 2, classes: int = 3) -> str:
@@ -64,20 +27,6 @@ def case(name: str, *, extra: str = "", inputs: int = 2, classes: int = 3) -> st
         *(f"  {line}" for line in extra.splitlines()),
     ]
     return "".join(f"  {line}\n" for line in lines)
-
-
-def write(pytester: pytest.Pytester, relpath: str, text: str) -> Path:
-    path = pytester.path / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """Run pytest in-process as a user would. Two plugin-independent quirks of in-process
-    runs are switched off: hypothesis' plugin re-imports hypothesis on every run (slow),
-    and pytest notes that the already imported gradcheck cannot be assertion-rewritten."""
-    return pytester.runpytest("-p", "no:hypothesispytest", "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
 
 
 def collected(result: pytest.RunResult) -> list[str]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from pluginrun import run, sections, write
 
 from gradcheck.cases import CASE_KEYS
 from gradcheck.checks import BUILTIN
@@ -36,36 +36,6 @@ def bad_case(name: str = "bad", **keys: str | None) -> str:
     fields = {**BASE, **keys}
     lines = [f"  - name: {name}", *(f"    {key}: {value}" for key, value in fields.items() if value is not None)]
     return "".join(f"{line}\n" for line in lines)
-
-
-def write(pytester: pytest.Pytester, relpath: str, text: str | bytes) -> Path:
-    path = pytester.path / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """Run pytest in-process as a user would (see tests/test_plugin.py for the two switches)."""
-    return pytester.runpytest("-p", "no:hypothesispytest", "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
-
-
-def sections(result: pytest.RunResult) -> dict[str, list[str]]:
-    """The FAILURES / ERRORS sections by their `____ title ____` header, blank lines dropped."""
-    out: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in result.outlines:
-        header = re.fullmatch(r"_{3,} (.+?) _{3,}", line)
-        if header:
-            current = out.setdefault(header.group(1), [])
-        elif line.startswith("="):
-            current = None
-        elif current is not None and line.strip():
-            current.append(line)
-    return out
 
 
 def assert_one_line(result: pytest.RunResult, title: str, expected: str) -> None:

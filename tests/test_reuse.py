@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from pluginrun import run, write
 
 # A user's module whose derivative is off by a relative 1e-4: it fails the default rtol (1e-6)
 # and passes an rtol of 1e-3.
@@ -36,17 +35,6 @@ LAYER = """\
     weights: {seed: 2, scale: 0.5}
     label: 1
 """
-
-
-def write(pytester: pytest.Pytester, relpath: str, text: str) -> Path:
-    path = pytester.path / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("-p", "no:hypothesispytest", "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
 
 
 def collected(result: pytest.RunResult) -> list[str]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from pluginrun import run, write
 
 from gradcheck import numeric, usercases
 
@@ -89,23 +89,12 @@ PI = 3.14
 """
 
 
-def write(pytester: pytest.Pytester, relpath: str, text: str) -> Path:
-    path = pytester.path / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def project(pytester: pytest.Pytester, cases_yaml: str, module: str = "mylib") -> None:
     """A user's project: an ini naming the cases, their package `module` with `act.py`, one case file."""
     pytester.makeini("[pytest]\ngradcheck_cases = cases\n")
     write(pytester, f"{module}/__init__.py", "")
     write(pytester, f"{module}/act.py", ACT)
     write(pytester, "cases/x.yaml", cases_yaml)
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("-p", "no:hypothesispytest", "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
 
 
 def line_of(text: str, needle: str, start: int = 1) -> int:

@@ -1,0 +1,86 @@
+"""Helpers shared by the tests that run the plugin through pytester, as a user would."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from gradcheck.checks import DEFAULT_CHECKS
+
+#: The checks a case runs when it names none.
+CHECKS = list(DEFAULT_CHECKS)
+
+# The worked example; `- name: seed` sits on line 2 of this text (1-based).
+SEED = """\
+cases:
+  - name: seed
+    inputs: 3
+    classes: 5
+    x: [0.1, 0.5, 0.4]
+    weights:
+      - [0.1, 0.2, 0.3, 0.4, 0.5]
+      - [0.6, 0.7, 0.8, 0.9, 0.1]
+      - [0.11, 0.12, 0.13, 0.14, 0.15]
+    label: 2
+"""
+
+# A bug planted in the built-in shortcut gradient (1e-3 added to W[2, 1]) for the inner run
+# only: patched in pytest_configure, undone in pytest_unconfigure, so nothing leaks out.
+PLANTED_LOSS_GRAD = """\
+import numpy as np
+import pytest
+
+import gradcheck.functions
+
+_patch = pytest.MonkeyPatch()
+
+
+def pytest_configure(config):
+    real = gradcheck.functions.loss_grad
+
+    def planted(x, W, y, b=None):
+        grad = np.array(real(x, W, y, b), dtype=float)
+        grad[2, 1] += 1e-3
+        return grad
+
+    _patch.setattr(gradcheck.functions, "loss_grad", planted)
+
+
+def pytest_unconfigure(config):
+    _patch.undo()
+"""
+
+
+def write(pytester: pytest.Pytester, relpath: str, text: str | bytes) -> Path:
+    """A file under the pytester directory, with its folders; bytes are written as they are."""
+    path = pytester.path / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run pytest in-process as a user would. Two plugin-independent quirks of in-process
+    runs are switched off: hypothesis' plugin re-imports hypothesis on every run (slow),
+    and pytest notes that the already imported gradcheck cannot be assertion-rewritten."""
+    return pytester.runpytest("-p", "no:hypothesispytest", "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
+
+
+def sections(result: pytest.RunResult) -> dict[str, list[str]]:
+    """The FAILURES / ERRORS sections by their `____ title ____` header, blank lines dropped."""
+    out: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in result.outlines:
+        header = re.fullmatch(r"_{3,} (.+?) _{3,}", line)
+        if header:
+            current = out.setdefault(header.group(1), [])
+        elif line.startswith("="):
+            current = None
+        elif current is not None and line.strip():
+            current.append(line)
+    return out
