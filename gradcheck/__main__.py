@@ -51,9 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError, cases.CaseError) as error:
         print(f"gradcheck sweep: {error}", file=sys.stderr)
         return 1
-    try:
-        import matplotlib.figure  # noqa: F401  (only to fail before the sweep runs)
-    except ImportError:
+    if not sw.plot_available():  # fail before the sweep runs, not after
         print(INSTALL_PLOT, file=sys.stderr)
         return 2
     try:

@@ -162,6 +162,15 @@ def load_check(target: str) -> tuple[cases.Case | UserCase, Check]:
     )
 
 
+def plot_available() -> bool:
+    """Whether matplotlib, which `plot` needs, can be imported."""
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def plot(result: Sweep, path: str | Path) -> None:
     """Draw the sweep as a log-log PNG (or any format matplotlib knows by the suffix).
 

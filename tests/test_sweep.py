@@ -188,6 +188,7 @@ def test_a_user_function_that_raises_during_the_sweep_is_one_line(
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(sw, "plot", lambda result, path: None)
+    monkeypatch.setattr(sw, "plot_available", lambda: True)  # the test needs no matplotlib
     try:
         assert main(["sweep", f"{path}::fragile[gradient]"]) == 1
     finally:
@@ -202,6 +203,7 @@ def test_the_command_sweeps_a_user_case(
 ) -> None:
     plotted: list[tuple[sw.Sweep, str]] = []
     monkeypatch.setattr(sw, "plot", lambda result, path: plotted.append((result, str(path))))
+    monkeypatch.setattr(sw, "plot_available", lambda: True)  # the test needs no matplotlib
     target = f"{example_importable}/activations.yaml::mse-v0[gradient]"
     assert main(["sweep", target, "--entries", "2", "-o", "out.png"]) == 0
     ((result, path),) = plotted
