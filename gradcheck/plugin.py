@@ -6,8 +6,6 @@ import fnmatch
 import glob
 import json
 import math
-import os
-import shlex
 import warnings
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
@@ -241,15 +239,9 @@ class CaseItem(pytest.Item):
         if isinstance(excinfo.value, CheckFailed):
             report = str(excinfo.value.comparison)
             if self.check in BUILTIN:  # what `python -m gradcheck sweep` can rebuild
-                report += f"\n  plot: {self.sweep_command()}"
+                report += f"\n  plot: {userplugin.sweep_command(self)}"
             return report
         return super().repr_failure(excinfo, style)
-
-    def sweep_command(self) -> str:
-        """The command that plots this check's error against the step, from where pytest runs."""
-        path = Path(os.path.relpath(self.path, self.config.invocation_params.dir)).as_posix()
-        target = shlex.quote(f"{path}::{self.case.name}[{self.check}]")
-        return f"python -m gradcheck sweep {target} -o sweep.png"
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.case.line - 1, f"{self.case.name}[{self.check}]"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
+import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -192,7 +194,7 @@ class UserCaseItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         error = excinfo.value
         if isinstance(error, _Failed):
-            return str(error.comparison)
+            return f"{error.comparison}\n  plot: {sweep_command(self)}"
         if isinstance(error, UserCodeError):
             return _user_error_report(error)
         if isinstance(error, CaseError):
@@ -201,6 +203,13 @@ class UserCaseItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.case.line - 1, self.name
+
+
+def sweep_command(item: pytest.Item) -> str:
+    """The command that plots an item's error against the step, run from where pytest runs:
+    `python -m gradcheck sweep FILE::CASE[CHECK]`, the target being the item's own id."""
+    path = Path(os.path.relpath(item.path, item.config.invocation_params.dir)).as_posix()
+    return f"python -m gradcheck sweep {shlex.quote(f'{path}::{item.name}')} -o sweep.png"
 
 
 def _user_error_report(error: UserCodeError) -> str:

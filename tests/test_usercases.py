@@ -159,6 +159,7 @@ def test_a_wrong_jacobian_fails_with_the_report_at_the_case(pytester: pytest.Pyt
             "gradcheck: jacobian mylib.act:tanh_jacobian_flipped of case 'flipped' (cases/x.yaml:2): FAILED",
             "*dtanh[[]0[]]/dx[[]0[]]*",
             "*sign is flipped*",
+            "  plot: python -m gradcheck sweep 'cases/x.yaml::flipped[[]jacobian[]]' -o sweep.png",
         ]
     )
 
