@@ -120,7 +120,8 @@ class Probe:
         self.shape: tuple[int, ...] = x_arr.shape
         self._given = x_arr
         self._copy: Array | None = None  # made on first use of x (only paths that perturb in place)
-        # x, flat and read-only: the caller's own array where it already is float64 in C order
+        # x flat, for paths that only read it: the caller's own array (as a read-only view)
+        # where it already is float64 in C order, else the private copy
         if x_arr.dtype == np.float64 and x_arr.flags.c_contiguous:
             self.base: Array = x_arr.reshape(-1).view()
             self.base.flags.writeable = False
