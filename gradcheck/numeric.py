@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+from . import scratch
 
 Array = NDArray[np.float64]
 Function = Callable[[NDArray[Any]], ArrayLike]  # x: real, or complex for the complex step
@@ -34,8 +37,12 @@ RICHARDSON_LEVELS = 7
 ERROR_SAFETY = 2.0
 #: Vectorized evaluation: the perturbed points of one chunk take at most this much memory...
 CHUNK_BYTES = 64 * 2**20
-#: ...and, where that allows it, about this much, so that a chunk stays in the CPU cache.
+#: ...and, where that allows it, about this much (all workers' chunks together), so that the
+#: chunks stay in the CPU cache.
 CACHE_BYTES = 8 * 2**20
+#: The memory order of the points a vectorized f is handed: each point C-contiguous, or
+#: Fortran-contiguous (faster for an f whose long axis is the first, like x @ W with few columns).
+ORDERS = ("C", "F")
 #: The black-box loop converts this many entries at a time to Python floats.
 LOOP_BLOCK = 1024
 
@@ -107,8 +114,12 @@ class Probe:
         vectorized: bool = False,
         chunk_bytes: int = CHUNK_BYTES,
         workers: int = 1,
+        order: str = "C",
     ) -> None:
         x_arr = np.asarray(x)
+        if order not in ORDERS:
+            raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+        self.order = order
         self.f = f
         self.vectorized = vectorized
         self.chunk_bytes = int(chunk_bytes)
@@ -139,8 +150,15 @@ class Probe:
         if self.precision == np.float64 and working_dtype(x_arr.dtype) != np.float64 and self._rounds_input():
             self.precision = working_dtype(x_arr.dtype)
         self.eps = float(np.finfo(self.precision).eps)
-        self._buffers: list[Array] = []  # one chunk of points per worker, filled with x
+        self._buffers: list[Array] = []  # one chunk of points per worker, filled with x ...
+        self._raw: list[Array] = []  # ... each a view of a scratch buffer
         self._points: Array | None = None
+
+    def __enter__(self) -> Probe:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
     @property
     def x(self) -> Array:
@@ -229,32 +247,76 @@ class Probe:
         return fp, fm, width
 
     def chunk_pairs(self) -> int:
-        """How many (x + h, x - h) pairs one vectorized chunk holds (each worker has a chunk)."""
+        """How many (x + h, x - h) pairs one vectorized chunk holds (each worker has a chunk;
+        the workers' chunks share the bound and, where they can, the cache)."""
         pair_bytes = 2 * 8 * (self.flat.size + self.f0.size)
         bound = self.chunk_bytes // self.workers
-        return max(1, min(bound, max(CACHE_BYTES, 2 * pair_bytes)) // pair_bytes)
+        return max(1, min(bound, max(CACHE_BYTES // self.workers, 2 * pair_bytes)) // pair_bytes)
+
+    def _layout(self) -> tuple[Array, NDArray[np.intp] | None, tuple[int, ...]]:
+        """x flat in the chunk's memory order, where each entry of x lies in it (None: in
+        place), and the axes that turn a chunk's rows into points of x's shape."""
+        if self.order == "C" or len(self.shape) < 2:
+            return self.flat, None, ()
+        rev = tuple(range(len(self.shape) - 1, -1, -1))
+        pos = np.arange(self.flat.size).reshape(self.shape[::-1]).transpose(rev).reshape(-1)
+        return self.x.transpose(rev).reshape(-1), pos, (0, *(a + 1 for a in rev))
 
     def _pairs_batched(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
+        flat, pos, axes = self._layout()
+        if pos is None:
+            return self._pairs_chunked(idx, h, flat, ())
+        cells = pos[idx]
+        perm = np.argsort(cells, kind="stable")  # in memory order: diagonals of the chunk again
+        fp, fm, width = self._pairs_chunked(cells[perm], h[perm], flat, axes)
+        back = np.empty_like(perm)
+        back[perm] = np.arange(perm.size)
+        return fp[back], fm[back], width[back]
+
+    def _pairs_chunked(
+        self, idx: NDArray[np.intp], h: Array, flat: Array, axes: tuple[int, ...]
+    ) -> tuple[Array, Array, Array]:
+        """f on both sides of each cell `idx` of the chunk's rows (x flat in memory order)."""
         k, m = idx.size, self.f0.size
         c = min(self.chunk_pairs(), max(k, 1))
         fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
+        shape = self.shape[::-1] if axes else self.shape
+
+        def points(buf: Array, rows: int) -> Array:
+            stacked = buf[:rows].reshape((rows, *shape))
+            return stacked.transpose(axes) if axes else stacked
+
         starts = list(range(0, k, c))
         workers = min(self.workers, len(starts))
 
+        n = self.flat.size
         for w in range(max(workers, 1)):
             if w == len(self._buffers) or self._buffers[w].shape[0] < 2 * c:
-                self._buffers[w:] = [np.broadcast_to(self.flat, (2 * c, self.flat.size)).copy()]
+                self._fresh_chunk(w, 2 * c, flat)
 
-        n = self.flat.size
+        # The workers take chunks in turn as they finish one, so a core that runs slower (shared
+        # with other work) takes fewer of them; a worker that fails stops the others.
+        pending, lock, failed = iter(starts), threading.Lock(), threading.Event()
+
+        def next_start() -> int | None:
+            with lock:
+                return None if failed.is_set() else next(pending, None)
 
         def work(worker: int) -> None:
+            try:
+                run(worker)
+            except BaseException:
+                failed.set()
+                raise
+
+        def run(worker: int) -> None:
             buf = self._buffers[worker]  # holds x; only the perturbed entries change, then go back
             cells = buf.reshape(-1)
             with np.errstate(all="ignore"):
-                for start in starts[worker::workers]:
+                while (start := next_start()) is not None:
                     end = min(k, start + c)
                     sel, j = idx[start:end], end - start
-                    xi = self.flat[sel]
+                    xi = flat[sel]
                     up, down = xi + h[start:end], xi - h[start:end]
                     if sel[-1] - sel[0] == j - 1:
                         # Consecutive entries: point r perturbs entry sel[0] + r, so the cells lie
@@ -263,23 +325,39 @@ class Probe:
                         plus = cells[first : first + j * (n + 1) : n + 1]
                         minus = cells[j * n + first : j * n + first + j * (n + 1) : n + 1]
                         plus[...], minus[...] = up, down
-                        out = np.asarray(self.f(buf[: 2 * j].reshape((2 * j, *self.shape))), dtype=np.float64)
+                        out = np.asarray(self.f(points(buf, 2 * j)), dtype=np.float64)
                         plus[...], minus[...] = xi, xi
                     else:
                         rows = np.arange(j)
                         buf[rows, sel], buf[j + rows, sel] = up, down
-                        out = np.asarray(self.f(buf[: 2 * j].reshape((2 * j, *self.shape))), dtype=np.float64)
+                        out = np.asarray(self.f(points(buf, 2 * j)), dtype=np.float64)
                         buf[rows, sel], buf[j + rows, sel] = xi, xi
                     width[start:end] = up - down
                     out = out.reshape(2 * j, m)
                     fp[start:end], fm[start:end] = out[:j], out[j:]
 
         if workers <= 1:
-            work(0)
-        else:
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(work, range(workers)))
+            run(0)
+        else:  # this thread is worker 0
+            with ThreadPoolExecutor(workers - 1) as pool:
+                others = [pool.submit(work, w) for w in range(1, workers)]
+                work(0)
+                for other in others:
+                    other.result()
         return fp, fm, width
+
+    def _fresh_chunk(self, worker: int, rows: int, flat: Array) -> None:
+        """Give worker a chunk of `rows` points, each x (`flat`), from scratch memory."""
+        n = flat.size
+        raw = scratch.take(rows * n)
+        chunk = raw[: rows * n].reshape(rows, n)
+        chunk[...] = flat
+        if worker == len(self._buffers):
+            self._buffers.append(chunk)
+            self._raw.append(raw)
+        else:
+            scratch.give(self._raw[worker])
+            self._buffers[worker], self._raw[worker] = chunk, raw
 
     def pairs_along(self, d: Array, h: Array) -> tuple[Array, Array, Array]:
         """f(x + h_r d), f(x - h_r d) for each step h_r along one direction d."""
@@ -328,8 +406,11 @@ class Probe:
         return diff
 
     def release(self) -> None:
-        """Free the chunk buffers; the next vectorized evaluation allocates them again."""
-        self._buffers, self._points = [], None
+        """Give the chunk buffers back (to scratch memory); the next vectorized evaluation
+        takes them again."""
+        for raw in self._raw:
+            scratch.give(raw)
+        self._buffers, self._raw, self._points = [], [], None
 
     # -- derivatives --------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ def check_jacobian(
     vectorized: bool = False,
     chunk_bytes: int = numeric.CHUNK_BYTES,
     workers: int = 1,
+    order: str = "C",
     probes: int = directional.PROBES,
     seed: int = 0,
     of: str = "f",
@@ -52,8 +53,10 @@ def check_jacobian(
     a cost independent of x's size, and narrows a failure down to the wrong entries; "auto"
     picks by size. With vectorized=True, f takes a stack of points (B,) + x.shape, evaluated
     in chunks of at most `chunk_bytes` by `workers` threads (f must then be thread-safe, as
-    numpy functions are). `of` and `wrt` name the entries in the report (`dS[0]/dW[2, 1]`);
-    `label_class` lets a hint say when only the true class's entries are wrong.
+    numpy functions are), each point in memory `order` "C" or "F" (Fortran order is faster for
+    an f that contracts x's first axis, such as x @ W with a few columns). `of` and `wrt`
+    name the entries in the report (`dS[0]/dW[2, 1]`); `label_class` lets a hint say when
+    only the true class's entries are wrong.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -63,58 +66,59 @@ def check_jacobian(
     atol = None if atol is None else _positive("atol", atol, allow_zero=True)
     x_arr = np.asarray(x)
     a = np.asarray(analytic(x_arr.copy()) if callable(analytic) else analytic)
-    probe = numeric.Probe(f, x_arr, vectorized=vectorized, chunk_bytes=chunk_bytes, workers=workers)
-    if mode == "auto":
-        full_shape = probe.out_shape + probe.shape
-        small = x_arr.size <= AUTO_FULL_INPUTS and math.prod(full_shape) <= AUTO_FULL_ENTRIES
-        mode = "full" if small else "directional"
-    if mode == "directional":
-        scheme = "central"  # projections are central differences along random directions
-    rel = numeric.relative_step(probe, step, scheme)
-    d_rtol, d_atol = cmp.default_tolerances(x_arr.dtype, a.dtype, probe.precision)
-    tol = Tolerance(d_rtol if rtol is None else rtol, d_atol if atol is None else atol)
-    out_ndim = len(probe.out_shape)
-    common: dict[str, Any] = {
-        "rtol": tol.rtol,
-        "atol": tol.atol,
-        "title": title or f"gradcheck of d{of}/d{wrt}",
-        "method": _describe(scheme, rel, wrt),
-    }
+    probe = numeric.Probe(f, x_arr, vectorized=vectorized, chunk_bytes=chunk_bytes, workers=workers, order=order)
+    with probe:
+        if mode == "auto":
+            full_shape = probe.out_shape + probe.shape
+            small = x_arr.size <= AUTO_FULL_INPUTS and math.prod(full_shape) <= AUTO_FULL_ENTRIES
+            mode = "full" if small else "directional"
+        if mode == "directional":
+            scheme = "central"  # projections are central differences along random directions
+        rel = numeric.relative_step(probe, step, scheme)
+        d_rtol, d_atol = cmp.default_tolerances(x_arr.dtype, a.dtype, probe.precision)
+        tol = Tolerance(d_rtol if rtol is None else rtol, d_atol if atol is None else atol)
+        out_ndim = len(probe.out_shape)
+        common: dict[str, Any] = {
+            "rtol": tol.rtol,
+            "atol": tol.atol,
+            "title": title or f"gradcheck of d{of}/d{wrt}",
+            "method": _describe(scheme, rel, wrt),
+        }
 
-    def stamp(result: cmp.Comparison) -> cmp.Comparison:
-        return dataclasses.replace(result, step=rel, mode=mode, scheme=scheme)
+        def stamp(result: cmp.Comparison) -> cmp.Comparison:
+            return dataclasses.replace(result, step=rel, mode=mode, scheme=scheme)
 
-    if mode == "directional":
-        full_shape = probe.out_shape + probe.shape
-        if a.shape != full_shape or not np.all(np.isfinite(a)):
-            result = cmp.compare(a, np.zeros(full_shape), out_ndim=out_ndim, of=of, wrt=wrt, **common)
+        if mode == "directional":
+            full_shape = probe.out_shape + probe.shape
+            if a.shape != full_shape or not np.all(np.isfinite(a)):
+                result = cmp.compare(a, np.zeros(full_shape), out_ndim=out_ndim, of=of, wrt=wrt, **common)
+                return stamp(result)
+            a2 = np.asarray(a, dtype=np.float64).reshape(-1, x_arr.size)
+            result = directional.directional_comparison(
+                probe, a2, step=rel, seed=seed, probes=probes, of=of, wrt=wrt, **common
+            )
             return stamp(result)
-        a2 = np.asarray(a, dtype=np.float64).reshape(-1, x_arr.size)
-        result = directional.directional_comparison(
-            probe, a2, step=rel, seed=seed, probes=probes, of=of, wrt=wrt, **common
-        )
+        try:
+            est = numeric.estimate(probe, rel, scheme)
+        except numeric.SchemeError as exc:
+            problem = dataclasses.replace(
+                cmp.compare(a, np.zeros(probe.out_shape + probe.shape), out_ndim=out_ndim, of=of, wrt=wrt, **common),
+                passed=False,
+                problem=str(exc),
+                worst=(),
+                hints=(),
+            )
+            return stamp(problem)
+        if est.shrunk:
+            common["method"] += f", shrunk at {est.shrunk} entries where f left its domain"
+        common.update(out_ndim=out_ndim, of=of, wrt=wrt, label_class=label_class)
+        allowance = None if est.errors is None else numeric.ERROR_SAFETY * est.errors
+        result = cmp.compare(a, est.jacobian, allowance=allowance, **common)
+        if not result.passed and not result.problem and scheme in ("central", "central4"):
+            result = _refined(probe, a, est, tol, common)
+        if not result.passed and not result.problem:
+            result = dataclasses.replace(result, diagnosis=_sweep(probe, a, est, result))
         return stamp(result)
-    try:
-        est = numeric.estimate(probe, rel, scheme)
-    except numeric.SchemeError as exc:
-        problem = dataclasses.replace(
-            cmp.compare(a, np.zeros(probe.out_shape + probe.shape), out_ndim=out_ndim, of=of, wrt=wrt, **common),
-            passed=False,
-            problem=str(exc),
-            worst=(),
-            hints=(),
-        )
-        return stamp(problem)
-    if est.shrunk:
-        common["method"] += f", shrunk at {est.shrunk} entries where f left its domain"
-    common.update(out_ndim=out_ndim, of=of, wrt=wrt, label_class=label_class)
-    allowance = None if est.errors is None else numeric.ERROR_SAFETY * est.errors
-    result = cmp.compare(a, est.jacobian, allowance=allowance, **common)
-    if not result.passed and not result.problem and scheme in ("central", "central4"):
-        result = _refined(probe, a, est, tol, common)
-    if not result.passed and not result.problem:
-        result = dataclasses.replace(result, diagnosis=_sweep(probe, a, est, result))
-    return stamp(result)
 
 
 class Tolerance(NamedTuple):

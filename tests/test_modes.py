@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import tracemalloc
 
 import numpy as np
 import pytest
 
 import gradcheck
-from gradcheck import numeric, verify
+from gradcheck import numeric, scratch, verify
 
 
 def layer(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
@@ -48,6 +50,81 @@ def test_vectorized_equals_black_box_for_any_chunk_and_workers(chunk_bytes: int,
     probe = numeric.Probe(f, w, vectorized=True, chunk_bytes=chunk_bytes, workers=workers)
     cols, _, _ = probe.central(np.arange(w.size), numeric.entry_steps(probe.x, numeric.base_step()))
     np.testing.assert_allclose(cols.T.reshape(w.shape), loop, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(7,), (20, 6), (3, 4, 5)])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_points_in_fortran_order_give_the_black_box_numbers(shape: tuple[int, ...], workers: int) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape)
+    seen: list[np.ndarray] = []
+
+    def f(v: np.ndarray) -> np.ndarray:
+        if v.ndim > len(shape):
+            seen.append(v)
+        return np.tanh(v).reshape(*v.shape[: v.ndim - len(shape)], -1) @ np.arange(1.0, x.size + 1)
+
+    probe = numeric.Probe(f, x, vectorized=True, order="F", chunk_bytes=4096, workers=workers)
+    # every other entry, backwards: the cells are sorted into memory order and the results back
+    idx = np.arange(x.size)[::-2].copy()
+    h = numeric.entry_steps(probe.x, numeric.base_step())[idx]
+    loop = numeric.Probe(f, x)
+    for got, want in zip(probe.pairs(idx, h), loop.pairs(idx, h), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
+    assert seen and all(v.shape[1:] == shape for v in seen)
+    assert all(p.flags.f_contiguous for v in seen for p in v)  # each point in Fortran order
+    assert probe.order == "F"
+
+
+def test_workers_take_chunks_as_they_finish_so_a_slow_one_takes_fewer() -> None:
+    x, w, y = layer(40, 5)
+    main = threading.get_ident()
+    calls: list[int] = []
+
+    def f(v: np.ndarray) -> np.ndarray:
+        if v.ndim == 3:
+            calls.append(threading.get_ident())
+            if threading.get_ident() == main:
+                time.sleep(0.02)  # this worker's core is busy elsewhere
+        return loss_of(x, y)(v)
+
+    chunk = 4 * 2 * 8 * (w.size + 1)  # 4 pairs a chunk for each of 2 workers: 25 chunks
+    assert gradcheck.check_jacobian(f, w, grad_of(x, w, y), vectorized=True, workers=2, chunk_bytes=chunk).passed
+    assert len(calls) >= 25
+    assert calls.count(main) < len(calls) / 4  # a static split would have given it half
+
+
+def test_a_worker_that_fails_stops_the_check_with_its_error() -> None:
+    x, w, y = layer(40, 5)
+    calls: list[int] = []
+
+    def f(v: np.ndarray) -> np.ndarray:
+        if v.ndim == 3:
+            calls.append(1)
+            if len(calls) == 3:
+                raise FloatingPointError("f broke on its third chunk")
+        return loss_of(x, y)(v)
+
+    with pytest.raises(FloatingPointError, match="third chunk"):
+        gradcheck.check_jacobian(f, w, grad_of(x, w, y), vectorized=True, workers=2, chunk_bytes=4096)
+    assert len(calls) < 10  # of 200 chunks (one pair each): the other worker stopped too
+
+
+def test_an_unknown_order_is_refused() -> None:
+    with pytest.raises(ValueError, match="order must be one of C, F, got 'K'"):
+        gradcheck.check_jacobian(np.sum, np.ones(3), np.ones(3), vectorized=True, order="K")
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_both_orders_pass_a_right_gradient_and_fail_a_wrong_one(order: str) -> None:
+    x, w, y = layer(50, 7)
+    f, g = loss_of(x, y), grad_of(x, w, y)
+    assert gradcheck.check_jacobian(f, w, g, vectorized=True, order=order, chunk_bytes=64 * 1024).passed
+    bad = g.copy()
+    bad[31, 2] += 1e-4
+    result = gradcheck.check_jacobian(f, w, bad, vectorized=True, order=order, chunk_bytes=64 * 1024, wrt="W")
+    assert not result.passed
+    assert [e.name for e in result.worst][:1] == ["W[31, 2]"]
 
 
 def test_vectorized_jacobian_of_a_vector_function_has_jax_layout() -> None:
@@ -90,13 +167,31 @@ def test_peak_memory_is_the_chunk_bound_plus_a_few_copies_of_x() -> None:
     x, w, y = layer(256, 64)  # 16384 weights, 128 KB
     f, g = loss_of(x, y), grad_of(x, w, y)
     bound = 2 * 2**20
+    scratch.clear()  # the check allocates its chunk rather than reusing one kept from before
     tracemalloc.start()
     try:
         gradcheck.check_jacobian(f, w, g, vectorized=True, chunk_bytes=bound)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak <= bound + 10 * w.nbytes
+    assert bound // 2 <= peak <= bound + 10 * w.nbytes  # the chunk was counted, and it kept to the bound
+
+
+def test_a_check_reuses_the_chunk_a_check_before_it_gave_back() -> None:
+    x, w, y = layer(256, 64)
+    f, g = loss_of(x, y), grad_of(x, w, y)
+    scratch.clear()
+    peaks = []
+    for _ in range(2):
+        tracemalloc.start()
+        try:
+            assert gradcheck.check_jacobian(f, w, g, vectorized=True, chunk_bytes=2 * 2**20).passed
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    kept = scratch.spare_bytes()
+    assert 2**20 <= kept <= scratch.KEEP_BYTES  # the chunk, given back
+    assert peaks[1] <= peaks[0] - kept  # the second check allocated no chunk: it refilled the kept one
 
 
 # -- verdicts in every mode ----------------------------------------------------------------
