@@ -114,6 +114,13 @@ def test_every_check_passes_on_one_sample_and_on_a_batch(check: str, case: cases
     assert result.passed, str(result)
 
 
+def test_checks_by_the_weights_hand_f_fortran_ordered_points() -> None:
+    # x @ W contracts W's first axis, which Fortran order lays out contiguously.
+    orders = {name: build(ONE).order for name, build in BUILTIN.items()}
+    assert {name for name, order in orders.items() if order == "F"} == {"layer", "chain", "loss"}
+    assert set(orders.values()) == {"C", "F"}
+
+
 def _bias_sum(good: Callable[..., Any]) -> Callable[..., Any]:
     return lambda x, W, y, b=None, reduction="mean": good(x, W, y, b, reduction="sum")
 
