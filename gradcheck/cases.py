@@ -52,7 +52,7 @@ CASE_KEYS = (
     "scheme",
 )
 #: Keys only a user-function case has (gradcheck.usercases); it shares name, rtol, atol, ... with these.
-USER_ONLY_KEYS = ("function", "jacobian", "gradient", "vjp", "args", "wrt", "vectorized")
+USER_ONLY_KEYS = ("function", "jacobian", "gradient", "vjp", "args", "wrt", "vectorized", "order", "workers")
 SPEC_KEYS = ("shape", "seed", "scale", "low", "high", "fill", "offset", "zeros")
 #: Mark arguments a case file may not give: pytest would evaluate them as code or a class.
 UNSAFE_MARK_KWARGS = {
@@ -503,7 +503,8 @@ class _CaseParser:
         value = self.values.get(key, default)
         if value not in choices:
             hint = did_you_mean(value, choices) if isinstance(value, str) else ""
-            raise self.error(key, f"{_show(value)} is not a {key}{hint}; expected one of {', '.join(choices)}")
+            article = "an" if key[0] in "aeiou" else "a"
+            raise self.error(key, f"{_show(value)} is not {article} {key}{hint}; expected one of {', '.join(choices)}")
         return str(value)
 
     def _positive(self, key: str, *, zero: bool = False) -> float | None:

@@ -27,6 +27,7 @@ class Check:
     wrt: str = "x"
     vectorized: bool = False  # f takes a stack of points (B,) + x.shape
     order: str = "C"  # the memory order of each point of a stack
+    workers: int = 1  # threads evaluating the stacks
     label_class: int | None = None  # the true class, where there is one, for the report's hints
 
     def run(
@@ -51,6 +52,7 @@ class Check:
             scheme=scheme,
             vectorized=self.vectorized,
             order=self.order,
+            workers=self.workers,
             of=self.of,
             wrt=self.wrt,
             title=title,

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from . import cases
 from .cases import CaseError, Limits, Mark
 from .checks import Check
+from .numeric import ORDERS
 from .yamlsafe import YList, YMap
 
 #: The derivative a user case names: one of these keys, each `module:attribute`.
@@ -31,6 +32,8 @@ USER_KEYS = (
     "args",
     "wrt",
     "vectorized",
+    "order",
+    "workers",
     "rtol",
     "atol",
     "step",
@@ -47,6 +50,8 @@ VJP_PROBES = 3
 VJP_SEED = 0
 #: How far f(stack of x, x) may stray from f(x), relatively, for vectorized: true.
 VECTORIZED_RTOL = 1e-6
+#: The most threads a case may ask for (workers:).
+MAX_WORKERS = 64
 #: How much of a user's exception message goes into the one-line error.
 MESSAGE_CHARS = 200
 
@@ -72,6 +77,8 @@ class UserCase:
     lines: Mapping[str, int]
     mode: str = "auto"
     scheme: str = "central"  # the finite-difference stencil, as in a layer case
+    order: str = "C"  # the memory order of each point of a stack (vectorized only)
+    workers: int = 1  # threads evaluating the stacks (vectorized only)
 
     def line_of(self, key: str) -> int:
         """The line of field `key` (`args.x` for an argument), or of the case itself."""
@@ -172,6 +179,11 @@ class _UserCaseParser(cases._CaseParser):
             raise self.error(
                 "vectorized", f"{cases._show(vectorized)} is {cases._kind(vectorized)}; expected true or false"
             )
+        for key in ("order", "workers"):
+            if key in self.values and not vectorized:
+                raise self.error(
+                    key, f"applies to vectorized: true only; add vectorized: true (if f broadcasts) or drop {key}"
+                )
         return UserCase(
             name=name,
             path=self.path,
@@ -190,7 +202,17 @@ class _UserCaseParser(cases._CaseParser):
             lines=dict(self.lines),
             mode=self._choice("mode", cases.MODES, "auto"),
             scheme=self._choice("scheme", cases.SCHEMES, "central"),
+            order=self._choice("order", ORDERS, "C"),
+            workers=self._workers(),
         )
+
+    def _workers(self) -> int:
+        value = self.values.get("workers", 1)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WORKERS:
+            raise self.error(
+                "workers", f"{cases._show(value)} is not a number of threads; expected an integer 1..{MAX_WORKERS}"
+            )
+        return value
 
     def _target(self, key: str) -> str:
         value = self.values[key]
@@ -341,12 +363,17 @@ def build_check(case: UserCase) -> Check:
                 "(for other outputs use jacobian: or vjp:)",
             )
         analytic = _shaped(case, derivative(**at(x0.copy())), x0.shape, what)
-        return Check("gradient", func, x0, analytic, of=of, wrt=case.wrt, vectorized=case.vectorized)
+        return Check("gradient", func, x0, analytic, of=of, wrt=case.wrt, **_evaluation(case))
     if case.kind == "jacobian":
         expected = out.shape + x0.shape
         analytic = _shaped(case, derivative(**at(x0.copy())), expected, f"f.shape {out.shape} + {what}")
-        return Check("jacobian", func, x0, analytic, of=of, wrt=case.wrt, vectorized=case.vectorized)
+        return Check("jacobian", func, x0, analytic, of=of, wrt=case.wrt, **_evaluation(case))
     return _vjp_check(case, func, derivative, at, x0, out, of)
+
+
+def _evaluation(case: UserCase) -> dict[str, Any]:
+    """How the case's checks evaluate f: one point at a time, or stacks (in order, by workers)."""
+    return {"vectorized": case.vectorized, "order": case.order, "workers": case.workers}
 
 
 def _vjp_check(
@@ -369,7 +396,7 @@ def _vjp_check(
             u.flat[k] = 1
             rows.append(_shaped(case, vjp(u, **at(x0.copy())), x0.shape, what))
         jac = np.stack(rows).reshape(out.shape + x0.shape) if rows else np.zeros(out.shape + x0.shape)
-        return Check("vjp", func, x0, jac, of=of, wrt=case.wrt, vectorized=case.vectorized)
+        return Check("vjp", func, x0, jac, of=of, wrt=case.wrt, **_evaluation(case))
     cotangents = np.random.default_rng(VJP_SEED).standard_normal((VJP_PROBES, *out.shape)).astype(dtype)
     rows = [_shaped(case, vjp(u, **at(x0.copy())), x0.shape, what) for u in cotangents]
     axes = tuple(range(1, 1 + out.ndim))
@@ -380,7 +407,7 @@ def _vjp_check(
             return np.tensordot(y, cotangents, axes=(axes, axes))
         return np.tensordot(cotangents, y, axes=out.ndim)
 
-    return Check("vjp", projected, x0, np.stack(rows), of=f"u·{of}", wrt=case.wrt, vectorized=case.vectorized)
+    return Check("vjp", projected, x0, np.stack(rows), of=f"u·{of}", wrt=case.wrt, **_evaluation(case))
 
 
 def resolve(case: UserCase, key: str) -> Callable[..., Any]:

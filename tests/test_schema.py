@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from gradcheck import cases, usercases, yamlsafe
+from gradcheck import cases, numeric, usercases, yamlsafe
 from gradcheck.__main__ import main, schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +86,9 @@ def test_enumerated_values(schema: dict[str, Any]) -> None:
     assert props["scheme"]["enum"] == list(cases.SCHEMES), SYNC
     assert props["reduction"]["enum"] == list(cases.REDUCTIONS), SYNC
     assert props["name"]["pattern"] == f"^{cases.NAME_RE.pattern}$", SYNC
+    user = schema["definitions"]["userCase"]["properties"]
+    assert user["order"]["enum"] == list(numeric.ORDERS), USER_SYNC
+    assert (user["workers"]["minimum"], user["workers"]["maximum"]) == (1, usercases.MAX_WORKERS), USER_SYNC
 
 
 # -- validating case files --------------------------------------------------------------------
@@ -166,6 +169,8 @@ cases:
 # by `function:` and `jacobian:`/`gradient:`/`vjp:` in the case or in the defaults.
 USER_FILES = {
     "user-case": f"cases:\n{TANH}    vectorized: true\n    scheme: central4\n    wrt: x\n",
+    "user-case-stacks": f"cases:\n{TANH}    vectorized: true\n    order: F\n    workers: 2\n",
+    "user-case-too-many-threads": f"cases:\n{TANH}    vectorized: true\n    workers: 65\n",
     "plain-args": "cases:\n  - name: a\n    function: m:f\n    gradient: m:g\n"
     "    args: {x: {shape: [2], seed: 0}, n: 2, how: plain, flag: true, none: null}\n",
     "defaults-name-both": "defaults:\n  function: m:f\n  jacobian: m:j\ncases:\n  - name: a\n    args: {x: [1.0]}\n",
@@ -183,7 +188,7 @@ USER_FILES = {
     "a-layer-key": f"cases:\n{TANH}    checks: [loss]\n",
 }
 VALID = {"user-case", "plain-args", "defaults-name-both", "defaults-name-the-function", "defaults-name-the-kind"}
-VALID |= {"layer-and-user"}
+VALID |= {"layer-and-user", "user-case-stacks"}
 
 
 @pytest.mark.parametrize("name", list(USER_FILES))

@@ -252,6 +252,47 @@ def test_a_user_case_runs_the_scheme_it_names(pytester: pytest.Pytester, scheme:
     assert got["tanh-scheme"]["step"] != pytest.approx(got["tanh"]["step"])
 
 
+STACKS = """\
+import threading
+import time
+
+import numpy as np
+
+
+def affine(x, W):
+    if W.ndim == 3:  # a stack: note whether each point is Fortran-ordered, and the thread
+        with open("stacks.txt", "a") as seen:
+            seen.write(f"{all(w.flags.f_contiguous for w in W)} {threading.get_ident()}\\n")
+        time.sleep(0.01)  # long enough for the other worker to take a chunk too
+    return np.tanh(x @ W)
+
+
+def affine_jacobian_w(x, W):
+    s = 1.0 - np.tanh(x @ W) ** 2
+    return np.einsum("j,i,jk->jik", s, x, np.eye(W.shape[1]))
+"""
+
+
+def test_a_vectorized_user_case_runs_in_the_order_and_on_the_workers_it_names(pytester: pytest.Pytester) -> None:
+    text = "cases:\n" + user_case(
+        "affine",
+        "function: mylib.stacks:affine",
+        "jacobian: mylib.stacks:affine_jacobian_w",
+        "args: {x: {shape: [30], seed: 0}, W: {shape: [30, 40], seed: 1, scale: 0.3}}",
+        "wrt: W",
+        "vectorized: true",
+        "order: F",
+        "workers: 2",
+    )
+    project(pytester, text)
+    write(pytester, "mylib/stacks.py", STACKS)
+    run(pytester).assert_outcomes(passed=1)
+    stacks = [line.split() for line in (pytester.path / "stacks.txt").read_text().splitlines()]
+    stacks = stacks[1:]  # after the stack of two copies that tests that f broadcasts
+    assert len(stacks) > 2 and {f_ordered for f_ordered, _ in stacks} == {"True"}
+    assert len({thread for _, thread in stacks}) == 2  # the check's thread and one more
+
+
 def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytester) -> None:
     text = "cases:\n" + TANH
     text += user_case("sq", "function: mylib.act:sq", "gradient: mylib.act:sq_grad", "args: {x: [0.5, -1.0, 2.0]}")
@@ -363,6 +404,28 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
             ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}", "vectorized: often"],
             "vectorized:",
             "vectorized: 'often' is a string; expected true or false",
+        ),
+        (
+            ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}", "order: F"],
+            "order:",
+            "order: applies to vectorized: true only; add vectorized: true (if f broadcasts) or drop order",
+        ),
+        (
+            ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}", "workers: 2"],
+            "workers:",
+            "workers: applies to vectorized: true only; add vectorized: true (if f broadcasts) or drop workers",
+        ),
+        (
+            ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}", "vectorized: true"]
+            + ["order: K"],
+            "order:",
+            "order: 'K' is not an order; expected one of C, F",
+        ),
+        (
+            ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}", "vectorized: true"]
+            + ["workers: 0"],
+            "workers:",
+            "workers: 0 is not a number of threads; expected an integer 1..64",
         ),
         (
             ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}", "scheme: centrel"],
