@@ -17,7 +17,7 @@ from . import cases, userplugin
 from .cases import Case, CaseError
 from .checks import BUILTIN, Registry
 from .compare import Comparison
-from .usercases import UserCase, UserCodeError
+from .usercases import MESSAGE_CHARS, UserCase, UserCodeError
 from .userplugin import jacobian_check as jacobian_check  # the fixture, found here by pytest
 from .userplugin import pytest_addhooks as pytest_addhooks  # the extension hooks (gradcheck.hooks)
 
@@ -308,9 +308,11 @@ def _record(
     record["outcome"] = outcome
     c = item.comparison if isinstance(item, CaseItem | userplugin.UserCaseItem) else None
     case = item.case if isinstance(item, CaseItem | userplugin.UserCaseItem) else None
-    user_error = excinfo.value if excinfo is not None and isinstance(excinfo.value, UserCodeError) else None
+    raised = excinfo.value if excinfo is not None else None
+    if isinstance(raised, pytest.skip.Exception):
+        raised = None  # skipped: not run, so neither passed nor failed
     record.update(
-        passed=c.passed if c is not None else (None if case is not None and user_error is None else False),
+        passed=c.passed if c is not None else (False if raised is not None or case is None else None),
         max_abs_error=None if c is None else _finite(c.max_abs_error),
         max_rel_error=None if c is None else _finite(c.max_rel_error),
         mismatched=None if c is None else c.mismatched,
@@ -321,9 +323,21 @@ def _record(
         scheme=getattr(c, "scheme", None) or getattr(case, "scheme", None) or "central",
         mode=(c.mode if c is not None else "") or getattr(case, "mode", None) or "full",
         seconds=report.duration,
-        error=item.error.message if isinstance(item, CaseErrorItem) else getattr(user_error, "message", None),
+        error=item.error.message if isinstance(item, CaseErrorItem) else _error_line(raised, c),
     )
     return record
+
+
+def _error_line(raised: BaseException | None, c: Comparison | None) -> str | None:
+    """What stopped a check before its verdict, in one line: a user case's own message, or the
+    exception's type and first line (None when the check reached its verdict)."""
+    if raised is None or c is not None:
+        return None
+    if isinstance(raised, UserCodeError):
+        return raised.message
+    first = str(raised).strip().splitlines()[0] if str(raised).strip() else ""
+    line = f"{type(raised).__name__}: {first}" if first else type(raised).__name__
+    return line[:MESSAGE_CHARS]
 
 
 def _finite(value: float) -> float | None:

@@ -210,6 +210,20 @@ def test_report_with_a_non_finite_error_is_strict_json(pytester: pytest.Pytester
     assert (record["passed"], record["max_abs_error"], record["max_rel_error"]) == (False, None, None)
 
 
+def test_report_of_a_check_that_raises_before_its_verdict(pytester: pytest.Pytester) -> None:
+    conftest = PLANTED_LOSS_GRAD.replace(
+        "grad = np.array(real(x, W, y, b), dtype=float)", "raise ArithmeticError('planted: no gradient\\nsecond line')"
+    )
+    pytester.makeconftest(conftest)
+    write(pytester, "cases/x.yaml", SEED + "    checks: [loss, softmax]\n")
+    run(pytester, "--gradcheck-cases", "cases", "--gradcheck-report", "r.json").assert_outcomes(passed=1, failed=1)
+    got = {r["check"]: r for r in records(pytester.path / "r.json")}
+    loss, softmax = got["loss"], got["softmax"]
+    assert (loss["outcome"], loss["passed"], loss["max_abs_error"]) == ("failed", False, None)
+    assert loss["error"] == "ArithmeticError: planted: no gradient"
+    assert (softmax["passed"], softmax["error"]) == (True, None)
+
+
 def test_no_report_without_the_option(pytester: pytest.Pytester) -> None:
     write(pytester, "cases/x.yaml", SEED)
     result = run(pytester, "--gradcheck-cases", "cases")
