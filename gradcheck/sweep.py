@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,8 @@ SWEEP_TO = -1.0
 SWEEP_POINTS = 45
 #: How many of the worst entries a sweep follows.
 SWEEP_ENTRIES = 3
+#: Files that mark a project's root directory, as pytest looks for its rootdir.
+ROOT_MARKERS = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 TARGET_RE = re.compile(r"(?P<path>.+)::(?P<case>[A-Za-z0-9_.-]+)\[(?P<check>[^\]]+)\]")
 
 
@@ -131,10 +134,19 @@ def parse_target(target: str) -> tuple[str, str, str]:
     return found["path"], found["case"], found["check"]
 
 
+def project_root(path: Path) -> Path:
+    """The directory the plugin makes importable for a case file: the nearest one up from the
+    file that holds pytest.ini, pyproject.toml, tox.ini or setup.cfg, else the current one."""
+    for folder in path.resolve().parents:
+        if any((folder / name).is_file() for name in ROOT_MARKERS):
+            return folder
+    return Path.cwd()
+
+
 def load_check(target: str) -> tuple[cases.Case | UserCase, Check]:
     """The case and the check that a test id such as `cases/x.yaml::case[check]` names: a
     built-in check of a layer case, or the jacobian, gradient or vjp of a user-function case
-    (its function imported as the plugin imports it, from sys.path)."""
+    (its function imported as the plugin imports it, with the project's root on sys.path)."""
     path, name, check = parse_target(target)
     registry = Registry()
     entries = cases.load(Path(path), path, checks=registry)
@@ -147,6 +159,9 @@ def load_check(target: str) -> tuple[cases.Case | UserCase, Check]:
                     f"{path}:{entry.line}: {name!r} is a user-function case, which checks its {entry.user.kind}; "
                     f"expected {path}::{name}[{entry.user.kind}]"
                 )
+            root = str(project_root(Path(path)))
+            if root not in sys.path:
+                sys.path.insert(0, root)  # for the rest of the command: f imports lazily too
             try:
                 return entry.user, usercases.build_check(entry.user)
             except usercases.UserCodeError as error:

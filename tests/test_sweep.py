@@ -213,6 +213,30 @@ def test_the_command_sweeps_a_user_case(
     assert all(line.startswith("pred[") and "smallest error" in line for line in printed[:2])
 
 
+def test_the_command_imports_a_user_case_from_its_projects_root_wherever_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # run from elsewhere, with the example's package `mlp` nowhere on sys.path: its pyproject.toml
+    # marks the root the plugin would make importable
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(EXAMPLE))])
+    monkeypatch.setattr(sw, "plot", lambda result, path: None)
+    monkeypatch.setattr(sw, "plot_available", lambda: True)
+    for name in [m for m in sys.modules if m == "mlp" or m.startswith("mlp.")]:
+        monkeypatch.delitem(sys.modules, name)
+    assert sw.project_root(EXAMPLE / "cases" / "activations.yaml") == EXAMPLE
+    assert main(["sweep", f"{EXAMPLE}/cases/activations.yaml::mse-v0[gradient]", "--entries", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("pred[")
+    assert sys.path[0] == str(EXAMPLE)
+    for name in [m for m in sys.modules if m == "mlp" or m.startswith("mlp.")]:
+        del sys.modules[name]
+
+
+def test_without_a_marker_the_root_is_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert sw.project_root(Path("/x.yaml")) == tmp_path
+
+
 # -- the command ----------------------------------------------------------------------------
 
 
