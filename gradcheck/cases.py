@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import yamlsafe
-from .yamlsafe import YList, YMap
+from .yamlsafe import YBroken, YList, YMap
 
 if TYPE_CHECKING:
     from .usercases import UserCase
@@ -177,7 +177,7 @@ def parse_document(doc: Any, path: str, *, limits: Limits, checks: tuple[str, ..
     entries: list[Entry] = []
     first_line: dict[str, int] = {}
     for number, (item, line) in enumerate(zip(raw, raw.item_lines, strict=True), start=1):
-        name = item.get("name") if isinstance(item, YMap) else None
+        name = item.get("name") if isinstance(item, YMap) else getattr(item, "name", None)
         label = name if isinstance(name, str) and NAME_RE.fullmatch(name) else f"case-{number}"
         try:
             if label in first_line:
@@ -187,6 +187,8 @@ def parse_document(doc: Any, path: str, *, limits: Limits, checks: tuple[str, ..
                     f"name: {label!r} is used twice (first at line {first_line[label]}); names are unique in a file",
                 )
             first_line[label] = line
+            if isinstance(item, YBroken):
+                raise CaseError(path, item.line, item.message)
             user = usercases.parse_if_user(item, defaults, path, line, limits)
             if user is not None:
                 entries.append(Entry(user.name, line, None, None, user))

@@ -40,6 +40,21 @@ class YamlError(Exception):
         self.message = message
 
 
+class _OverBudget(YamlError):
+    """The aliases of the whole document expand beyond its budget: a problem of the file."""
+
+
+class YBroken:
+    """An item of the top-level `cases:` list whose YAML cannot be read as values (a date, a
+    tag, a key given twice, ...): its line, the error, and its name where that reads. Only
+    that case fails; the file's other cases still load."""
+
+    def __init__(self, line: int, message: str, name: str | None) -> None:
+        self.line = line
+        self.message = message
+        self.name = name
+
+
 class YMap(dict[str, Any]):
     """A mapping with the line of itself and of each key."""
 
@@ -98,7 +113,27 @@ def parse_with_line(text: str) -> tuple[Any, int]:
         raise YamlError(1, f"YAML error: {exc}; fix the YAML syntax") from None
     if node is None:
         return None, 1
-    return _Builder(EXPANSION_FLOOR + EXPANSION_PER_BYTE * len(text)).build(node), node.start_mark.line + 1
+    builder = _Builder(EXPANSION_FLOOR + EXPANSION_PER_BYTE * len(text))
+    builder.cases = _cases_node(node)
+    return builder.build(node), node.start_mark.line + 1
+
+
+def _cases_node(node: yaml.Node) -> yaml.Node | None:
+    """The list under the top-level key `cases`, whose items are read one by one."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "cases" and isinstance(value, yaml.SequenceNode):
+                return value
+    return None
+
+
+def _name_of(node: yaml.Node) -> str | None:
+    """The plain `name:` of a case's mapping node, read without building the case."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "name" and isinstance(value, yaml.ScalarNode):
+                return value.value if value.tag == "tag:yaml.org,2002:str" else None
+    return None
 
 
 class _Loader(yaml.SafeLoader):
@@ -128,6 +163,7 @@ class _Builder:
         self.built: dict[int, tuple[Any, int]] = {}  # id(node): (value, expanded size), for aliases
         self.building: set[int] = set()  # nodes under construction: meeting one is a self-reference
         self.lines: list[int] = []  # lines of the nodes being built
+        self.cases: yaml.Node | None = None  # the list whose items fail one by one
 
     def build(self, node: yaml.Node) -> Any:
         key = id(node)
@@ -152,7 +188,7 @@ class _Builder:
     def _spend(self, size: int, node: yaml.Node) -> None:
         self.budget -= size
         if self.budget < 0:
-            raise YamlError(
+            raise _OverBudget(
                 self.lines[-1] if self.lines else node.start_mark.line + 1,
                 "YAML aliases expand this document beyond its size limit; "
                 "write the values out or use an array spec such as {seed: 0, scale: 1}",
@@ -162,12 +198,21 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode) and node.tag == "tag:yaml.org,2002:seq":
-            items = [self.build(item) for item in node.value]
+            items = [self._case(item) if node is self.cases else self.build(item) for item in node.value]
             lines = [item.start_mark.line + 1 for item in node.value]
             return YList(items, lines, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode) and node.tag == "tag:yaml.org,2002:map":
             return self._mapping(node)
         raise _bad_tag(node)
+
+    def _case(self, node: yaml.Node) -> Any:
+        """One case of the cases: list, or a YBroken where its YAML alone is at fault."""
+        try:
+            return self.build(node)
+        except _OverBudget:
+            raise
+        except YamlError as exc:
+            return YBroken(exc.line, exc.message, _name_of(node))
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag not in _SCALAR_TAGS:

@@ -93,6 +93,14 @@ def test_a_1kb_alias_bomb_is_refused_within_a_second_and_100mb(tmp_path: Path) -
     assert cost.peak_bytes < MAX_BYTES
 
 
+def test_an_alias_bomb_in_one_case_refuses_the_whole_file(tmp_path: Path) -> None:
+    # The expansion budget is the file's: a case that spends it does not fail alone.
+    path = tmp_path / "bomb.yaml"
+    path.write_text(alias_bomb() + "  - name: fine\n    inputs: 2\n")
+    with pytest.raises(CaseError, match="YAML aliases expand this document beyond its size limit"):
+        cases.load(path, "cases/x.yaml")
+
+
 def test_10_to_the_10_weights_are_refused_within_a_second_and_100mb(tmp_path: Path) -> None:
     path = tmp_path / "huge.yaml"
     path.write_text(TEN_TO_THE_TEN)

@@ -323,22 +323,6 @@ def test_bad_element_limit_is_a_usage_error(pytester: pytest.Pytester, value: st
             id="version",
         ),
         pytest.param(
-            "cases:\n  - name: a\n    inputs: 3\n    inputs: 4\n",
-            "cases/bad.yaml:4: inputs: given twice in one mapping (first at line 3); keep one",
-            id="duplicate-key",
-        ),
-        pytest.param(
-            "cases:\n  - name: a\n    description: 2024-05-01\n",
-            "cases/bad.yaml:3: 2024-05-01 reads as a date, which case files do not hold; quote it if it is a string",
-            id="date",
-        ),
-        pytest.param(
-            "cases:\n  - name: a\n    x: !!binary aGVsbG8=\n",
-            "cases/bad.yaml:3: tag !!binary is not allowed; "
-            "case files hold only plain mappings, lists, numbers and strings",
-            id="binary-tag",
-        ),
-        pytest.param(
             b"cases:\n  - name: a\n    description: caf\xe9\n",
             "cases/bad.yaml:3: byte 0xe9 is not UTF-8; save the file as UTF-8",
             id="not-utf8",
@@ -355,6 +339,38 @@ def test_an_unreadable_file_is_one_failing_item_and_the_run_goes_on(
     assert_one_line(result, "file", expected)
     result.stdout.fnmatch_lines(["FAILED cases/bad.yaml::file - cases/bad.yaml:*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "cases:\n  - name: a\n    inputs: 3\n    inputs: 4\n",
+            "cases/bad.yaml:4: inputs: given twice in one mapping (first at line 3); keep one",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            "cases:\n  - name: a\n    description: 2024-05-01\n",
+            "cases/bad.yaml:3: 2024-05-01 reads as a date, which case files do not hold; quote it if it is a string",
+            id="date",
+        ),
+        pytest.param(
+            "cases:\n  - name: a\n    x: !!binary aGVsbG8=\n",
+            "cases/bad.yaml:3: tag !!binary is not allowed; "
+            "case files hold only plain mappings, lists, numbers and strings",
+            id="binary-tag",
+        ),
+    ],
+)
+def test_yaml_that_does_not_read_inside_one_case_fails_that_case_alone(
+    pytester: pytest.Pytester, text: str, expected: str
+) -> None:
+    write(pytester, "cases/bad.yaml", text + GOOD.removeprefix("cases:\n"))
+    write(pytester, "cases/good.yaml", GOOD)
+    result = run(pytester, "--gradcheck-cases", "cases")
+    result.assert_outcomes(passed=10, failed=1)  # the good case beside it runs too
+    assert_one_line(result, "a", expected)
+    result.stdout.fnmatch_lines(["FAILED cases/bad.yaml::a - cases/bad.yaml:*"])
 
 
 def test_an_unreadable_file_does_not_interrupt_the_run(pytester: pytest.Pytester) -> None:
@@ -403,14 +419,15 @@ PYTHON_TAGS = [
     ("!!python/object:os.system", "{command: touch {marker}}"),
     ("!!python/module:os", "''"),
 ]
-# Where the tag sits, and the line it is on.
+# Where the tag sits, the line it is on, and the item that fails: the case that holds it, or the
+# file where the tag is outside the cases; and how many checks of the file's other cases pass.
 TAG_PLACES = {
-    "top-level": ("{tagged}\n", 1),
-    "in-a-case": (GOOD + "  - name: b\n    inputs: {tagged}\n", 9),
-    "in-an-array": (GOOD + "  - name: b\n    x: [0.1, {tagged}, 0.4]\n", 9),
-    "in-a-spec": (GOOD + "  - name: b\n    x: {seed: {tagged}, scale: 1}\n", 9),
-    "in-defaults": ("defaults:\n  description: {tagged}\n" + GOOD, 2),
-    "as-a-key": ("cases:\n  - name: b\n    {tagged}: 3\n", 3),
+    "top-level": ("{tagged}\n", 1, "file", 0),
+    "in-a-case": (GOOD + "  - name: b\n    inputs: {tagged}\n", 9, "b", 5),
+    "in-an-array": (GOOD + "  - name: b\n    x: [0.1, {tagged}, 0.4]\n", 9, "b", 5),
+    "in-a-spec": (GOOD + "  - name: b\n    x: {seed: {tagged}, scale: 1}\n", 9, "b", 5),
+    "in-defaults": ("defaults:\n  description: {tagged}\n" + GOOD, 2, "file", 0),
+    "as-a-key": ("cases:\n  - name: b\n    {tagged}: 3\n", 3, "b", 0),
 }
 
 
@@ -420,15 +437,15 @@ def test_python_tags_are_refused_at_their_line_and_never_run(
     pytester: pytest.Pytester, tag: str, argument: str, place: str
 ) -> None:
     marker = pytester.path / "executed"
-    template, line = TAG_PLACES[place]
+    template, line, item, beside = TAG_PLACES[place]
     tagged = f"{tag} {argument.replace('{marker}', str(marker))}"
     write(pytester, "cases/bad.yaml", template.replace("{tagged}", tagged))
     write(pytester, "cases/good.yaml", GOOD)
     result = run(pytester, "--gradcheck-cases", "cases")
-    result.assert_outcomes(passed=5, failed=1)
+    result.assert_outcomes(passed=5 + beside, failed=1)
     assert_one_line(
         result,
-        "file",
+        item,
         f"cases/bad.yaml:{line}: tag {tag} is not allowed; "
         "case files hold only plain mappings, lists, numbers and strings",
     )
