@@ -253,34 +253,43 @@ class Probe:
         bound = self.chunk_bytes // self.workers
         return max(1, min(bound, max(CACHE_BYTES // self.workers, 2 * pair_bytes)) // pair_bytes)
 
-    def _layout(self) -> tuple[Array, NDArray[np.intp] | None, tuple[int, ...]]:
-        """x flat in the chunk's memory order, where each entry of x lies in it (None: in
-        place), and the axes that turn a chunk's rows into points of x's shape."""
+    def _axes(self) -> tuple[int, ...]:
+        """The axes that turn a chunk's rows (C-ordered, of x's reversed shape in order F) into
+        points of x's shape; () where the rows already are points."""
         if self.order == "C" or len(self.shape) < 2:
-            return self.flat, None, ()
-        rev = tuple(range(len(self.shape) - 1, -1, -1))
-        pos = np.arange(self.flat.size).reshape(self.shape[::-1]).transpose(rev).reshape(-1)
-        return self.x.transpose(rev).reshape(-1), pos, (0, *(a + 1 for a in rev))
+            return ()
+        return (0, *range(len(self.shape), 0, -1))
 
     def _pairs_batched(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
-        flat, pos, axes = self._layout()
-        if pos is None:
-            return self._pairs_chunked(idx, h, flat, ())
-        cells = pos[idx]
-        perm = np.argsort(cells, kind="stable")  # in memory order: diagonals of the chunk again
-        fp, fm, width = self._pairs_chunked(cells[perm], h[perm], flat, axes)
-        back = np.empty_like(perm)
-        back[perm] = np.arange(perm.size)
-        return fp[back], fm[back], width[back]
+        axes = self._axes()
+        if not axes:
+            return self._pairs_chunked(idx, idx, None, h, axes)
+        # Fortran order: entry i of x lies at cell pos(i) of a row. The cells go in memory order,
+        # so that consecutive ones lie on diagonals of the chunk again; dest maps them back.
+        n, rev = self.flat.size, axes[1:]
+        if idx.size == n and np.array_equal(idx, np.arange(n)):  # every entry: every cell
+            dest = np.arange(n).reshape(self.shape).transpose(tuple(a - 1 for a in rev)).reshape(-1)
+            return self._pairs_chunked(idx, idx, dest, h, axes)
+        cells = np.ravel_multi_index(np.unravel_index(idx, self.shape)[::-1], self.shape[::-1])
+        dest = np.argsort(cells, kind="stable")
+        return self._pairs_chunked(cells[dest], idx, dest, h, axes)
 
     def _pairs_chunked(
-        self, idx: NDArray[np.intp], h: Array, flat: Array, axes: tuple[int, ...]
+        self,
+        cells: NDArray[np.intp],
+        idx: NDArray[np.intp],
+        dest: NDArray[np.intp] | None,
+        h: Array,
+        axes: tuple[int, ...],
     ) -> tuple[Array, Array, Array]:
-        """f on both sides of each cell `idx` of the chunk's rows (x flat in memory order)."""
+        """f on both sides of x's entries: the r-th pair perturbs cell cells[r] of a chunk's
+        row, which is entry idx[dest[r]] of x (idx[r] where dest is None), with its step h, and
+        fills row dest[r] (r) of the results."""
         k, m = idx.size, self.f0.size
         c = min(self.chunk_pairs(), max(k, 1))
         fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
         shape = self.shape[::-1] if axes else self.shape
+        flat = self.flat
 
         def points(buf: Array, rows: int) -> Array:
             stacked = buf[:rows].reshape((rows, *shape))
@@ -292,7 +301,7 @@ class Probe:
         n = self.flat.size
         for w in range(max(workers, 1)):
             if w == len(self._buffers) or self._buffers[w].shape[0] < 2 * c:
-                self._fresh_chunk(w, 2 * c, flat)
+                self._fresh_chunk(w, 2 * c, shape, axes)
 
         # The workers take chunks in turn as they finish one, so a core that runs slower (shared
         # with other work) takes fewer of them; a worker that fails stops the others.
@@ -311,19 +320,20 @@ class Probe:
 
         def run(worker: int) -> None:
             buf = self._buffers[worker]  # holds x; only the perturbed entries change, then go back
-            cells = buf.reshape(-1)
+            memory = buf.reshape(-1)
             with np.errstate(all="ignore"):
                 while (start := next_start()) is not None:
                     end = min(k, start + c)
-                    sel, j = idx[start:end], end - start
-                    xi = flat[sel]
-                    up, down = xi + h[start:end], xi - h[start:end]
+                    sel, j = cells[start:end], end - start
+                    out_rows = slice(start, end) if dest is None else dest[start:end]
+                    xi, hs = flat[idx[out_rows]], h[out_rows]
+                    up, down = xi + hs, xi - hs
                     if sel[-1] - sel[0] == j - 1:
-                        # Consecutive entries: point r perturbs entry sel[0] + r, so the cells lie
+                        # Consecutive cells: point r perturbs cell sel[0] + r, so the cells lie
                         # on a diagonal of the chunk, a strided view (no fancy indexing).
                         first = int(sel[0])
-                        plus = cells[first : first + j * (n + 1) : n + 1]
-                        minus = cells[j * n + first : j * n + first + j * (n + 1) : n + 1]
+                        plus = memory[first : first + j * (n + 1) : n + 1]
+                        minus = memory[j * n + first : j * n + first + j * (n + 1) : n + 1]
                         plus[...], minus[...] = up, down
                         out = np.asarray(self.f(points(buf, 2 * j)), dtype=np.float64)
                         plus[...], minus[...] = xi, xi
@@ -332,9 +342,9 @@ class Probe:
                         buf[rows, sel], buf[j + rows, sel] = up, down
                         out = np.asarray(self.f(points(buf, 2 * j)), dtype=np.float64)
                         buf[rows, sel], buf[j + rows, sel] = xi, xi
-                    width[start:end] = up - down
+                    width[out_rows] = up - down
                     out = out.reshape(2 * j, m)
-                    fp[start:end], fm[start:end] = out[:j], out[j:]
+                    fp[out_rows], fm[out_rows] = out[:j], out[j:]
 
         if workers <= 1:
             run(0)
@@ -346,12 +356,13 @@ class Probe:
                     other.result()
         return fp, fm, width
 
-    def _fresh_chunk(self, worker: int, rows: int, flat: Array) -> None:
-        """Give worker a chunk of `rows` points, each x (`flat`), from scratch memory."""
-        n = flat.size
+    def _fresh_chunk(self, worker: int, rows: int, shape: tuple[int, ...], axes: tuple[int, ...]) -> None:
+        """Give worker a chunk of `rows` points, each x laid out as `shape` (x's own shape, or its
+        reversed one for Fortran order: then x transposed), from scratch memory."""
+        n = self.flat.size
         raw = scratch.take(rows * n)
         chunk = raw[: rows * n].reshape(rows, n)
-        chunk[...] = flat
+        chunk.reshape((rows, *shape))[...] = self.x.transpose([a - 1 for a in axes[1:]]) if axes else self.x
         if worker == len(self._buffers):
             self._buffers.append(chunk)
             self._raw.append(raw)

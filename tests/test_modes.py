@@ -163,14 +163,15 @@ def test_black_box_perturbs_one_private_copy_in_place() -> None:
     np.testing.assert_array_equal(w, original)  # the caller's array is untouched
 
 
-def test_peak_memory_is_the_chunk_bound_plus_a_few_copies_of_x() -> None:
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_peak_memory_is_the_chunk_bound_plus_a_few_copies_of_x(order: str) -> None:
     x, w, y = layer(256, 64)  # 16384 weights, 128 KB
     f, g = loss_of(x, y), grad_of(x, w, y)
     bound = 2 * 2**20
     scratch.clear()  # the check allocates its chunk rather than reusing one kept from before
     tracemalloc.start()
     try:
-        gradcheck.check_jacobian(f, w, g, vectorized=True, chunk_bytes=bound)
+        gradcheck.check_jacobian(f, w, g, vectorized=True, chunk_bytes=bound, order=order)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
