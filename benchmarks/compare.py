@@ -221,6 +221,7 @@ def peak_memory() -> list[tuple[str, float, float, float]]:
     chunk = 8 * 2**20
     for label, n, k, kwargs in [
         ("784x10 vectorized, chunk 8 MB", 784, 10, {"vectorized": True, "chunk_bytes": chunk}),
+        ("784x10 vectorized, order F, chunk 8 MB", 784, 10, {"vectorized": True, "chunk_bytes": chunk, "order": "F"}),
         ("256x256 vectorized, chunk 8 MB", 256, 256, {"vectorized": True, "chunk_bytes": chunk}),
         ("256x256 black-box", 256, 256, {}),
         ("1024x1000 directional", 1024, 1000, {"mode": "directional"}),
