@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import functions as fn
 from .cases import Case
 from .compare import Comparison
-from .numeric import Function
+from .evaluation import Function
 from .verify import Analytic, check_jacobian
 
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from . import scratch
-
-Array = NDArray[np.float64]
-Function = Callable[[NDArray[Any]], ArrayLike]  # x: real, or complex for the complex step
+# Re-exported: the evaluation's types, bounds and errors are part of this module's interface.
+from .evaluation import CACHE_BYTES as CACHE_BYTES
+from .evaluation import CHUNK_BYTES as CHUNK_BYTES
+from .evaluation import LOOP_BLOCK as LOOP_BLOCK
+from .evaluation import ORDERS as ORDERS
+from .evaluation import Array as Array
+from .evaluation import Evaluator
+from .evaluation import Function as Function
+from .evaluation import SchemeError as SchemeError
+from .evaluation import working_dtype as working_dtype
 
 #: The default relative step is eps ** STEP_POWER (about 6e-6 in float64), which balances
 #: the truncation error of a central difference (~h^2) against rounding (~eps / h).
@@ -35,32 +38,11 @@ RICHARDSON_START = 8.0
 RICHARDSON_LEVELS = 7
 #: The careful estimate's own error bound is widened by this factor in a verdict.
 ERROR_SAFETY = 2.0
-#: Vectorized evaluation: the perturbed points of one chunk take at most this much memory...
-CHUNK_BYTES = 64 * 2**20
-#: ...and, where that allows it, about this much (all workers' chunks together), so that the
-#: chunks stay in the CPU cache.
-CACHE_BYTES = 8 * 2**20
-#: The memory order of the points a vectorized f is handed: each point C-contiguous, or
-#: Fortran-contiguous (faster for an f whose long axis is the first, like x @ W with few columns).
-ORDERS = ("C", "F")
-#: The black-box loop converts this many entries at a time to Python floats.
-LOOP_BLOCK = 1024
 
 # A stencil evaluates f on both sides of x along k directions: given the rows (which of the
 # k directions) and their steps h, it returns f(x + h d), f(x - h d) (rows, m) and the
 # represented widths (x + h d) - (x - h d) (rows,).
 Stencil = Callable[[NDArray[np.intp], Array], tuple[Array, Array, Array]]
-
-
-class SchemeError(ValueError):
-    """The function cannot be differentiated by the scheme asked for."""
-
-
-def working_dtype(dtype: DTypeLike) -> np.dtype:
-    """Precision in which derivatives are estimated: float64, or the output's lower precision."""
-    if np.issubdtype(dtype, np.floating) and np.finfo(dtype).eps > np.finfo(np.float64).eps:
-        return np.dtype(dtype)
-    return np.dtype(np.float64)
 
 
 def base_step(dtype: DTypeLike = np.float64, scheme: str = "central") -> float:
@@ -102,326 +84,9 @@ class Estimate:
         return int(np.count_nonzero(self.steps < 0.5 * self.nominal))
 
 
-class Probe:
-    """`f` near a point x. The black-box path perturbs a private float64 copy of x in place;
-    the vectorized path hands f a chunk of perturbed points stacked on a leading axis."""
-
-    def __init__(
-        self,
-        f: Function,
-        x: ArrayLike,
-        *,
-        vectorized: bool = False,
-        chunk_bytes: int = CHUNK_BYTES,
-        workers: int = 1,
-        order: str = "C",
-    ) -> None:
-        x_arr = np.asarray(x)
-        if order not in ORDERS:
-            raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
-        self.order = order
-        self.f = f
-        self.vectorized = vectorized
-        self.chunk_bytes = int(chunk_bytes)
-        if self.chunk_bytes <= 0:
-            raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes!r}")
-        self.workers = int(workers)
-        if self.workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers!r}")
-        self.shape: tuple[int, ...] = x_arr.shape
-        self._given = x_arr
-        self._copy: Array | None = None  # made on first use of x (only paths that perturb in place)
-        # x flat, for paths that only read it: the caller's own array (as a read-only view)
-        # where it already is float64 in C order, else the private copy
-        if x_arr.dtype == np.float64 and x_arr.flags.c_contiguous:
-            self.base: Array = x_arr.reshape(-1).view()
-            self.base.flags.writeable = False
-        else:
-            self.base = self.flat
-        with np.errstate(all="ignore"):
-            out = np.asarray(f(self.base.reshape(self.shape)))
-        self.out_shape: tuple[int, ...] = out.shape
-        self.out_dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
-        self.f0 = np.asarray(out.real if np.iscomplexobj(out) else out, dtype=np.float64).reshape(-1)
-        self.finite0 = np.isfinite(self.f0)
-        # The precision f really computes in: its output's, or x's own where f rounds a
-        # float64 x to x's lower precision before computing (and returns a Python float).
-        self.precision = working_dtype(self.out_dtype)
-        if self.precision == np.float64 and working_dtype(x_arr.dtype) != np.float64 and self._rounds_input():
-            self.precision = working_dtype(x_arr.dtype)
-        self.eps = float(np.finfo(self.precision).eps)
-        self._buffers: list[Array] = []  # one chunk of points per worker, filled with x ...
-        self._raw: list[Array] = []  # ... each a view of a scratch buffer
-        self._points: Array | None = None
-
-    def __enter__(self) -> Probe:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-    @property
-    def x(self) -> Array:
-        """A private float64 copy of x in C order, perturbed in place by the black-box path."""
-        if self._copy is None:
-            # C order, so that reshape(-1) is a view (for a Fortran-ordered x it would be a copy)
-            self._copy = np.array(self._given, dtype=np.float64, copy=True, order="C")
-        return self._copy
-
-    @property
-    def flat(self) -> Array:
-        """x flattened: a view, so that writing flat[i] perturbs x."""
-        return self.x.reshape(-1)
-
-    def _rounds_input(self) -> bool:
-        """Whether f ignores a change of x below float32's resolution but not a larger one."""
-        scale = np.maximum(1.0, np.abs(self.x))
-        with np.errstate(all="ignore"):
-            tiny = np.asarray(self.f(self.x + 1e-10 * scale), dtype=np.float64).reshape(-1)
-            small = np.asarray(self.f(self.x + 1e-3 * scale), dtype=np.float64).reshape(-1)
-        return bool(np.array_equal(tiny, self.f0) and not np.array_equal(small, self.f0))
-
-    def complex_step(self, idx: NDArray[np.intp], h: Array) -> Array:
-        """Im f(x + i h e_k) / h for each entry k of `idx`: derivatives exact to rounding, (k, m)."""
-        k, m = idx.size, self.f0.size
-        cols = np.empty((k, m))
-        xc = self.x.astype(np.complex128)
-        if self.vectorized:
-            c = max(1, min(k, self.chunk_pairs() * 2))
-            buf = np.broadcast_to(xc.reshape(-1), (c, xc.size)).copy()
-            for start in range(0, k, c):
-                sel, hs = idx[start : start + c], h[start : start + c]
-                rows = np.arange(sel.size)
-                buf[rows, sel] += 1j * hs
-                out = self._complex_out(self.f(buf[: sel.size].reshape((sel.size, *self.shape))))
-                buf[rows, sel] = xc.reshape(-1)[sel]
-                cols[start : start + sel.size] = out.imag.reshape(sel.size, m) / hs[:, None]
-            return cols
-        flat = xc.reshape(-1)
-        for r, (i, hi) in enumerate(zip(idx.tolist(), h.tolist(), strict=True)):
-            flat[i] += 1j * hi
-            cols[r] = self._complex_out(self.f(xc)).imag.reshape(-1) / hi
-            flat[i] = self.flat[i]
-        return cols
-
-    @staticmethod
-    def _complex_out(out: ArrayLike) -> NDArray[np.complexfloating]:
-        arr = np.asarray(out)
-        if not np.iscomplexobj(arr):
-            raise SchemeError(
-                "scheme 'complex' needs a function that accepts complex input and keeps it complex; "
-                f"f returned {arr.dtype} (use scheme 'central4' or 'richardson' instead)"
-            )
-        return arr
-
-    # -- evaluating f on both sides of x ----------------------------------------------
-
-    def pairs(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
-        """f(x + h_r e_i), f(x - h_r e_i) for each (i, h_r), and the represented widths."""
-        if self.vectorized:
-            return self._pairs_batched(idx, h)
-        k, m = idx.size, self.f0.size
-        fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
-        flat, f, x = self.flat, self.f, self.x
-        scalar = self.out_shape == ()
-        fp_s, fm_s = fp.reshape(-1), fm.reshape(-1)  # for a scalar f: one slot per row
-        with np.errstate(all="ignore"):
-            # Python floats are fastest in the loop; made a block at a time, they cost no memory.
-            for start in range(0, k, LOOP_BLOCK):
-                block = slice(start, start + LOOP_BLOCK)
-                entries, xs, hs = idx[block].tolist(), flat[idx[block]].tolist(), h[block].tolist()
-                widths = width[block]
-                for r, (i, xi, hi) in enumerate(zip(entries, xs, hs, strict=True), start=start):
-                    up, down = xi + hi, xi - hi
-                    flat[i] = up
-                    if scalar:
-                        fp_s[r] = f(x)
-                        flat[i] = down
-                        fm_s[r] = f(x)
-                    else:
-                        fp[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
-                        flat[i] = down
-                        fm[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
-                    flat[i] = xi
-                    widths[r - start] = up - down
-        return fp, fm, width
-
-    def chunk_pairs(self) -> int:
-        """How many (x + h, x - h) pairs one vectorized chunk holds (each worker has a chunk;
-        the workers' chunks share the bound and, where they can, the cache)."""
-        pair_bytes = 2 * 8 * (self.flat.size + self.f0.size)
-        bound = self.chunk_bytes // self.workers
-        return max(1, min(bound, max(CACHE_BYTES // self.workers, 2 * pair_bytes)) // pair_bytes)
-
-    def _axes(self) -> tuple[int, ...]:
-        """The axes that turn a chunk's rows (C-ordered, of x's reversed shape in order F) into
-        points of x's shape; () where the rows already are points."""
-        if self.order == "C" or len(self.shape) < 2:
-            return ()
-        return (0, *range(len(self.shape), 0, -1))
-
-    def _pairs_batched(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
-        axes = self._axes()
-        if not axes:
-            return self._pairs_chunked(idx, idx, None, h, axes)
-        # Fortran order: entry i of x lies at cell pos(i) of a row. The cells go in memory order,
-        # so that consecutive ones lie on diagonals of the chunk again; dest maps them back.
-        n, rev = self.flat.size, axes[1:]
-        if idx.size == n and np.array_equal(idx, np.arange(n)):  # every entry: every cell
-            dest = np.arange(n).reshape(self.shape).transpose(tuple(a - 1 for a in rev)).reshape(-1)
-            return self._pairs_chunked(idx, idx, dest, h, axes)
-        cells = np.ravel_multi_index(np.unravel_index(idx, self.shape)[::-1], self.shape[::-1])
-        dest = np.argsort(cells, kind="stable")
-        return self._pairs_chunked(cells[dest], idx, dest, h, axes)
-
-    def _pairs_chunked(
-        self,
-        cells: NDArray[np.intp],
-        idx: NDArray[np.intp],
-        dest: NDArray[np.intp] | None,
-        h: Array,
-        axes: tuple[int, ...],
-    ) -> tuple[Array, Array, Array]:
-        """f on both sides of x's entries: the r-th pair perturbs cell cells[r] of a chunk's
-        row, which is entry idx[dest[r]] of x (idx[r] where dest is None), with its step h, and
-        fills row dest[r] (r) of the results."""
-        k, m = idx.size, self.f0.size
-        c = min(self.chunk_pairs(), max(k, 1))
-        fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
-        shape = self.shape[::-1] if axes else self.shape
-        flat = self.flat
-
-        def points(buf: Array, rows: int) -> Array:
-            stacked = buf[:rows].reshape((rows, *shape))
-            return stacked.transpose(axes) if axes else stacked
-
-        starts = list(range(0, k, c))
-        workers = min(self.workers, len(starts))
-
-        n = self.flat.size
-        for w in range(max(workers, 1)):
-            if w == len(self._buffers) or self._buffers[w].shape[0] < 2 * c:
-                self._fresh_chunk(w, 2 * c, shape, axes)
-
-        # The workers take chunks in turn as they finish one, so a core that runs slower (shared
-        # with other work) takes fewer of them; a worker that fails stops the others.
-        pending, lock, failed = iter(starts), threading.Lock(), threading.Event()
-
-        def next_start() -> int | None:
-            with lock:
-                return None if failed.is_set() else next(pending, None)
-
-        def work(worker: int) -> None:
-            try:
-                run(worker)
-            except BaseException:
-                failed.set()
-                raise
-
-        def run(worker: int) -> None:
-            buf = self._buffers[worker]  # holds x; only the perturbed entries change, then go back
-            memory = buf.reshape(-1)
-            with np.errstate(all="ignore"):
-                while (start := next_start()) is not None:
-                    end = min(k, start + c)
-                    sel, j = cells[start:end], end - start
-                    out_rows = slice(start, end) if dest is None else dest[start:end]
-                    xi, hs = flat[idx[out_rows]], h[out_rows]
-                    up, down = xi + hs, xi - hs
-                    if sel[-1] - sel[0] == j - 1:
-                        # Consecutive cells: point r perturbs cell sel[0] + r, so the cells lie
-                        # on a diagonal of the chunk, a strided view (no fancy indexing).
-                        first = int(sel[0])
-                        plus = memory[first : first + j * (n + 1) : n + 1]
-                        minus = memory[j * n + first : j * n + first + j * (n + 1) : n + 1]
-                        plus[...], minus[...] = up, down
-                        out = np.asarray(self.f(points(buf, 2 * j)), dtype=np.float64)
-                        plus[...], minus[...] = xi, xi
-                    else:
-                        rows = np.arange(j)
-                        buf[rows, sel], buf[j + rows, sel] = up, down
-                        out = np.asarray(self.f(points(buf, 2 * j)), dtype=np.float64)
-                        buf[rows, sel], buf[j + rows, sel] = xi, xi
-                    width[out_rows] = up - down
-                    out = out.reshape(2 * j, m)
-                    fp[out_rows], fm[out_rows] = out[:j], out[j:]
-
-        if workers <= 1:
-            run(0)
-        else:  # this thread is worker 0
-            with ThreadPoolExecutor(workers - 1) as pool:
-                others = [pool.submit(work, w) for w in range(1, workers)]
-                work(0)
-                for other in others:
-                    other.result()
-        return fp, fm, width
-
-    def _fresh_chunk(self, worker: int, rows: int, shape: tuple[int, ...], axes: tuple[int, ...]) -> None:
-        """Give worker a chunk of `rows` points, each x laid out as `shape` (x's own shape, or its
-        reversed one for Fortran order: then x transposed), from scratch memory."""
-        n = self.flat.size
-        raw = scratch.take(rows * n)
-        chunk = raw[: rows * n].reshape(rows, n)
-        chunk.reshape((rows, *shape))[...] = self.x.transpose([a - 1 for a in axes[1:]]) if axes else self.x
-        if worker == len(self._buffers):
-            self._buffers.append(chunk)
-            self._raw.append(raw)
-        else:
-            scratch.give(self._raw[worker])
-            self._buffers[worker], self._raw[worker] = chunk, raw
-
-    def pairs_along(self, d: Array, h: Array) -> tuple[Array, Array, Array]:
-        """f(x + h_r d), f(x - h_r d) for each step h_r along one direction d."""
-        k, m = h.size, self.f0.size
-        fp, fm = np.empty((k, m)), np.empty((k, m))
-        rows = 2 if self.vectorized else 1  # a vectorized f takes both points at once
-        if self._points is None or self._points.shape[0] != rows:
-            self._points = np.empty((rows, self.base.size))  # reused by every call
-        points, base = self._points, self.base
-        with np.errstate(all="ignore"):
-            for r, hr in enumerate(h.tolist()):
-                plus, minus = points[0], points[-1]
-                np.multiply(d, hr, out=minus)
-                if self.vectorized:
-                    np.add(base, minus, out=plus)
-                    np.subtract(base, minus, out=minus)
-                    out = np.asarray(self.f(points.reshape((2, *self.shape))), dtype=np.float64).reshape(2, m)
-                    fp[r], fm[r] = out[0], out[1]
-                    continue
-                plus += base  # x + h d
-                fp[r] = np.asarray(self.f(plus.reshape(self.shape)), dtype=np.float64).reshape(-1)
-                np.subtract(base, plus, out=minus)  # x - (x + h d) = -h d ...
-                minus += base  # ... and x - h d
-                fm[r] = np.asarray(self.f(minus.reshape(self.shape)), dtype=np.float64).reshape(-1)
-        return fp, fm, 2.0 * h
-
-    def along_rolled(self, stepped: Array, shift: int) -> Array:
-        """(f(x + d) - f(x - d)) / 2 for d = np.roll(stepped, shift), without building d: the
-        directional fast path, two passes over x per evaluation."""
-        n, m = self.base.size, self.f0.size
-        rows = 2 if self.vectorized else 1
-        if self._points is None or self._points.shape[0] != rows:
-            self._points = np.empty((rows, n))
-        points, base, cut = self._points, self.base, n - shift
-        with np.errstate(all="ignore"):
-            outs = []
-            for row, sign in zip((0, rows - 1), (np.add, np.subtract), strict=True):
-                sign(base[:shift], stepped[cut:], out=points[row, :shift])
-                sign(base[shift:], stepped[:cut], out=points[row, shift:])
-                if not self.vectorized:
-                    outs.append(np.asarray(self.f(points[row].reshape(self.shape)), dtype=np.float64).reshape(m))
-            if self.vectorized:
-                both = np.asarray(self.f(points.reshape((2, *self.shape))), dtype=np.float64).reshape(2, m)
-                outs = [both[0], both[1]]
-        diff: Array = (outs[0] - outs[1]) / 2.0
-        return diff
-
-    def release(self) -> None:
-        """Give the chunk buffers back (to scratch memory); the next vectorized evaluation
-        takes them again."""
-        for raw in self._raw:
-            scratch.give(raw)
-        self._buffers, self._raw, self._points = [], [], None
+class Probe(Evaluator):
+    """`f` near a point x, with the derivatives it gives: central differences and Richardson's
+    careful estimate, by entry or along a direction (the evaluations: evaluation.Evaluator)."""
 
     # -- derivatives --------------------------------------------------------------------
 

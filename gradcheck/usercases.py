@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from . import cases
 from .cases import CaseError, Limits, Mark
 from .checks import Check
-from .numeric import ORDERS
+from .evaluation import ORDERS
 from .yamlsafe import YList, YMap
 
 #: The derivative a user case names: one of these keys, each `module:attribute`.

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from . import hooks, usercases
 from .cases import Case, CaseError
 from .compare import Comparison
-from .numeric import Function
+from .evaluation import Function
 from .usercases import UserCase, UserCodeError
 from .verify import Analytic, check_jacobian
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -380,3 +382,14 @@ def test_atol_zero_is_allowed_with_exact_zeros() -> None:
     assert good.passed, str(good)
     assert not bad.passed
     assert "x[0]" in str(bad)
+
+
+def test_the_numerical_core_imports_neither_pytest_nor_yaml() -> None:
+    # README "Layout": the maths can be used (and tested) without the plugin's dependencies.
+    code = (
+        "import sys\n"
+        "import gradcheck.functions, gradcheck.numeric, gradcheck.evaluation, gradcheck.compare, gradcheck.scratch\n"
+        "print(sorted({'pytest', 'yaml', '_pytest'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
