@@ -187,7 +187,7 @@ class Evaluator:
     def chunk_pairs(self) -> int:
         """How many (x + h, x - h) pairs one vectorized chunk holds (each worker has a chunk;
         the workers' chunks share the bound and, where they can, the cache)."""
-        pair_bytes = 2 * 8 * (self.flat.size + self.f0.size)
+        pair_bytes = 2 * 8 * max(1, self.flat.size + self.f0.size)  # an empty x and f(x) hold nothing
         bound = self.chunk_bytes // self.workers
         return max(1, min(bound, max(CACHE_BYTES // self.workers, 2 * pair_bytes)) // pair_bytes)
 

@@ -110,6 +110,13 @@ def test_a_worker_that_fails_stops_the_check_with_its_error() -> None:
     assert len(calls) < 10  # of 200 chunks (one pair each): the other worker stopped too
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_an_empty_x_with_an_empty_f_passes_vectorized_too(order: str) -> None:
+    empty = np.zeros((0, 3))
+    result = gradcheck.check_jacobian(lambda v: 2.0 * v, empty, np.zeros((0, 3, 0, 3)), vectorized=True, order=order)
+    assert result.passed and result.total == 0
+
+
 def test_an_unknown_order_is_refused() -> None:
     with pytest.raises(ValueError, match="order must be one of C, F, got 'K'"):
         gradcheck.check_jacobian(np.sum, np.ones(3), np.ones(3), vectorized=True, order="K")
