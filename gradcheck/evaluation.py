@@ -90,7 +90,8 @@ class Evaluator:
         self.eps = float(np.finfo(self.precision).eps)
         self._buffers: list[Array] = []  # one chunk of points per worker, filled with x ...
         self._raw: list[Array] = []  # ... each a view of a scratch buffer
-        self._points: Array | None = None
+        self._points: Array | None = None  # the points of a direction ...
+        self._points_raw: Array = np.empty(0)  # ... a view of this scratch buffer
 
     def __enter__(self) -> Evaluator:
         return self
@@ -312,10 +313,7 @@ class Evaluator:
         """f(x + h_r d), f(x - h_r d) for each step h_r along one direction d."""
         k, m = h.size, self.f0.size
         fp, fm = np.empty((k, m)), np.empty((k, m))
-        rows = 2 if self.vectorized else 1  # a vectorized f takes both points at once
-        if self._points is None or self._points.shape[0] != rows:
-            self._points = np.empty((rows, self.base.size))  # reused by every call
-        points, base = self._points, self.base
+        points, base = self._along_points(), self.base
         with np.errstate(all="ignore"):
             for r, hr in enumerate(h.tolist()):
                 plus, minus = points[0], points[-1]
@@ -338,9 +336,7 @@ class Evaluator:
         directional fast path, two passes over x per evaluation."""
         n, m = self.base.size, self.f0.size
         rows = 2 if self.vectorized else 1
-        if self._points is None or self._points.shape[0] != rows:
-            self._points = np.empty((rows, n))
-        points, base, cut = self._points, self.base, n - shift
+        points, base, cut = self._along_points(), self.base, n - shift
         with np.errstate(all="ignore"):
             outs = []
             for row, sign in zip((0, rows - 1), (np.add, np.subtract), strict=True):
@@ -354,9 +350,18 @@ class Evaluator:
         diff: Array = (outs[0] - outs[1]) / 2.0
         return diff
 
+    def _along_points(self) -> Array:
+        """The points x + h d and x - h d of a direction (one row, reused, for a black-box f;
+        both for a vectorized f), from scratch memory; reused by every call."""
+        rows, n = (2 if self.vectorized else 1), self.base.size
+        if self._points is None:
+            self._points_raw = scratch.take(rows * n)
+            self._points = self._points_raw[: rows * n].reshape(rows, n)
+        return self._points
+
     def release(self) -> None:
-        """Give the chunk buffers back (to scratch memory); the next vectorized evaluation
-        takes them again."""
-        for raw in self._raw:
+        """Give the chunk buffers and the points of a direction back (to scratch memory); the
+        next evaluation takes them again."""
+        for raw in [*self._raw, *([] if self._points is None else [self._points_raw])]:
             scratch.give(raw)
         self._buffers, self._raw, self._points = [], [], None

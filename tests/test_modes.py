@@ -202,6 +202,17 @@ def test_a_check_reuses_the_chunk_a_check_before_it_gave_back() -> None:
     assert peaks[1] <= peaks[0] - kept  # the second check allocated no chunk: it refilled the kept one
 
 
+def test_a_directional_check_reuses_the_points_a_check_before_it_gave_back() -> None:
+    x, w, y = layer(512, 64)  # 32768 weights: the points of a direction take 256 KB
+    f, g = loss_of(x, y), grad_of(x, w, y)
+    scratch.clear()
+    assert gradcheck.check_jacobian(f, w, g, mode="directional").passed
+    kept = scratch.spare_bytes()
+    assert kept >= w.nbytes  # the points, given back
+    assert gradcheck.check_jacobian(f, w, g, mode="directional").passed
+    assert scratch.spare_bytes() == kept  # taken again and given back: a new buffer would have added to it
+
+
 # -- verdicts in every mode ----------------------------------------------------------------
 
 BUGS = {
