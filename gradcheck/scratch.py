@@ -14,8 +14,8 @@ import threading
 import numpy as np
 from numpy.typing import NDArray
 
-#: At most this many bytes of spare buffers stay allotted between checks (two 8 MB chunks, the
-#: default for two workers, and change); a larger buffer given back is freed.
+#: At most this many bytes of spare buffers stay allotted between checks (the 8 MB of chunks of
+#: one check and the 8 MB of a direction's points, with room to spare); the most recent are kept.
 KEEP_BYTES = 20 * 2**20
 
 _lock = threading.Lock()
@@ -33,10 +33,14 @@ def take(size: int) -> NDArray[np.float64]:
 
 
 def give(buf: NDArray[np.float64]) -> None:
-    """Hand back a buffer from `take`; it is kept while the spares stay under KEEP_BYTES."""
+    """Hand back a buffer from `take`. It is kept, before older spares (the next check most
+    likely needs what the last one used), within KEEP_BYTES; a larger one is freed."""
     with _lock:
-        if sum(b.nbytes for b in _spare) + buf.nbytes <= KEEP_BYTES:
-            _spare.append(buf)
+        if buf.nbytes > KEEP_BYTES:
+            return
+        _spare.append(buf)
+        while sum(b.nbytes for b in _spare) > KEEP_BYTES:
+            _spare.pop(0)  # the one given back longest ago
 
 
 def spare_bytes() -> int:

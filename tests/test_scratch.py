@@ -39,13 +39,16 @@ def test_the_smallest_spare_that_fits_is_taken() -> None:
     assert scratch.take(5000).size == 5000  # nothing kept fits: a new one
 
 
-def test_spares_stay_under_the_bound() -> None:
+def test_spares_stay_under_the_bound_keeping_the_most_recent() -> None:
     size = scratch.KEEP_BYTES // 8 // 3
-    for buf in [scratch.take(size) for _ in range(5)]:
+    given = [scratch.take(size) for _ in range(5)]
+    for buf in given:
         scratch.give(buf)
     assert scratch.spare_bytes() == 3 * size * 8 <= scratch.KEEP_BYTES
     scratch.give(scratch.take(scratch.KEEP_BYTES // 8 + 1))  # too big to keep at all
     assert scratch.spare_bytes() == 3 * size * 8
+    kept = [scratch.take(size) for _ in range(3)]
+    assert {id(b) for b in kept} == {id(b) for b in given[2:]}  # the three given back last
 
 
 def test_checks_in_several_threads_do_not_share_a_chunk() -> None:
