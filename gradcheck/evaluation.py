@@ -301,7 +301,8 @@ class Evaluator:
         n = self.flat.size
         raw = scratch.take(rows * n)
         chunk = raw[: rows * n].reshape(rows, n)
-        chunk.reshape((rows, *shape))[...] = self.x.transpose([a - 1 for a in axes[1:]]) if axes else self.x
+        chunk[0].reshape(shape)[...] = self.x.transpose([a - 1 for a in axes[1:]]) if axes else self.x
+        chunk[1:] = chunk[0]  # the other rows copy the first: contiguous, where x.T would be strided
         if worker == len(self._buffers):
             self._buffers.append(chunk)
             self._raw.append(raw)
