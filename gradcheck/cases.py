@@ -177,7 +177,7 @@ def parse_document(doc: Any, path: str, *, limits: Limits, checks: tuple[str, ..
     entries: list[Entry] = []
     first_line: dict[str, int] = {}
     for number, (item, line) in enumerate(zip(raw, raw.item_lines, strict=True), start=1):
-        name = item.get("name") if isinstance(item, YMap) else getattr(item, "name", None)
+        name = item.get("name") if isinstance(item, YMap) else item.name if isinstance(item, YBroken) else None
         label = name if isinstance(name, str) and NAME_RE.fullmatch(name) else f"case-{number}"
         try:
             if label in first_line:
@@ -263,12 +263,7 @@ class _CaseParser:
         for key, _hint in (("inputs", "x"), ("classes", "weights")):
             if key not in self.values:
                 raise self.error(key, f"missing; give the number of {key} as a positive integer")
-            value = self.values[key]
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise self.error(key, f"{_show(value)} is {_kind(value)}; expected a positive integer")
-            if value <= 0:
-                raise self.error(key, f"{_show(value)} is not positive; expected a positive integer")
-            sizes.append(value)
+            sizes.append(self._positive_int(key, "a positive integer"))
         inputs, classes = sizes
         if inputs * classes > self.limits.max_elements:
             raise self.error(
@@ -277,6 +272,15 @@ class _CaseParser:
                 f"over the limit of {self.limits.max_elements} (gradcheck_max_elements)",
             )
         return inputs, classes
+
+    def _positive_int(self, key: str, expected: str) -> int:
+        """The integer that `key` holds, which must be positive; `expected` says what it counts."""
+        value = self.values[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"{_show(value)} is {_kind(value)}; expected {expected}")
+        if value <= 0:
+            raise self.error(key, f"{_show(value)} is not positive; expected {expected}")
+        return value
 
     def array(self, key: str, shape: tuple[int, ...], dtype: str) -> NDArray[np.floating]:
         if key not in self.values:
@@ -316,11 +320,7 @@ class _CaseParser:
                 self.lines.setdefault("batch", self.lines.get("x", self.line))
                 return len(x)
             return None
-        value = self.values["batch"]
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error("batch", f"{_show(value)} is {_kind(value)}; expected a positive number of samples")
-        if value <= 0:
-            raise self.error("batch", f"{_show(value)} is not positive; expected a positive number of samples")
+        value = self._positive_int("batch", "a positive number of samples")
         if value * inputs > self.limits.max_elements:
             raise self.error(
                 "batch",

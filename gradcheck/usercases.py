@@ -21,27 +21,9 @@ from .yamlsafe import YList, YMap
 
 #: The derivative a user case names: one of these keys, each `module:attribute`.
 KINDS = ("jacobian", "gradient", "vjp")
-#: Every key of a user-function case, in the order the README lists them.
-USER_KEYS = (
-    "name",
-    "description",
-    "function",
-    "jacobian",
-    "gradient",
-    "vjp",
-    "args",
-    "wrt",
-    "vectorized",
-    "order",
-    "workers",
-    "rtol",
-    "atol",
-    "step",
-    "dtype",
-    "marks",
-    "mode",
-    "scheme",
-)
+#: Every key of a user-function case, in the order the README lists them: its own keys (they
+#: mark a case as a user-function case, cases.USER_ONLY_KEYS) among those it shares with layer cases.
+USER_KEYS = ("name", "description", *cases.USER_ONLY_KEYS, "rtol", "atol", "step", "dtype", "marks", "mode", "scheme")
 TARGET_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 #: A vjp is checked in full (one call per basis cotangent) for outputs up to this many
 #: entries; a larger output is checked through VJP_PROBES seeded random cotangents.
@@ -207,11 +189,12 @@ class _UserCaseParser(cases._CaseParser):
         )
 
     def _workers(self) -> int:
-        value = self.values.get("workers", 1)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WORKERS:
-            raise self.error(
-                "workers", f"{cases._show(value)} is not a number of threads; expected an integer 1..{MAX_WORKERS}"
-            )
+        if "workers" not in self.values:
+            return 1
+        expected = f"an integer 1..{MAX_WORKERS}"
+        value = self._positive_int("workers", expected)
+        if value > MAX_WORKERS:
+            raise self.error("workers", f"{value} is over {MAX_WORKERS}; expected {expected}")
         return value
 
     def _target(self, key: str) -> str:

@@ -425,7 +425,19 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
             ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}", "vectorized: true"]
             + ["workers: 0"],
             "workers:",
-            "workers: 0 is not a number of threads; expected an integer 1..64",
+            "workers: 0 is not positive; expected an integer 1..64",
+        ),
+        (
+            ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}", "vectorized: true"]
+            + ["workers: 65"],
+            "workers:",
+            "workers: 65 is over 64; expected an integer 1..64",
+        ),
+        (
+            ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}", "vectorized: true"]
+            + ["workers: two"],
+            "workers:",
+            "workers: 'two' is a string; expected an integer 1..64",
         ),
         (
             ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}", "scheme: centrel"],
