@@ -41,14 +41,6 @@ class _State:
         return named and any(path == r or r in path.parents for r in self.roots)
 
 
-class CheckFailed(Exception):
-    """A derivative check that did not pass; carries the comparison for the report."""
-
-    def __init__(self, comparison: Comparison) -> None:
-        super().__init__(str(comparison))
-        self.comparison = comparison
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gradcheck", "gradcheck: derivative checks from YAML case files")
     group.addoption(
@@ -160,7 +152,9 @@ class CaseFile(pytest.File):
                     yield CaseErrorItem.from_parent(self, name=entry.name, error=error)
                     continue
                 name = f"{entry.name}[{entry.user.kind}]"
-                yield userplugin.UserCaseItem.from_parent(self, name=name, case=entry.user, marks=user_marks)
+                yield userplugin.UserCaseItem.from_parent(
+                    self, name=name, case=entry.user, check=entry.user.kind, marks=user_marks
+                )
                 continue
             if entry.case is None:
                 assert entry.error is not None
@@ -208,35 +202,16 @@ def _pytest_marks(config: pytest.Config, case: Case | UserCase) -> list[pytest.M
     return out
 
 
-class CaseItem(pytest.Item):
+class CaseItem(userplugin.CheckItem[Case]):
     """One built-in or registered check of one case."""
 
-    def __init__(self, *, case: Case, check: str, marks: Sequence[pytest.MarkDecorator] = (), **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.case = case
-        self.check = check
-        self.comparison: Comparison | None = None
-        self.add_marker("gradcheck")
-        for mark in marks:
-            self.add_marker(mark)
-        # JUnit XML properties: where the case is written, in any junit_family
-        self.user_properties += [("file", case.path), ("line", case.line)]
-
     def runtest(self) -> None:
-        state = self.config.stash[_state]
         case = userplugin.adjusted(self.config, self.case, self.check)
-        rtol, atol = userplugin.tolerances(self.config, case)  # the case's own, else command line, else ini
         title = f"gradcheck: check '{self.check}' of case '{case.name}' ({case.path}:{case.line})"
-        comparison = state.registry.build(self.check, case).run(
-            rtol=rtol, atol=atol, step=case.step, mode=case.mode, scheme=case.scheme, title=title
-        )
-        self.comparison = comparison
-        self.user_properties += [(key, value) for key, value in comparison.figures().items() if value is not None]
-        if not comparison.passed:
-            raise CheckFailed(comparison)
+        self.verdict(self.config.stash[_state].registry.build(self.check, case), case, title)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, CheckFailed):
+        if isinstance(excinfo.value, userplugin.CheckFailed):
             report = str(excinfo.value.comparison)
             if self.check in BUILTIN:  # what `python -m gradcheck sweep` can rebuild
                 report += f"\n  plot: {userplugin.sweep_command(self)}"

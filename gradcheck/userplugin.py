@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import pluggy
 import pytest
@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 
 from . import hooks, usercases
 from .cases import Case, CaseError
+from .checks import Check
 from .compare import Comparison
 from .evaluation import Function
 from .usercases import UserCase, UserCodeError
@@ -158,42 +159,52 @@ def user_frames(excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
     return excinfo.traceback.filter(theirs)
 
 
-class _Failed(Exception):
-    """A user-function check that did not pass; carries the comparison for the report."""
+class CheckFailed(Exception):
+    """A derivative check that did not pass; carries the comparison for the report."""
 
     def __init__(self, comparison: Comparison) -> None:
         super().__init__(str(comparison))
         self.comparison = comparison
 
 
-class UserCaseItem(pytest.Item):
-    """One user-function case: its function against its jacobian, gradient or vjp."""
+class CheckItem(pytest.Item, Generic[C]):
+    """One derivative check of one case (a layer case's check, or a user-function case): the
+    `gradcheck` marker, the case's own marks, and where the case is written as JUnit properties
+    (any junit_family); after the run, its comparison and the comparison's figures."""
 
-    def __init__(self, *, case: UserCase, marks: Sequence[pytest.MarkDecorator] = (), **kwargs: Any) -> None:
+    def __init__(self, *, case: C, check: str, marks: Sequence[pytest.MarkDecorator] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.case = case
-        self.check = case.kind
+        self.case: C = case
+        self.check = check
         self.comparison: Comparison | None = None
         self.add_marker("gradcheck")
         for mark in marks:
             self.add_marker(mark)
         self.user_properties += [("file", case.path), ("line", case.line)]
 
-    def runtest(self) -> None:
-        _make_importable(self.config)
-        case = adjusted(self.config, self.case, self.check)
+    def verdict(self, check: Check, case: C, title: str) -> None:
+        """Run `check` with the case's tolerances (its own, else the command line's, else the
+        ini's) and step, mode and scheme; raise CheckFailed if it does not pass."""
         rtol, atol = tolerances(self.config, case)
-        title = f"gradcheck: {case.kind} {case.derivative} of case '{case.name}' ({case.path}:{case.line})"
-        check = usercases.build_check(case)
         comparison = check.run(rtol=rtol, atol=atol, step=case.step, mode=case.mode, scheme=case.scheme, title=title)
         self.comparison = comparison
         self.user_properties += [(key, value) for key, value in comparison.figures().items() if value is not None]
         if not comparison.passed:
-            raise _Failed(comparison)
+            raise CheckFailed(comparison)
+
+
+class UserCaseItem(CheckItem[UserCase]):
+    """One user-function case: its function against its jacobian, gradient or vjp."""
+
+    def runtest(self) -> None:
+        _make_importable(self.config)
+        case = adjusted(self.config, self.case, self.check)
+        title = f"gradcheck: {case.kind} {case.derivative} of case '{case.name}' ({case.path}:{case.line})"
+        self.verdict(usercases.build_check(case), case, title)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         error = excinfo.value
-        if isinstance(error, _Failed):
+        if isinstance(error, CheckFailed):
             return f"{error.comparison}\n  plot: {sweep_command(self)}"
         if isinstance(error, UserCodeError):
             return _user_error_report(error)
