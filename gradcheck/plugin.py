@@ -310,8 +310,8 @@ def _error_line(raised: BaseException | None, c: Comparison | None) -> str | Non
         return None
     if isinstance(raised, UserCodeError):
         return raised.message
-    first = str(raised).strip().splitlines()[0] if str(raised).strip() else ""
-    line = f"{type(raised).__name__}: {first}" if first else type(raised).__name__
+    lines = str(raised).strip().splitlines()
+    line = f"{type(raised).__name__}: {lines[0]}" if lines else type(raised).__name__
     return line[:MESSAGE_CHARS]
 
 
