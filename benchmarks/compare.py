@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import gradcheck
-from gradcheck import scratch
+from gradcheck.numerics import scratch
 
 SIZES = [(3, 5), (784, 10), (256, 256), (1024, 1000)]
 #: Full checks cost two evaluations per weight; above this many weights they are not run.

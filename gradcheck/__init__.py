@@ -1,22 +1,48 @@
-"""gradcheck: check hand-derived derivatives against central finite differences."""
+"""gradcheck: check hand-derived derivatives against central finite differences.
+
+The public names load on first use (`gradcheck.check_jacobian` imports numpy then), so that the
+pytest plugin, which imports this package, costs nothing in a run without case files.
+"""
 
 from __future__ import annotations
 
-from .compare import Comparison
-from .functions import (
-    cross_entropy,
-    cross_entropy_grad,
-    dense,
-    layer_jacobian,
-    loss_grad,
-    softmax,
-    softmax_jacobian,
-)
-from .numeric import numerical_jacobian
-from .verify import assert_jacobian, check_jacobian
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .functions import (
+        cross_entropy,
+        cross_entropy_grad,
+        dense,
+        layer_jacobian,
+        loss_grad,
+        softmax,
+        softmax_jacobian,
+    )
+    from .numerics.stencils import numerical_jacobian
+    from .pytest_plugin.fixture import JacobianCheck
+    from .verdict.comparison import Comparison
+    from .verdict.verify import assert_jacobian, check_jacobian
+
+#: Where each public name lives.
+_PUBLIC = {
+    "Comparison": "verdict.comparison",
+    "JacobianCheck": "pytest_plugin.fixture",
+    "assert_jacobian": "verdict.verify",
+    "check_jacobian": "verdict.verify",
+    "cross_entropy": "functions",
+    "cross_entropy_grad": "functions",
+    "dense": "functions",
+    "layer_jacobian": "functions",
+    "loss_grad": "functions",
+    "numerical_jacobian": "numerics.stencils",
+    "softmax": "functions",
+    "softmax_jacobian": "functions",
+}
 
 __all__ = [
     "Comparison",
+    "JacobianCheck",
     "assert_jacobian",
     "check_jacobian",
     "cross_entropy",
@@ -28,3 +54,15 @@ __all__ = [
     "softmax",
     "softmax_jacobian",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})

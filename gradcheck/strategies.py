@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.typing import NDArray
 
-from .cases import Case
+from .casefile.layer import Case
 
 __all__ = ["Layer", "arrays", "layer_cases", "layers"]
 

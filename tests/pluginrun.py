@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gradcheck.checks import DEFAULT_CHECKS
+from gradcheck.checks.names import DEFAULT_CHECKS
 
 #: The checks a case runs when it names none.
 CHECKS = list(DEFAULT_CHECKS)

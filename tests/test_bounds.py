@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradcheck import cases, yamlsafe
-from gradcheck.cases import CaseError
+from gradcheck.casefile import document, yamlreader
+from gradcheck.errors import CaseError
 
 MB = 2**20
 # The bounds the issue sets: each hostile file is refused within these.
@@ -68,12 +68,12 @@ def measured() -> Iterator[Cost]:
 def refusal(path: Path) -> CaseError:
     """The one error that refuses the file: file-wide, or of its only case."""
     try:
-        entries = cases.load(path, "cases/x.yaml")
+        entries = document.load(path, "cases/x.yaml")
     except CaseError as error:
         return error
     (entry,) = entries
-    assert entry.error is not None, "the file was loaded, not refused"
-    return entry.error
+    assert isinstance(entry.case, CaseError), "the file was loaded, not refused"
+    return entry.case
 
 
 def test_the_alias_bomb_is_about_a_kilobyte_and_would_expand_to_10_to_the_15() -> None:
@@ -98,7 +98,7 @@ def test_an_alias_bomb_in_one_case_refuses_the_whole_file(tmp_path: Path) -> Non
     path = tmp_path / "bomb.yaml"
     path.write_text(alias_bomb() + "  - name: fine\n    inputs: 2\n")
     with pytest.raises(CaseError, match="YAML aliases expand this document beyond its size limit"):
-        cases.load(path, "cases/x.yaml")
+        document.load(path, "cases/x.yaml")
 
 
 def test_10_to_the_10_weights_are_refused_within_a_second_and_100mb(tmp_path: Path) -> None:
@@ -125,12 +125,13 @@ CHILD = textwrap.dedent(
     """\
     import json, resource, sys, time
     from pathlib import Path
-    from gradcheck import cases
+    from gradcheck.casefile import document
+    from gradcheck.errors import CaseError
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     try:
-        result = repr([str(e.error) for e in cases.load(Path(sys.argv[1]), "cases/x.yaml")])
-    except cases.CaseError as error:
+        result = repr([str(e.case) for e in document.load(Path(sys.argv[1]), "cases/x.yaml")])
+    except CaseError as error:
         result = str(error)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -154,20 +155,20 @@ def test_resident_memory_of_a_fresh_process_grows_under_100mb(tmp_path: Path, te
 def test_an_oversized_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     path = tmp_path / "big.yaml"
     with path.open("wb") as f:  # sparse: takes no disk, but stat says it is over the limit
-        f.truncate(yamlsafe.MAX_FILE_BYTES + 1)
+        f.truncate(yamlreader.MAX_FILE_BYTES + 1)
     with measured() as cost:
         error = refusal(path)
     assert str(error) == (
-        f"cases/x.yaml:1: file is {yamlsafe.MAX_FILE_BYTES + 1} bytes, over the limit of "
-        f"{yamlsafe.MAX_FILE_BYTES}; split it into several files"
+        f"cases/x.yaml:1: file is {yamlreader.MAX_FILE_BYTES + 1} bytes, over the limit of "
+        f"{yamlreader.MAX_FILE_BYTES}; split it into several files"
     )
-    assert cost.peak_bytes < yamlsafe.MAX_FILE_BYTES // 8  # its 8 MB were never read into memory
+    assert cost.peak_bytes < yamlreader.MAX_FILE_BYTES // 8  # its 8 MB were never read into memory
 
 
 def test_a_file_at_the_size_limit_is_read_and_one_byte_more_is_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(yamlsafe, "MAX_FILE_BYTES", 1000)  # 8 MB of YAML takes seconds to scan
+    monkeypatch.setattr(yamlreader, "MAX_FILE_BYTES", 1000)  # 8 MB of YAML takes seconds to scan
     path = tmp_path / "edge.yaml"
     body = "cases: 3\n"
     path.write_text(body + "#" * (1000 - len(body)))
@@ -211,8 +212,9 @@ def test_declared_sizes_are_checked_before_any_array_is_built(tmp_path: Path, we
     path = tmp_path / "x.yaml"
     path.write_text(text)
     with measured() as cost:
-        (entry,) = cases.load(path, "cases/x.yaml", limits=cases.Limits(max_elements=999))
-    assert str(entry.error) == expected
+        (entry,) = document.load(path, "cases/x.yaml", limits=document.Limits(max_elements=999))
+    assert isinstance(entry.case, CaseError)
+    assert str(entry.case) == expected
     assert cost.peak_bytes < 10 * MB
 
 

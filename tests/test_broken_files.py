@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pluginrun import run, sections
 
-from gradcheck.cases import CASE_KEYS
+from gradcheck.casefile.format import LAYER_KEYS as CASE_KEYS
 from gradcheck.checks import Registry
 
 BROKEN = Path(__file__).parent / "broken"

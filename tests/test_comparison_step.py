@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gradcheck
-from gradcheck import numeric
+from gradcheck.numerics import stencils
 
 
 def exp_jacobian(x: np.ndarray) -> np.ndarray:
@@ -18,7 +18,7 @@ def test_default_step_and_mode_are_recorded(mode: str) -> None:
     result = gradcheck.check_jacobian(np.exp, np.array([0.3, 0.7]), exp_jacobian, mode=mode)
     assert result.passed
     assert result.step == pytest.approx(np.finfo(np.float64).eps ** (1 / 3))
-    assert result.step == numeric.base_step(np.float64)
+    assert result.step == stencils.base_step(np.float64)
     assert result.mode == mode
 
 

@@ -9,16 +9,19 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gradcheck import cases
-from gradcheck.cases import CASE_KEYS, SPEC_KEYS, TOP_KEYS, Case, CaseError
+from gradcheck.casefile import document
+from gradcheck.casefile.format import LAYER_KEYS as CASE_KEYS
+from gradcheck.casefile.format import SPEC_KEYS, TOP_KEYS
+from gradcheck.casefile.layer import Case
 from gradcheck.checks import Registry
+from gradcheck.errors import CaseError
 
 SHIPPED = sorted((Path(__file__).parent.parent / "cases").glob("*.yaml"))
 SHIPPED_TEXT = [path.read_text(encoding="utf-8") for path in SHIPPED]
 SHIPPED_LINES = [line for text in SHIPPED_TEXT for line in text.splitlines()]
 KNOWN_CHECKS = tuple(Registry())
 # Small, so that a mutated size still builds its arrays quickly; the limit is fuzzed too.
-LIMITS = cases.Limits(max_elements=100_000)
+LIMITS = document.Limits(max_elements=100_000)
 DISPLAY = "cases/fuzz.yaml"
 # What YAML counts as the end of a line (\r\n counts once, as \r here and \n there: a bound).
 YAML_LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
@@ -100,11 +103,11 @@ TOKENS = [
 ]
 
 
-def outcome(path: Path, data: bytes) -> list[cases.Entry] | CaseError:
+def outcome(path: Path, data: bytes) -> list[document.Entry] | CaseError:
     """Load `data` as a case file; any exception but CaseError escapes and fails the test."""
     path.write_bytes(data)
     try:
-        return cases.load(path, DISPLAY, limits=LIMITS, checks=KNOWN_CHECKS)
+        return document.load(path, DISPLAY, limits=LIMITS, checks=KNOWN_CHECKS)
     except CaseError as error:
         return error
 
@@ -150,10 +153,9 @@ def check(path: Path, data: bytes) -> None:
     assert len(names) == len(set(names)), names
     for entry in result:
         assert entry.line >= 1
-        if entry.error is not None:
-            assert entry.case is None
-            assert_located(entry.error, data)
-        elif entry.case is not None:
+        if isinstance(entry.case, CaseError):
+            assert_located(entry.case, data)
+        elif isinstance(entry.case, Case):
             assert_valid(entry.case)
         # else: a case of another kind (a user function), loaded without error
 
@@ -266,7 +268,7 @@ def test_the_shipped_cases_load_cleanly(tmp_path: Path) -> None:
     for text in SHIPPED_TEXT:
         entries = outcome(tmp_path / "fuzz.yaml", utf8(text))
         assert not isinstance(entries, CaseError), entries
-        assert [entry.error for entry in entries] == [None] * len(entries)
+        assert [entry.case for entry in entries if isinstance(entry.case, CaseError)] == []
 
 
 def test_the_checks_reject_what_they_should(tmp_path: Path) -> None:
@@ -280,5 +282,5 @@ def test_the_checks_reject_what_they_should(tmp_path: Path) -> None:
         raise AssertionError("a line past the end of the file passed")
     result = outcome(tmp_path / "fuzz.yaml", b"cases: [1]\n")
     assert isinstance(result, list)
-    assert result[0].error is not None
-    assert_located(result[0].error, b"cases: [1]\n")
+    assert isinstance(result[0].case, CaseError)
+    assert_located(result[0].case, b"cases: [1]\n")

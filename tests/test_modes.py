@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import gradcheck
-from gradcheck import numeric, scratch, verify
+from gradcheck.numerics import directional, evaluation, scratch, stencils
+from gradcheck.verdict import verify
 
 
 def layer(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
@@ -38,17 +39,17 @@ def grad_of(x: np.ndarray, w: np.ndarray, y: int) -> np.ndarray:
 # -- the paths agree ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("chunk_bytes", [1, 4096, 2**20, numeric.CHUNK_BYTES])
+@pytest.mark.parametrize("chunk_bytes", [1, 4096, 2**20, evaluation.CHUNK_BYTES])
 @pytest.mark.parametrize("workers", [1, 2])
 def test_vectorized_equals_black_box_for_any_chunk_and_workers(chunk_bytes: int, workers: int) -> None:
     x, w, y = layer(20, 6)
     f = loss_of(x, y)
     loop = gradcheck.numerical_jacobian(f, w)
-    batched = numeric.numerical_estimate(f, w, vectorized=True, chunk_bytes=chunk_bytes)
+    batched = stencils.numerical_estimate(f, w, vectorized=True, chunk_bytes=chunk_bytes)
     # Same points, same steps: the same numbers, whatever the chunking.
     np.testing.assert_allclose(batched.jacobian, loop, rtol=0, atol=1e-12)
-    probe = numeric.Probe(f, w, vectorized=True, chunk_bytes=chunk_bytes, workers=workers)
-    cols, _, _ = probe.central(np.arange(w.size), numeric.entry_steps(probe.x, numeric.base_step()))
+    probe = stencils.Probe(f, w, vectorized=True, chunk_bytes=chunk_bytes, workers=workers)
+    cols, _, _ = probe.central(np.arange(w.size), stencils.entry_steps(probe.x, stencils.base_step()))
     np.testing.assert_allclose(cols.T.reshape(w.shape), loop, rtol=0, atol=1e-12)
 
 
@@ -64,11 +65,11 @@ def test_points_in_fortran_order_give_the_black_box_numbers(shape: tuple[int, ..
             seen.append(v)
         return np.tanh(v).reshape(*v.shape[: v.ndim - len(shape)], -1) @ np.arange(1.0, x.size + 1)
 
-    probe = numeric.Probe(f, x, vectorized=True, order="F", chunk_bytes=4096, workers=workers)
+    probe = stencils.Probe(f, x, vectorized=True, order="F", chunk_bytes=4096, workers=workers)
     # every other entry, backwards: the cells are sorted into memory order and the results back
     idx = np.arange(x.size)[::-2].copy()
-    h = numeric.entry_steps(probe.x, numeric.base_step())[idx]
-    loop = numeric.Probe(f, x)
+    h = stencils.entry_steps(probe.x, stencils.base_step())[idx]
+    loop = stencils.Probe(f, x)
     for got, want in zip(probe.pairs(idx, h), loop.pairs(idx, h), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
     assert seen and all(v.shape[1:] == shape for v in seen)
@@ -289,7 +290,7 @@ def test_directional_cost_does_not_grow_with_the_number_of_weights() -> None:
 
         assert gradcheck.check_jacobian(f, w, grad_of(x, w, y), mode="directional").passed
         calls.append(count[0])
-    assert calls[0] == calls[1] <= 1 + 2 * gradcheck.directional.PROBES
+    assert calls[0] == calls[1] <= 1 + 2 * directional.PROBES
 
 
 def test_auto_switches_to_directional_above_the_documented_size() -> None:

@@ -9,7 +9,8 @@ import warnings
 import numpy as np
 import pytest
 
-from gradcheck import Comparison, assert_jacobian, check_jacobian, numeric, numerical_jacobian
+from gradcheck import Comparison, assert_jacobian, check_jacobian, numerical_jacobian
+from gradcheck.numerics import stencils
 
 EPS = float(np.finfo(np.float64).eps)
 EPS32 = float(np.finfo(np.float32).eps)
@@ -84,7 +85,7 @@ def test_non_c_ordered_x(layout: str) -> None:
 
 def test_default_step_is_cube_root_of_eps_times_scale() -> None:
     x = np.array([0.0, 0.5, -1.0, 3.0, -250.0, 1e6])
-    est = numeric.numerical_estimate(np.sin, x)
+    est = stencils.numerical_estimate(np.sin, x)
     h = EPS ** (1.0 / 3.0)
     assert est.base_step == pytest.approx(h, rel=1e-12)
     assert 5e-6 < est.base_step < 7e-6
@@ -97,7 +98,7 @@ def test_default_step_is_cube_root_of_eps_times_scale() -> None:
 
 def test_explicit_step_is_relative() -> None:
     x = np.array([0.1, 4.0])
-    est = numeric.numerical_estimate(np.exp, x, step=1e-4)
+    est = stencils.numerical_estimate(np.exp, x, step=1e-4)
     assert est.base_step == 1e-4
     np.testing.assert_allclose(est.nominal, [1e-4, 4e-4], rtol=1e-12)
 
@@ -105,10 +106,10 @@ def test_explicit_step_is_relative() -> None:
 def test_divides_by_the_represented_step_at_1e8() -> None:
     # At x = 1e8 the spacing of doubles is 1.49e-8: x + 1e-7 is really x + 1.04e-7.
     x = np.array([1e8])
-    est = numeric.numerical_estimate(lambda v: 2.0 * v, x, step=1e-15)
+    est = stencils.numerical_estimate(lambda v: 2.0 * v, x, step=1e-15)
     assert abs(est.steps[0] - est.nominal[0]) > 0.01 * est.nominal[0]  # the step really moved
     assert est.jacobian[0, 0] == pytest.approx(2.0, rel=1e-9)  # dividing by 2 * 1e-7 would be 4 % off
-    shifted = numeric.numerical_estimate(lambda v: v - 1e8, x, step=1e-15)
+    shifted = stencils.numerical_estimate(lambda v: v - 1e8, x, step=1e-15)
     assert shifted.jacobian[0, 0] == pytest.approx(1.0, rel=1e-9)
 
 
@@ -116,7 +117,7 @@ def test_divides_by_the_represented_step_when_h_is_not_representable() -> None:
     # f(v) = 4 v - 4 at v = 1 is exact in floating point; only the step's rounding can spoil it
     x = np.array([1.0])
     step = 1e-9 / 3.0
-    est = numeric.numerical_estimate(lambda v: 4.0 * v - 4.0, x, step=step)
+    est = stencils.numerical_estimate(lambda v: 4.0 * v - 4.0, x, step=step)
     assert abs(est.steps[0] / est.nominal[0] - 1.0) > 1e-8  # x +- h is not x +- step exactly
     assert est.jacobian[0, 0] == pytest.approx(4.0, rel=1e-9)
 
@@ -128,7 +129,7 @@ def test_log_near_zero_shrinks_the_step() -> None:
     s = np.array([1e-13])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        est = numeric.numerical_estimate(np.log, s)
+        est = stencils.numerical_estimate(np.log, s)
     assert np.all(np.isfinite(est.jacobian))
     assert est.shrunk == 1
     assert est.steps[0] < s[0]  # the stencil stayed inside the domain
@@ -167,7 +168,7 @@ def test_richardson_beats_a_plain_central_difference(h: float) -> None:
     x = np.array([5.0])
     true = np.exp(5.0)
     plain = numerical_jacobian(np.exp, x, step=h / 5.0)[0, 0]  # absolute step h = rel * |x|
-    values, errors = numeric.richardson(np.exp, x, np.array([0]), np.array([h]))
+    values, errors = stencils.richardson(np.exp, x, np.array([0]), np.array([h]))
     assert values.shape == errors.shape == (1, 1)
     plain_err = abs(plain - true)
     rich_err = abs(values[0, 0] - true)
@@ -192,7 +193,7 @@ def test_richardson_beats_a_plain_central_difference(h: float) -> None:
 def test_richardson_error_estimate_bounds_true_error(f: object, df: object, x0: float) -> None:
     x = np.array([x0, 1.5])
     steps = np.array([1e-3, 1e-1])
-    values, errors = numeric.richardson(f, x, np.array([0, 1]), steps)  # type: ignore[arg-type]
+    values, errors = stencils.richardson(f, x, np.array([0, 1]), steps)  # type: ignore[arg-type]
     true = np.diag(df(x))  # type: ignore[operator]
     # columns 0 and 1 of the Jacobian, as rows
     assert np.all(np.abs(values - true) <= errors)
@@ -226,7 +227,7 @@ def test_float32_function_uses_a_float32_step() -> None:
     def f(v: np.ndarray) -> np.ndarray:
         return np.sin(v.astype(np.float32))
 
-    est = numeric.numerical_estimate(f, x)
+    est = stencils.numerical_estimate(f, x)
     assert est.out_dtype == np.float32
     assert est.base_step == pytest.approx(EPS32 ** (1.0 / 3.0), rel=1e-6)
     assert np.all(np.isfinite(est.jacobian))
@@ -388,7 +389,8 @@ def test_the_numerical_core_imports_neither_pytest_nor_yaml() -> None:
     # README "Layout": the maths can be used (and tested) without the plugin's dependencies.
     code = (
         "import sys\n"
-        "import gradcheck.functions, gradcheck.numeric, gradcheck.evaluation, gradcheck.compare, gradcheck.scratch\n"
+        "import gradcheck.functions, gradcheck.numerics.stencils, gradcheck.numerics.directional\n"
+        "import gradcheck.verdict.verify, gradcheck.verdict.sweep\n"
         "print(sorted({'pytest', 'yaml', '_pytest'} & set(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,18 +11,28 @@ import numpy as np
 import pytest
 
 import gradcheck
-from gradcheck import cases, compare, numeric, yamlsafe
 from gradcheck import functions as fn
-from gradcheck.checks import BUILTIN, Registry
+from gradcheck import options
+from gradcheck.casefile import document, yamlreader
+from gradcheck.casefile.layer import Case
+from gradcheck.checks import Registry
+from gradcheck.checks.layer import BUILTIN
+from gradcheck.errors import CaseError
+from gradcheck.numerics import stencils
+from gradcheck.verdict import compare, hints
+from gradcheck.verdict.comparison import Comparison
 
 NEW_CHECKS = ("bias", "input", "log_softmax", "logits_loss")
 
 
-def case_from(yaml_text: str) -> cases.Case:
+def case_from(yaml_text: str) -> Case:
     """The one case of a case-file text."""
-    entries = cases.parse_document(yamlsafe.parse(yaml_text), "x.yaml", limits=cases.Limits(), checks=tuple(BUILTIN))
-    assert entries[0].case is not None, entries[0].error
-    return entries[0].case
+    entries = document.parse_document(
+        yamlreader.parse(yaml_text), "x.yaml", limits=document.Limits(), checks=tuple(BUILTIN)
+    )
+    case = entries[0].case
+    assert isinstance(case, Case), case
+    return case
 
 
 BATCH = case_from(
@@ -52,7 +62,7 @@ cases:
 )
 
 
-def run(check: str, case: cases.Case, **kw: Any) -> compare.Comparison:
+def run(check: str, case: Case, **kw: Any) -> Comparison:
     return Registry().build(check, case).run(title=f"{case.name}[{check}]", **kw)
 
 
@@ -109,7 +119,7 @@ def test_label_smoothing_keeps_a_distribution() -> None:
 
 @pytest.mark.parametrize("case", [ONE, BATCH], ids=["one", "batch"])
 @pytest.mark.parametrize("check", tuple(BUILTIN))
-def test_every_check_passes_on_one_sample_and_on_a_batch(check: str, case: cases.Case) -> None:
+def test_every_check_passes_on_one_sample_and_on_a_batch(check: str, case: Case) -> None:
     result = run(check, case)
     assert result.passed, str(result)
 
@@ -237,10 +247,10 @@ def test_hint_only_the_label_class_column_of_the_gradient() -> None:
 
 
 def _sweep(f: Callable[[Any], Any], x: float, slope: float) -> str:
-    probe = numeric.Probe(f, np.array([x]))
+    probe = stencils.Probe(f, np.array([x]))
     steps = [1e-1 / 4**k for k in range(5)]
     errors = [abs(slope - float(probe.central(np.array([0]), np.array([h]))[0][0, 0])) for h in steps]
-    return compare.sweep_line("x[0]", steps, errors)
+    return hints.sweep_line("x[0]", steps, errors)
 
 
 def test_sweep_of_a_correct_derivative_at_a_large_step_is_a_false_alarm_of_order_2() -> None:
@@ -254,7 +264,7 @@ def test_sweep_of_a_wrong_derivative_stays_put() -> None:
 
 
 def test_sweep_at_a_kink_is_erratic() -> None:
-    line = compare.sweep_line("x[0]", [1e-1, 2.5e-2, 6e-3], [0.5, 0.02, 0.3])
+    line = hints.sweep_line("x[0]", [1e-1, 2.5e-2, 6e-3], [0.5, 0.02, 0.3])
     assert "changes erratically" in line
 
 
@@ -269,7 +279,7 @@ X0, SLOPE = 0.7, float(3 * np.cos(2.1) * np.exp(0.7) + np.sin(2.1) * np.exp(0.7)
 
 
 def _error(scheme: str, step: float) -> float:
-    est = numeric.estimate(numeric.Probe(_smooth, np.array([X0])), step, scheme)
+    est = stencils.estimate(stencils.Probe(_smooth, np.array([X0])), step, scheme)
     return abs(float(est.jacobian[0, 0]) - SLOPE)
 
 
@@ -292,7 +302,7 @@ def test_richardson_is_far_more_accurate_than_its_first_step() -> None:
     assert _error("richardson", 1e-2) < 1e-11 < _error("central", 8e-2)
 
 
-@pytest.mark.parametrize("scheme", numeric.SCHEMES)
+@pytest.mark.parametrize("scheme", options.SCHEMES)
 def test_each_scheme_passes_a_layer_and_catches_a_scale_bug(scheme: str) -> None:
     assert run("loss", ONE, scheme=scheme).passed
     with planted("loss_grad", lambda good: lambda x, W, y, b=None: good(x, W, y, b) * 1.001):
@@ -324,7 +334,7 @@ def test_a_forced_float32_implementation_gets_float32_steps_and_tolerances() -> 
     rng = np.random.default_rng(9)
     x, w = rng.standard_normal(8).astype(np.float32), (rng.standard_normal((8, 4)) * 0.5).astype(np.float32)
     grad = fn.loss_grad(x, w, 1)
-    probe = numeric.Probe(_f32_loss(x, 1), w)
+    probe = stencils.Probe(_f32_loss(x, 1), w)
     assert probe.precision == np.float32
     result = gradcheck.check_jacobian(_f32_loss(x, 1), w, grad)
     assert result.passed, str(result)
@@ -340,10 +350,10 @@ def test_a_dtype_following_implementation_is_checked_against_a_float64_reference
     def loss(v: np.ndarray) -> float:
         return fn.cross_entropy(fn.softmax(x @ v), 1)  # computes in v's dtype
 
-    probe = numeric.Probe(loss, w)
+    probe = stencils.Probe(loss, w)
     assert probe.precision == np.float64  # f is handed float64 and computes in it
     result = gradcheck.check_jacobian(loss, w, fn.loss_grad(x, w, 1))
-    assert result.passed and result.step == pytest.approx(numeric.base_step())
+    assert result.passed and result.step == pytest.approx(stencils.base_step())
     assert (result.rtol, result.atol) == compare.DEFAULT_TOLERANCES["float32"]  # x and the analytic are float32
     assert result.max_rel_error < 1e-5  # the float64 reference sees float32's own rounding only
 
@@ -385,10 +395,10 @@ cases:
 def test_new_keys_are_validated_at_their_line(extra: str, message: str) -> None:
     text = "cases:\n  - name: b\n    inputs: 2\n    classes: 3\n    x: {fill: 1}\n    weights: {fill: 0.1}\n"
     text += f"    label: 1\n    {extra}\n" if "label:" not in extra else f"    {extra}\n"
-    entries = cases.parse_document(yamlsafe.parse(text), "x.yaml", limits=cases.Limits(), checks=tuple(BUILTIN))
-    assert entries[0].error is not None
-    assert message in str(entries[0].error)
-    assert str(entries[0].error).startswith("x.yaml:")
+    entries = document.parse_document(yamlreader.parse(text), "x.yaml", limits=document.Limits(), checks=tuple(BUILTIN))
+    assert isinstance(entries[0].case, CaseError)
+    assert message in str(entries[0].case)
+    assert str(entries[0].case).startswith("x.yaml:")
 
 
 def test_the_plugin_runs_a_case_with_its_scheme(pytester: pytest.Pytester) -> None:

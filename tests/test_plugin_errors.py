@@ -7,8 +7,8 @@ import re
 import pytest
 from pluginrun import run, sections, write
 
-from gradcheck.cases import CASE_KEYS
-from gradcheck.checks import BUILTIN
+from gradcheck.casefile.format import LAYER_KEYS as CASE_KEYS
+from gradcheck.checks.layer import BUILTIN
 
 # `- name: good` sits on line 2; the bad case below it starts on line 8.
 GOOD = """\

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradcheck import check_jacobian, cross_entropy, dense, loss_grad, softmax, softmax_jacobian
-from gradcheck.cases import Case
-from gradcheck.checks import BUILTIN
+from gradcheck.casefile.layer import Case
+from gradcheck.checks.layer import BUILTIN
 from gradcheck.functions import chain_grad
 from gradcheck.strategies import Layer, arrays, layer_cases, layers
 

@@ -292,7 +292,7 @@ def test_adjust_case_changes_a_case_before_it_runs(pytester: pytest.Pytester) ->
             "*near[[]jacobian[]] FAILED*",
             "*loosen[[]jacobian[]] PASSED*",
             "*bad[[]jacobian[]] FAILED*",
-            "*pytest_gradcheck_adjust_case returned str; expected a UserCase*",
+            "*pytest_gradcheck_adjust_case returned str; expected a FunctionCase*",
         ]
     )
 

@@ -11,13 +11,16 @@ from typing import Any
 import jsonschema
 import pytest
 
-from gradcheck import cases, numeric, usercases, yamlsafe
-from gradcheck.__main__ import main, schema_text
+from gradcheck import options
+from gradcheck.casefile import document, fields, format, yamlreader
+from gradcheck.casefile import function as function_case
+from gradcheck.cli import main, schema_text
+from gradcheck.errors import CaseError
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "cases").glob("*.y*ml"))
 EXAMPLE = sorted((ROOT / "examples" / "numpy-mlp" / "cases").glob("*.y*ml"))
-SCHEMA_FILE = ROOT / "gradcheck" / "case.schema.json"
+SCHEMA_FILE = ROOT / "gradcheck" / "casefile" / "case.schema.json"
 SYNC = "gradcheck/case.schema.json is out of step with gradcheck/cases.py: add or remove the key in the schema"
 USER_SYNC = "gradcheck/case.schema.json is out of step with gradcheck/usercases.py: add or remove the key in the schema"
 #: A user-function case, as a case file's list item.
@@ -38,36 +41,38 @@ def validator(schema: dict[str, Any]) -> jsonschema.Draft7Validator:
 
 
 def errors(validator: jsonschema.Draft7Validator, text: str) -> list[str]:
-    return [e.message for e in validator.iter_errors(yamlsafe.parse(text))]
+    return [e.message for e in validator.iter_errors(yamlreader.parse(text))]
 
 
 # -- in step with cases.py --------------------------------------------------------------------
 
 
 def test_case_properties_are_the_case_keys(schema: dict[str, Any]) -> None:
-    assert sorted(schema["definitions"]["case"]["properties"]) == sorted(cases.CASE_KEYS), SYNC
+    assert sorted(schema["definitions"]["case"]["properties"]) == sorted(format.LAYER_KEYS), SYNC
 
 
 def test_user_case_properties_are_the_user_case_keys(schema: dict[str, Any]) -> None:
     user = schema["definitions"]["userCase"]["properties"]
-    assert sorted(user) == sorted(usercases.USER_KEYS), USER_SYNC
-    assert sorted(set(usercases.USER_KEYS) - set(cases.CASE_KEYS)) == sorted(cases.USER_ONLY_KEYS), USER_SYNC
+    assert sorted(user) == sorted(format.FUNCTION_KEYS), USER_SYNC
+    assert sorted(set(format.FUNCTION_KEYS) - set(format.LAYER_KEYS)) == sorted(format.FUNCTION_ONLY_KEYS), USER_SYNC
     layer = schema["definitions"]["case"]["properties"]
-    shared = set(usercases.USER_KEYS) & set(cases.CASE_KEYS)
+    shared = set(format.FUNCTION_KEYS) & set(format.LAYER_KEYS)
     assert {k: user[k] for k in shared} == {k: layer[k] for k in shared}  # one meaning for a shared key
-    for kind in ("function", *usercases.KINDS):
-        assert user[kind]["pattern"] == f"^{usercases.TARGET_RE.pattern}$", USER_SYNC
+    for kind in ("function", *format.KINDS):
+        assert user[kind]["pattern"] == f"^{function_case.TARGET_RE.pattern}$", USER_SYNC
 
 
 def test_what_makes_a_user_case_follows_the_loader(schema: dict[str, Any]) -> None:
     definitions = schema["definitions"]
-    assert [r["required"] for r in definitions["userKey"]["anyOf"]] == [[k] for k in cases.USER_ONLY_KEYS], USER_SYNC
-    assert [r["required"] for r in definitions["oneKind"]["oneOf"]] == [[k] for k in usercases.KINDS], USER_SYNC
-    assert [r["required"] for r in definitions["noKind"]["not"]["anyOf"]] == [[k] for k in usercases.KINDS]
+    assert [r["required"] for r in definitions["userKey"]["anyOf"]] == [[k] for k in format.FUNCTION_ONLY_KEYS], (
+        USER_SYNC
+    )
+    assert [r["required"] for r in definitions["oneKind"]["oneOf"]] == [[k] for k in format.KINDS], USER_SYNC
+    assert [r["required"] for r in definitions["noKind"]["not"]["anyOf"]] == [[k] for k in format.KINDS]
 
 
 def test_defaults_take_every_key_of_either_kind_of_case_but_name(schema: dict[str, Any]) -> None:
-    both = set(cases.CASE_KEYS) | set(usercases.USER_KEYS)
+    both = set(format.LAYER_KEYS) | set(format.FUNCTION_KEYS)
     assert sorted(schema["properties"]["defaults"]["properties"]) == sorted(both - {"name"}), SYNC
     definitions = schema["definitions"]
     every = {**definitions["case"]["properties"], **definitions["userCase"]["properties"]}
@@ -75,20 +80,20 @@ def test_defaults_take_every_key_of_either_kind_of_case_but_name(schema: dict[st
 
 
 def test_top_level_and_array_spec_keys(schema: dict[str, Any]) -> None:
-    assert sorted(schema["properties"]) == sorted(cases.TOP_KEYS), SYNC
-    assert sorted(schema["definitions"]["spec"]["properties"]) == sorted(cases.SPEC_KEYS), SYNC
+    assert sorted(schema["properties"]) == sorted(format.TOP_KEYS), SYNC
+    assert sorted(schema["definitions"]["spec"]["properties"]) == sorted(format.SPEC_KEYS), SYNC
 
 
 def test_enumerated_values(schema: dict[str, Any]) -> None:
     props = schema["definitions"]["case"]["properties"]
-    assert props["dtype"]["enum"] == list(cases.DTYPES), SYNC
-    assert props["mode"]["enum"] == list(cases.MODES), SYNC
-    assert props["scheme"]["enum"] == list(cases.SCHEMES), SYNC
-    assert props["reduction"]["enum"] == list(cases.REDUCTIONS), SYNC
-    assert props["name"]["pattern"] == f"^{cases.NAME_RE.pattern}$", SYNC
+    assert props["dtype"]["enum"] == list(options.DTYPES), SYNC
+    assert props["mode"]["enum"] == list(options.MODES), SYNC
+    assert props["scheme"]["enum"] == list(options.SCHEMES), SYNC
+    assert props["reduction"]["enum"] == list(options.REDUCTIONS), SYNC
+    assert props["name"]["pattern"] == f"^{fields.NAME_RE.pattern}$", SYNC
     user = schema["definitions"]["userCase"]["properties"]
-    assert user["order"]["enum"] == list(numeric.ORDERS), USER_SYNC
-    assert (user["workers"]["minimum"], user["workers"]["maximum"]) == (1, usercases.MAX_WORKERS), USER_SYNC
+    assert user["order"]["enum"] == list(options.ORDERS), USER_SYNC
+    assert (user["workers"]["minimum"], user["workers"]["maximum"]) == (1, options.MAX_WORKERS), USER_SYNC
 
 
 # -- validating case files --------------------------------------------------------------------
@@ -194,10 +199,10 @@ VALID |= {"layer-and-user", "user-case-stacks"}
 @pytest.mark.parametrize("name", list(USER_FILES))
 def test_the_schema_and_the_loader_agree_on_user_cases(validator: jsonschema.Draft7Validator, name: str) -> None:
     text = USER_FILES[name]
-    entries = cases.parse_document(yamlsafe.parse(text), "x.yaml", limits=cases.Limits(), checks=())
-    loaded = all(e.error is None for e in entries)
+    entries = document.parse_document(yamlreader.parse(text), "x.yaml", limits=document.Limits(), checks=())
+    loaded = not any(isinstance(e.case, CaseError) for e in entries)
     valid = errors(validator, text) == []
-    assert (valid, loaded) == ((name in VALID),) * 2, (errors(validator, text), [str(e.error) for e in entries])
+    assert (valid, loaded) == ((name in VALID),) * 2, (errors(validator, text), [str(e.case) for e in entries])
 
 
 # -- shipped and printed ----------------------------------------------------------------------
@@ -219,7 +224,7 @@ def test_schema_path_names_the_installed_file(capsys: pytest.CaptureFixture[str]
 
 def test_the_schema_is_package_data() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert '[tool.setuptools.package-data]\ngradcheck = ["case.schema.json"]' in pyproject
+    assert '[tool.setuptools.package-data]\n"gradcheck.casefile" = ["case.schema.json"]' in pyproject
 
 
 def test_readme_shows_the_editor_line() -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import gradcheck
-from gradcheck import scratch
+from gradcheck.numerics import scratch
 
 
 @pytest.fixture(autouse=True)

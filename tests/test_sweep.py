@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradcheck import numeric, usercases
-from gradcheck import sweep as sw
-from gradcheck.__main__ import INSTALL_PLOT, main
+from gradcheck.casefile.function import FunctionCase
+from gradcheck.cli import INSTALL_PLOT, main
+from gradcheck.cli import sweep as sw
+from gradcheck.numerics import stencils
+from gradcheck.verdict import sweep as vs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "numpy-mlp"
@@ -25,7 +27,7 @@ def exp_jacobian(x: np.ndarray) -> np.ndarray:
     return np.diag(np.exp(x))
 
 
-def median_error(result: sw.Sweep, curve: sw.Curve, low: float, high: float) -> float:
+def median_error(result: vs.Sweep, curve: vs.Curve, low: float, high: float) -> float:
     inside = (result.steps >= low) & (result.steps <= high)
     return float(np.median(curve.errors[inside]))
 
@@ -34,8 +36,8 @@ def median_error(result: sw.Sweep, curve: sw.Curve, low: float, high: float) -> 
 
 
 def test_error_shrinks_like_h_squared_then_grows_like_eps_over_h() -> None:
-    result = sw.sweep(np.exp, X, exp_jacobian)
-    assert result.default_step == numeric.base_step(np.float64)
+    result = vs.sweep(np.exp, X, exp_jacobian)
+    assert result.default_step == stencils.base_step(np.float64)
     assert [c.name for c in result.curves] == ["df[1]/dx[1]", "df[0]/dx[0]"]  # off-diagonal zeros have no curve
     for curve, x in zip(result.curves, [0.7, 0.3], strict=True):
         assert curve.analytic == pytest.approx(np.exp(x))
@@ -60,7 +62,7 @@ def test_a_wrong_derivative_has_an_error_floor() -> None:
         jac[0, 0] *= 1.001
         return jac
 
-    result = sw.sweep(np.exp, X, off, entries=1)
+    result = vs.sweep(np.exp, X, off, entries=1)
     (curve,) = result.curves
     assert curve.name == "df[0]/dx[0]"
     # where truncation and rounding are both far below the planted 0.1 %, the error is flat at it
@@ -111,7 +113,7 @@ def example_importable(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def test_a_user_case_sweeps_its_function_against_its_derivative(example_importable: Path) -> None:
     steps = [1e-8, 1e-6, 1e-4, 1e-2]
     case, check = sw.load_check(f"{example_importable}/activations.yaml::mse[gradient]")
-    assert isinstance(case, usercases.UserCase)
+    assert isinstance(case, FunctionCase)
     assert (case.name, case.kind, check.name, check.wrt) == ("mse", "gradient", "gradient", "pred")
     right = sw.sweep_check(check, steps=steps, entries=8)
     # mse is quadratic, so central differences are exact but for rounding, at every step
@@ -201,7 +203,7 @@ def test_a_user_function_that_raises_during_the_sweep_is_one_line(
 def test_the_command_sweeps_a_user_case(
     example_importable: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    plotted: list[tuple[sw.Sweep, str]] = []
+    plotted: list[tuple[vs.Sweep, str]] = []
     monkeypatch.setattr(sw, "plot", lambda result, path: plotted.append((result, str(path))))
     monkeypatch.setattr(sw, "plot_available", lambda: True)  # the test needs no matplotlib
     target = f"{example_importable}/activations.yaml::mse-v0[gradient]"

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from pluginrun import run, write
 
-from gradcheck import numeric, usercases
+from gradcheck.checks import function as function_check
+from gradcheck.numerics import stencils
 
 # A user's module: correct derivatives, wrong ones, and functions that misbehave.
 ACT = """\
@@ -164,12 +165,12 @@ def test_a_wrong_jacobian_fails_with_the_report_at_the_case(pytester: pytest.Pyt
     )
 
 
-@pytest.mark.parametrize("basis_max", [usercases.VJP_BASIS_MAX, 2])
+@pytest.mark.parametrize("basis_max", [function_check.VJP_BASIS_MAX, 2])
 def test_a_vjp_is_checked_in_full_or_by_random_cotangents(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, basis_max: int
 ) -> None:
     # basis_max=2 forces the projections (outputs of 5 entries) that large outputs use.
-    monkeypatch.setattr(usercases, "VJP_BASIS_MAX", basis_max)
+    monkeypatch.setattr(function_check, "VJP_BASIS_MAX", basis_max)
     text = "cases:\n"
     for name, vjp in (("right", "tanh_vjp"), ("wrong", "tanh_vjp_off")):
         text += user_case(name, "function: mylib.act:tanh", f"vjp: mylib.act:{vjp}", "args: {x: {shape: [5], seed: 2}}")
@@ -247,8 +248,8 @@ def test_a_user_case_runs_the_scheme_it_names(pytester: pytest.Pytester, scheme:
     got = report_records(pytester)
     assert (got["tanh"]["scheme"], got["tanh-scheme"]["scheme"]) == ("central", scheme)
     # the step recorded is the one the scheme chose: eps^(1/5) for central4, 1e-20 for complex
-    assert got["tanh"]["step"] == pytest.approx(numeric.base_step(np.float64))
-    assert got["tanh-scheme"]["step"] == pytest.approx(numeric.base_step(np.float64, scheme))
+    assert got["tanh"]["step"] == pytest.approx(stencils.base_step(np.float64))
+    assert got["tanh-scheme"]["step"] == pytest.approx(stencils.base_step(np.float64, scheme))
     assert got["tanh-scheme"]["step"] != pytest.approx(got["tanh"]["step"])
 
 

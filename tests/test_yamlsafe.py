@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gradcheck import yamlsafe
+from gradcheck.casefile import yamlreader
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_UTF8 = {"not_utf8.yaml"}  # refused before either reader sees it
@@ -21,8 +21,8 @@ def read(text: str, *, fast: bool, monkeypatch: pytest.MonkeyPatch) -> object:
         if not fast:
             m.delattr(yaml, "CSafeLoader")
         try:
-            return repr(yamlsafe.parse_with_line(text))
-        except yamlsafe.YamlError as exc:
+            return repr(yamlreader.parse_with_line(text))
+        except yamlreader.YamlError as exc:
             return (exc.line, exc.message)
 
 
@@ -42,18 +42,18 @@ def test_the_fast_path_reads_with_libyaml(monkeypatch: pytest.MonkeyPatch) -> No
         return real(text, Loader=Loader)
 
     monkeypatch.setattr(yaml, "compose", compose)
-    assert yamlsafe.parse("cases:\n  - name: a\n") == {"cases": [{"name": "a"}]}
-    expected = [yaml.CSafeLoader] if yaml.__with_libyaml__ else [yamlsafe._Loader]
+    assert yamlreader.parse("cases:\n  - name: a\n") == {"cases": [{"name": "a"}]}
+    expected = [yaml.CSafeLoader] if yaml.__with_libyaml__ else [yamlreader._Loader]
     assert calls == expected
     # a text libyaml refuses goes to the pure reader, whose message names the problem
     calls.clear()
-    with pytest.raises(yamlsafe.YamlError, match="YAML syntax error"):
-        yamlsafe.parse("cases: [1, 2\n")
-    assert calls[-1] is yamlsafe._Loader
+    with pytest.raises(yamlreader.YamlError, match="YAML syntax error"):
+        yamlreader.parse("cases: [1, 2\n")
+    assert calls[-1] is yamlreader._Loader
 
 
 def test_nesting_is_bounded_on_the_fast_path_too() -> None:
-    deep = "cases: " + "[" * (yamlsafe.MAX_DEPTH + 5) + "]" * (yamlsafe.MAX_DEPTH + 5) + "\n"
-    with pytest.raises(yamlsafe.YamlError, match=f"nest deeper than {yamlsafe.MAX_DEPTH} levels") as caught:
-        yamlsafe.parse(deep)
+    deep = "cases: " + "[" * (yamlreader.MAX_DEPTH + 5) + "]" * (yamlreader.MAX_DEPTH + 5) + "\n"
+    with pytest.raises(yamlreader.YamlError, match=f"nest deeper than {yamlreader.MAX_DEPTH} levels") as caught:
+        yamlreader.parse(deep)
     assert caught.value.line == 1

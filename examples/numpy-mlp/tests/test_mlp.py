@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from mlp import model
 
-from gradcheck.userplugin import JacobianCheck
+from gradcheck import JacobianCheck
 
 
 def params(seed: int = 0) -> dict[str, np.ndarray]:

@@ -10,20 +10,25 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..numerics import stencils as numeric
+from ..numerics.directional import PROBES
+from ..numerics.evaluation import CHUNK_BYTES, Function, SchemeError
+from ..options import MODES, SCHEMES
 from . import compare as cmp
-from . import directional, numeric
+from .comparison import Comparison
+from .directional import directional_comparison
+from .hints import sweep_line
 
 Analytic = ArrayLike | Callable[[NDArray[np.floating]], ArrayLike]
 
-#: The modes of check_jacobian. "auto" checks the full Jacobian when x has at most
-#: AUTO_FULL_INPUTS entries and the Jacobian at most AUTO_FULL_ENTRIES, else directionally.
-MODES = ("full", "directional", "auto")
+#: Mode "auto" checks the full Jacobian when x has at most AUTO_FULL_INPUTS entries and the
+#: Jacobian at most AUTO_FULL_ENTRIES, else directionally.
 AUTO_FULL_INPUTS = 20_000
 AUTO_FULL_ENTRIES = 10_000_000
 
 
 def check_jacobian(
-    f: numeric.Function,
+    f: Function,
     x: ArrayLike,
     analytic: Analytic,
     *,
@@ -33,16 +38,16 @@ def check_jacobian(
     mode: str = "full",
     scheme: str = "central",
     vectorized: bool = False,
-    chunk_bytes: int = numeric.CHUNK_BYTES,
+    chunk_bytes: int = CHUNK_BYTES,
     workers: int = 1,
     order: str = "C",
-    probes: int = directional.PROBES,
+    probes: int = PROBES,
     seed: int = 0,
     of: str = "f",
     wrt: str = "x",
     title: str | None = None,
     label_class: int | None = None,
-) -> cmp.Comparison:
+) -> Comparison:
     """Compare `analytic` (an array, or a callable of x) with numerical derivatives of f at x.
 
     The Jacobian has shape f(x).shape + x.shape. In mode "full" every entry is estimated by
@@ -60,8 +65,8 @@ def check_jacobian(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    if scheme not in numeric.SCHEMES:
-        raise ValueError(f"scheme must be one of {', '.join(numeric.SCHEMES)}, got {scheme!r}")
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     rtol = None if rtol is None else _positive("rtol", rtol)
     atol = None if atol is None else _positive("atol", atol, allow_zero=True)
     x_arr = np.asarray(x)
@@ -85,7 +90,7 @@ def check_jacobian(
             "method": _describe(scheme, rel, wrt),
         }
 
-        def stamp(result: cmp.Comparison) -> cmp.Comparison:
+        def stamp(result: Comparison) -> Comparison:
             return dataclasses.replace(result, step=rel, mode=mode, scheme=scheme)
 
         if mode == "directional":
@@ -94,13 +99,11 @@ def check_jacobian(
                 result = cmp.compare(a, np.zeros(full_shape), out_ndim=out_ndim, of=of, wrt=wrt, **common)
                 return stamp(result)
             a2 = np.asarray(a, dtype=np.float64).reshape(-1, x_arr.size)
-            result = directional.directional_comparison(
-                probe, a2, step=rel, seed=seed, probes=probes, of=of, wrt=wrt, **common
-            )
+            result = directional_comparison(probe, a2, step=rel, seed=seed, probes=probes, of=of, wrt=wrt, **common)
             return stamp(result)
         try:
             est = numeric.estimate(probe, rel, scheme)
-        except numeric.SchemeError as exc:
+        except SchemeError as exc:
             problem = dataclasses.replace(
                 cmp.compare(a, np.zeros(probe.out_shape + probe.shape), out_ndim=out_ndim, of=of, wrt=wrt, **common),
                 passed=False,
@@ -139,7 +142,7 @@ def _describe(scheme: str, rel: float, wrt: str) -> str:
 
 def _refined(
     probe: numeric.Probe, a: NDArray[Any], est: numeric.Estimate, tol: Tolerance, common: dict[str, Any]
-) -> cmp.Comparison:
+) -> Comparison:
     """The comparison after every entry (Jacobian column) with a mismatch got a careful estimate."""
     n = probe.flat.size
     over = np.abs(np.asarray(a, dtype=np.float64) - est.jacobian) > tol.atol + tol.rtol * np.abs(est.jacobian)
@@ -159,7 +162,7 @@ SWEEP_FACTORS = (16.0, 4.0, 1.0, 0.25, 0.0625)
 SWEEP_ENTRIES = 2
 
 
-def _sweep(probe: numeric.Probe, a: NDArray[Any], est: numeric.Estimate, result: cmp.Comparison) -> tuple[str, ...]:
+def _sweep(probe: numeric.Probe, a: NDArray[Any], est: numeric.Estimate, result: Comparison) -> tuple[str, ...]:
     """Step sweeps for the worst entries: an error that shrinks with the step is the step's
     fault; one that stays put is a real bug."""
     entries = [e for e in result.worst[:SWEEP_ENTRIES] if e.index]
@@ -178,11 +181,11 @@ def _sweep(probe: numeric.Probe, a: NDArray[Any], est: numeric.Estimate, result:
     for k, e in enumerate(entries):
         errors = [abs(e.analytic - numbers[s][k]) for s in range(len(SWEEP_FACTORS))]
         steps = [float(base[k] * factor) for factor in SWEEP_FACTORS]
-        lines.append(cmp.sweep_line(e.name, steps, errors))
+        lines.append(sweep_line(e.name, steps, errors))
     return tuple(lines)
 
 
-def assert_jacobian(f: numeric.Function, x: ArrayLike, analytic: Analytic, **options: Any) -> cmp.Comparison:
+def assert_jacobian(f: Function, x: ArrayLike, analytic: Analytic, **options: Any) -> Comparison:
     """Like check_jacobian, but raise AssertionError carrying the report when it fails."""
     __tracebackhide__ = True
     result = check_jacobian(f, x, analytic, **options)

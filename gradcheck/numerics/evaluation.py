@@ -1,6 +1,6 @@
 """Evaluating f around a point: the black-box loop that perturbs one copy of x in place, the
 vectorized chunks (scratch memory, Fortran order, worker threads), the complex step, and points
-along a direction. numeric.py turns these evaluations into derivatives."""
+along a direction. stencils.py turns these evaluations into derivatives."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from ..options import ORDERS
 from . import scratch
 
 Array = NDArray[np.float64]
@@ -22,9 +23,6 @@ CHUNK_BYTES = 64 * 2**20
 #: ...and, where that allows it, about this much (all workers' chunks together), so that the
 #: chunks stay in the CPU cache.
 CACHE_BYTES = 8 * 2**20
-#: The memory order of the points a vectorized f is handed: each point C-contiguous, or
-#: Fortran-contiguous (faster for an f whose long axis is the first, like x @ W with few columns).
-ORDERS = ("C", "F")
 #: The black-box loop converts this many entries at a time to Python floats.
 LOOP_BLOCK = 1024
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from .cases import Case
-    from .checks import Registry
-    from .usercases import UserCase
+    from ..casefile.function import FunctionCase
+    from ..casefile.layer import Case
+    from ..checks import Registry
 
 
 @pytest.hookspec(historic=True)
@@ -24,7 +24,9 @@ def pytest_gradcheck_register_checks(registry: Registry, config: pytest.Config) 
 
 
 @pytest.hookspec(firstresult=True)
-def pytest_gradcheck_adjust_case(case: Case | UserCase, check: str, config: pytest.Config) -> Case | UserCase | None:
+def pytest_gradcheck_adjust_case(
+    case: Case | FunctionCase, check: str, config: pytest.Config
+) -> Case | FunctionCase | None:
     """Return a changed copy of `case` (``dataclasses.replace(case, rtol=1e-4)``), or None to
     leave it as it is. Called before each item runs; `check` is the item's check (``loss``,
     ``jacobian``, ...). The first implementation that returns a case wins; the result must be

@@ -8,24 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-# Re-exported: the evaluation's types, bounds and errors are part of this module's interface.
-from .evaluation import CACHE_BYTES as CACHE_BYTES
-from .evaluation import CHUNK_BYTES as CHUNK_BYTES
-from .evaluation import LOOP_BLOCK as LOOP_BLOCK
-from .evaluation import ORDERS as ORDERS
-from .evaluation import Array as Array
-from .evaluation import Evaluator
-from .evaluation import Function as Function
-from .evaluation import SchemeError as SchemeError
-from .evaluation import working_dtype as working_dtype
+from ..options import SCHEMES
+from .evaluation import CHUNK_BYTES, Array, Evaluator, Function, working_dtype
 
 #: The default relative step is eps ** STEP_POWER (about 6e-6 in float64), which balances
 #: the truncation error of a central difference (~h^2) against rounding (~eps / h).
 STEP_POWER = 1.0 / 3.0
-#: The schemes: central differences (second order), the five-point stencil (fourth order),
-#: the complex step (exact to rounding, for f that accept complex input), and Richardson
-#: extrapolation of central differences at halving steps (the most careful, and the dearest).
-SCHEMES = ("central", "central4", "complex", "richardson")
 CENTRAL4_POWER = 1.0 / 5.0
 COMPLEX_STEP = 1e-20
 #: Factor applied to a step whose stencil left the function's domain (a non-finite value).

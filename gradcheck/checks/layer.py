@@ -1,64 +1,19 @@
-"""Named checks: each turns a Case into the derivative to verify (built-in or registered)."""
+"""The built-in checks of a softmax classifier layer: each turns a layer Case into a Check."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import functions as fn
-from .cases import Case
-from .compare import Comparison
-from .evaluation import Function
-from .verify import Analytic, check_jacobian
-
-
-@dataclass(frozen=True)
-class Check:
-    """One derivative to verify: f at x against `analytic` (an array or a callable of x)."""
-
-    name: str
-    f: Function
-    x: NDArray[np.floating]
-    analytic: Analytic
-    of: str = "f"
-    wrt: str = "x"
-    vectorized: bool = False  # f takes a stack of points (B,) + x.shape
-    order: str = "C"  # the memory order of each point of a stack
-    workers: int = 1  # threads evaluating the stacks
-    label_class: int | None = None  # the true class, where there is one, for the report's hints
-
-    def run(
-        self,
-        *,
-        rtol: float | None = None,
-        atol: float | None = None,
-        step: float | None = None,
-        mode: str = "full",
-        scheme: str = "central",
-        title: str | None = None,
-    ) -> Comparison:
-        """Compare the analytic derivative with numerical differences."""
-        return check_jacobian(
-            self.f,
-            self.x,
-            self.analytic,
-            rtol=rtol,
-            atol=atol,
-            step=step,
-            mode=mode,
-            scheme=scheme,
-            vectorized=self.vectorized,
-            order=self.order,
-            workers=self.workers,
-            of=self.of,
-            wrt=self.wrt,
-            title=title,
-            label_class=self.label_class,
-        )
-
+from .. import functions as fn
+from ..casefile.layer import Case
+from ..numerics.evaluation import Function
+from ..verdict.verify import Analytic
+from .base import Check
+from .names import BUILTIN_NAMES
 
 CheckBuilder = Callable[[Case], Check]
 
@@ -227,47 +182,5 @@ def _logits_loss(case: Case) -> Check:
     )
 
 
-#: The built-in checks, in the order a case runs them.
-BUILTIN: dict[str, CheckBuilder] = {
-    "softmax": _softmax,
-    "layer": _layer,
-    "cross_entropy": _cross_entropy,
-    "chain": _chain,
-    "loss": _loss,
-    "bias": _bias,
-    "input": _input,
-    "log_softmax": _log_softmax,
-    "logits_loss": _logits_loss,
-}
-#: What a case runs when it names no checks: the five derivatives of the classic layer.
-#: `checks: all` runs every built-in check.
-DEFAULT_CHECKS = ("softmax", "layer", "cross_entropy", "chain", "loss")
-
-
-class Registry:
-    """Check names to builders: the built-ins plus those another plugin registers."""
-
-    def __init__(self) -> None:
-        self._builders: dict[str, CheckBuilder] = dict(BUILTIN)
-
-    def register(self, name: str, builder: CheckBuilder) -> None:
-        """Add a named check; a name already taken is an error."""
-        if name in self._builders:
-            raise ValueError(f"a check named {name!r} is already registered")
-        self._builders[name] = builder
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._builders
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._builders)
-
-    def names_for(self, case: Case) -> tuple[str, ...]:
-        """The checks a case runs: its own list, DEFAULT_CHECKS, or every built-in one for `all`."""
-        if case.checks is None:
-            return DEFAULT_CHECKS
-        return tuple(BUILTIN) if case.checks == ("all",) else case.checks
-
-    def build(self, name: str, case: Case) -> Check:
-        """The Check `name` for `case`."""
-        return self._builders[name](case)
+#: The built-in checks by name, in the order a case runs them: `_NAME` above for each name.
+BUILTIN: dict[str, CheckBuilder] = {name: globals()[f"_{name}"] for name in BUILTIN_NAMES}

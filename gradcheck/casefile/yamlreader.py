@@ -45,17 +45,17 @@ class _OverBudget(YamlError):
 
 
 class YBroken:
-    """An item of the top-level `cases:` list whose YAML cannot be read as values (a date, a
-    tag, a key given twice, ...): its line, the error, and its name where that reads. Only
-    that case fails; the file's other cases still load."""
+    """An item of an isolated list (parse_with_line) whose YAML cannot be read as values (a
+    date, a tag, a key given twice, ...): its line, the error, and the plain string values of
+    its keys where they read. Only that item fails; the others still load."""
 
-    def __init__(self, line: int, message: str, name: str | None) -> None:
+    def __init__(self, line: int, message: str, strings: dict[str, str]) -> None:
         self.line = line
         self.message = message
-        self.name = name
+        self.strings = strings
 
     def __repr__(self) -> str:
-        return f"YBroken({self.line}, {self.message!r}, {self.name!r})"
+        return f"YBroken({self.line}, {self.message!r}, {self.strings!r})"
 
 
 class YMap(dict[str, Any]):
@@ -98,8 +98,11 @@ def parse(text: str) -> Any:
     return parse_with_line(text)[0]
 
 
-def parse_with_line(text: str) -> tuple[Any, int]:
-    """The document as `parse` gives it, and the line where it starts (a scalar has no line of its own)."""
+def parse_with_line(text: str, isolate: str | None = None) -> tuple[Any, int]:
+    """The document as `parse` gives it, and the line where it starts (a scalar has no line of its own).
+
+    `isolate` names a key of the top-level mapping whose list items are read one by one: an
+    item whose YAML cannot be read as values becomes a YBroken, and the others still load."""
     try:
         read, node = _fast_compose(text)
         if not read:  # no libyaml, or it found a problem: the pure reader says which, in its own words
@@ -119,26 +122,28 @@ def parse_with_line(text: str) -> tuple[Any, int]:
     if node is None:
         return None, 1
     builder = _Builder(EXPANSION_FLOOR + EXPANSION_PER_BYTE * len(text))
-    builder.cases = _cases_node(node)
+    builder.isolated = _list_under(node, isolate)
     return builder.build(node), node.start_mark.line + 1
 
 
-def _cases_node(node: yaml.Node) -> yaml.Node | None:
-    """The list under the top-level key `cases`, whose items are read one by one."""
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == "cases" and isinstance(value, yaml.SequenceNode):
+def _list_under(node: yaml.Node, key: str | None) -> yaml.Node | None:
+    """The list under `key` of the top-level mapping, whose items are read one by one."""
+    if key is not None and isinstance(node, yaml.MappingNode):
+        for k, value in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key and isinstance(value, yaml.SequenceNode):
                 return value
     return None
 
 
-def _name_of(node: yaml.Node) -> str | None:
-    """The plain `name:` of a case's mapping node, read without building the case."""
+def _strings_of(node: yaml.Node) -> dict[str, str]:
+    """The plain string values of a mapping node's scalar keys, read without building it."""
+    out: dict[str, str] = {}
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == "name" and isinstance(value, yaml.ScalarNode):
-                return value.value if value.tag == "tag:yaml.org,2002:str" else None
-    return None
+            plain = isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.ScalarNode)
+            if plain and value.tag == "tag:yaml.org,2002:str":
+                out.setdefault(key.value, value.value)
+    return out
 
 
 def _fast_compose(text: str) -> tuple[bool, yaml.Node | None]:
@@ -192,7 +197,7 @@ class _Builder:
         self.built: dict[int, tuple[Any, int]] = {}  # id(node): (value, expanded size), for aliases
         self.building: set[int] = set()  # nodes under construction: meeting one is a self-reference
         self.lines: list[int] = []  # lines of the nodes being built
-        self.cases: yaml.Node | None = None  # the list whose items fail one by one
+        self.isolated: yaml.Node | None = None  # the list whose items fail one by one
 
     def build(self, node: yaml.Node) -> Any:
         key = id(node)
@@ -227,21 +232,21 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode) and node.tag == "tag:yaml.org,2002:seq":
-            items = [self._case(item) if node is self.cases else self.build(item) for item in node.value]
+            items = [self._item(item) if node is self.isolated else self.build(item) for item in node.value]
             lines = [item.start_mark.line + 1 for item in node.value]
             return YList(items, lines, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode) and node.tag == "tag:yaml.org,2002:map":
             return self._mapping(node)
         raise _bad_tag(node)
 
-    def _case(self, node: yaml.Node) -> Any:
-        """One case of the cases: list, or a YBroken where its YAML alone is at fault."""
+    def _item(self, node: yaml.Node) -> Any:
+        """One item of the isolated list, or a YBroken where its YAML alone is at fault."""
         try:
             return self.build(node)
         except _OverBudget:
             raise
         except YamlError as exc:
-            return YBroken(exc.line, exc.message, _name_of(node))
+            return YBroken(exc.line, exc.message, _strings_of(node))
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag not in _SCALAR_TAGS:

@@ -1,0 +1,1 @@
+"""Case files: bounded safe YAML, the format declared once, array specs, layer and function cases."""

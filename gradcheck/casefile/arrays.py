@@ -1,0 +1,154 @@
+"""Arrays in a case file: literal (nested) lists and array specs such as {seed: 0, scale: 1}.
+
+One parser serves every kind of case. A spec's shape is the one the case implies (a layer's
+x, weights, bias) or its own `shape:` (a function's arguments); `{seed: N}` alone is standard
+normal, as NumPy's default.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .fields import FieldReader, check_keys, finite, kind
+from .format import SPEC_KEYS
+from .yamlreader import YList, YMap, show
+
+#: The keys of a spec that say how its values are drawn; a spec gives at most one (none: scale 1).
+DRAWS = ("fill", "scale", "low")
+
+
+def array(
+    fields: FieldReader,
+    key: str,
+    dtype: str,
+    limit: int,
+    shape: tuple[int, ...] | None = None,
+    reason: str = "",
+) -> NDArray[np.floating]:
+    """The array `key` holds, a list or a spec, cast to `dtype`. `shape` is what the case needs
+    (`reason` says why, e.g. "inputs=3"); None where a spec must give its own shape."""
+    spec = fields.values[key]
+    if isinstance(spec, YList):
+        arr = literal(fields, key, spec, limit)
+        if shape is not None and arr.shape != shape:
+            raise fields.error(key, f"has shape {arr.shape}; {reason} needs {shape}")
+    elif isinstance(spec, YMap):
+        arr = generated(fields, key, spec, _spec_shape(fields, key, spec, shape, reason, limit))
+    else:
+        expected = f"a list of shape {shape} or an array spec" if shape is not None else "a list or an array spec"
+        raise fields.error(key, f"{show(spec)} is {kind(spec)}; expected {expected}")
+    return cast(fields, key, arr, dtype)
+
+
+def cast(fields: FieldReader, key: str, arr: NDArray[np.float64], dtype: str) -> NDArray[np.floating]:
+    """`arr` as `dtype`, refused where it overflows that type."""
+    with np.errstate(over="ignore"):
+        out = arr.astype(dtype)
+    if not np.all(np.isfinite(out)):
+        limit = float(np.finfo(dtype).max)
+        raise fields.error(key, f"has entries beyond the {dtype} range; expected magnitudes below {limit:.3g}")
+    return out
+
+
+def literal(fields: FieldReader, key: str, spec: YList, limit: int) -> NDArray[np.float64]:
+    """A rectangular nested list of finite numbers as a float64 array."""
+    shape: list[int] = []
+    level: Any = spec
+    while isinstance(level, list):
+        shape.append(len(level))
+        level = level[0] if level else None
+    if math.prod(shape) > limit:
+        raise fields.error(key, f"has {math.prod(shape)} entries, over the limit of {limit}")
+    flat: list[float] = []
+    _flatten(fields, key, spec, tuple(shape), flat)
+    return np.array(flat, dtype=np.float64).reshape(shape)
+
+
+def _flatten(fields: FieldReader, key: str, node: Any, shape: tuple[int, ...], out: list[float]) -> None:
+    if not shape:
+        if isinstance(node, bool) or not isinstance(node, int | float):
+            raise fields.error(key, f"entry {show(node)} is {kind(node)}; expected a number")
+        if not finite(node):
+            raise fields.error(key, f"entry {show(node)} is not finite; expected a finite number")
+        out.append(float(node))
+        return
+    if not isinstance(node, list) or len(node) != shape[0]:
+        got = f"a list of {len(node)}" if isinstance(node, list) else kind(node)
+        raise fields.error(key, f"is a ragged list: {got} where a list of {shape[0]} belongs; give a rectangular array")
+    for item in node:
+        _flatten(fields, key, item, shape[1:], out)
+
+
+def _spec_shape(
+    fields: FieldReader, key: str, spec: YMap, shape: tuple[int, ...] | None, reason: str, limit: int
+) -> tuple[int, ...]:
+    """The shape a spec fills: the case's, which its own `shape:` may repeat, or its own."""
+    given = spec.get("shape")
+    if shape is not None:
+        if given is not None:
+            if not isinstance(given, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in given):
+                raise fields.error(key, f"shape {show(given)} is not a list of integers; expected {list(shape)}")
+            if tuple(given) != shape:
+                raise fields.error(key, f"shape {show(list(given))} contradicts {reason}, which needs {list(shape)}")
+        return shape
+    if given is None:
+        raise fields.error(key, "an array spec here needs shape:, e.g. {shape: [4], seed: 0, scale: 1}")
+    if not isinstance(given, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in given):
+        raise fields.error(key, f"shape {show(given)} is not a list of positive integers; expected e.g. [4]")
+    if math.prod(given) > limit:
+        raise fields.error(
+            key,
+            f"shape {list(given)} has {math.prod(given)} entries, over the limit of {limit} (gradcheck_max_elements)",
+        )
+    return tuple(given)
+
+
+def generated(fields: FieldReader, key: str, spec: YMap, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """The array a spec describes: fill, normal (scale; the default) or uniform (low/high),
+    plus offset, with a fraction of zeros; seeded by `seed`."""
+    check_keys(spec, SPEC_KEYS, fields.path, key)
+    numbers = {k: spec[k] for k in SPEC_KEYS[1:] if k in spec}
+    for k, v in numbers.items():
+        if not finite(v):
+            raise fields.error(key, f"{k} {show(v)} is not a finite number; expected a number")
+    if ("high" in numbers) != ("low" in numbers):
+        raise fields.error(key, "low and high go together; give both, e.g. {seed: 0, low: -1, high: 1}")
+    draws = [k for k in DRAWS if k in numbers]
+    if len(draws) > 1:
+        raise fields.error(key, "give at most one of fill, scale or low/high, e.g. {seed: 0, scale: 1}")
+    draw = draws[0] if draws else "scale"
+    if draw != "fill" or "zeros" in numbers or "seed" in numbers:
+        seed = numbers.get("seed")
+        if not isinstance(seed, int) or seed < 0:
+            raise fields.error(
+                key, f"seed {show(seed)} is not a non-negative integer; random arrays need one, e.g. seed: 0"
+            )
+    rng = np.random.default_rng(int(numbers.get("seed", 0)))
+    if draw == "fill":
+        arr = np.full(shape, float(numbers["fill"]))
+    elif draw == "scale":
+        scale = numbers.get("scale", 1.0)
+        if scale <= 0:
+            raise fields.error(key, f"scale {scale} is not positive; expected a positive standard deviation")
+        with np.errstate(over="ignore"):  # too large a scale is refused below, as not finite
+            arr = rng.standard_normal(shape) * float(scale)
+    else:
+        low, high = float(numbers["low"]), float(numbers["high"])
+        if not low < high:
+            raise fields.error(key, f"low {low:g} is not below high {high:g}; expected low < high")
+        if not math.isfinite(high - low):
+            raise fields.error(key, f"low {low:g} to high {high:g} is wider than the float range; narrow it")
+        arr = rng.uniform(low, high, shape)
+    with np.errstate(over="ignore"):
+        arr = arr + float(numbers.get("offset", 0.0))
+    if "zeros" in numbers:
+        if not 0 <= numbers["zeros"] <= 1:
+            raise fields.error(key, f"zeros {numbers['zeros']} is not a fraction; expected 0 <= zeros <= 1")
+        arr[rng.random(shape) < numbers["zeros"]] = 0.0
+    if not np.all(np.isfinite(arr)):
+        raise fields.error(key, "the spec produces values that are not finite; use a smaller scale or offset")
+    return arr

@@ -1,0 +1,131 @@
+"""`python -m gradcheck sweep`: rebuild a check from its test id, sweep its error against the step, plot it."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ..casefile import document
+from ..casefile.fields import did_you_mean
+from ..casefile.function import FunctionCase
+from ..casefile.layer import Case
+from ..checks import Check, Registry
+from ..checks.function import build_check
+from ..checks.names import BUILTIN_NAMES
+from ..errors import CaseError, UserCodeError
+from ..verdict.sweep import SWEEP_ENTRIES, Sweep, sweep
+
+#: Files that mark a project's root directory, as pytest looks for its rootdir.
+ROOT_MARKERS = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+TARGET_RE = re.compile(r"(?P<path>.+)::(?P<case>[A-Za-z0-9_.-]+)\[(?P<check>[^\]]+)\]")
+
+
+def sweep_check(
+    check: Check,
+    *,
+    steps: ArrayLike | None = None,
+    entries: int = SWEEP_ENTRIES,
+    title: str = "",
+    case_step: float | None = None,
+) -> Sweep:
+    """A sweep of one check: built-in, registered, or a user-function case's."""
+    return sweep(
+        check.f,
+        check.x,
+        check.analytic,
+        steps=steps,
+        entries=entries,
+        vectorized=bool(getattr(check, "vectorized", False)),
+        of=check.of,
+        wrt=check.wrt,
+        title=title,
+        case_step=case_step,
+    )
+
+
+def parse_target(target: str) -> tuple[str, str, str]:
+    """`cases/x.yaml::case[check]` into (path, case, check)."""
+    found = TARGET_RE.fullmatch(target)
+    if found is None:
+        raise ValueError(f"{target!r} is not a test id; expected path/file.yaml::case[check]")
+    return found["path"], found["case"], found["check"]
+
+
+def project_root(path: Path) -> Path:
+    """The directory the plugin makes importable for a case file: the nearest one up from the
+    file that holds pytest.ini, pyproject.toml, tox.ini or setup.cfg, else the current one."""
+    for folder in path.resolve().parents:
+        if any((folder / name).is_file() for name in ROOT_MARKERS):
+            return folder
+    return Path.cwd()
+
+
+def load_check(target: str) -> tuple[Case | FunctionCase, Check]:
+    """The case and the check that a test id such as `cases/x.yaml::case[check]` names: a
+    built-in check of a layer case, or the jacobian, gradient or vjp of a function case
+    (its function imported as the plugin imports it, with the project's root on sys.path)."""
+    path, name, check = parse_target(target)
+    registry = Registry()
+    entries = document.load(Path(path), path, checks=tuple(registry), all_checks=BUILTIN_NAMES)
+    for entry in entries:
+        if entry.name != name:
+            continue
+        case = entry.case
+        if isinstance(case, CaseError):
+            raise ValueError(str(case))
+        if isinstance(case, FunctionCase):
+            if check != case.kind:
+                raise ValueError(
+                    f"{path}:{entry.line}: {name!r} is a user-function case, which checks its {case.kind}; "
+                    f"expected {path}::{name}[{case.kind}]"
+                )
+            root = str(project_root(Path(path)))
+            if root not in sys.path:
+                sys.path.insert(0, root)  # for the rest of the command: f imports lazily too
+            try:
+                return case, build_check(case)
+            except UserCodeError as error:
+                raise ValueError(str(error)) from None
+        if check not in registry:
+            raise ValueError(f"{check!r} is not a known check; expected one of {', '.join(registry)}")
+        return case, registry.build(check, case)
+    known = ", ".join(e.name for e in entries)
+    raise ValueError(f"{path}: no case named {name!r}{did_you_mean(name, [e.name for e in entries])}; has {known}")
+
+
+def plot_available() -> bool:
+    """Whether matplotlib, which `plot` needs, can be imported."""
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def plot(result: Sweep, path: str | Path) -> None:
+    """Draw the sweep as a log-log PNG (or any format matplotlib knows by the suffix).
+
+    Imports matplotlib here, so that the rest of gradcheck never needs it.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.0, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for curve in result.curves:
+        shown = np.isfinite(curve.errors) & (curve.errors > 0)
+        ax.loglog(result.steps[shown], curve.errors[shown], marker=".", label=f"{curve.name} = {curve.analytic:.6g}")
+    ax.axvline(
+        result.default_step, color="grey", linestyle="--", label=f"default step eps^(1/3) = {result.default_step:.3g}"
+    )
+    if result.case_step is not None and result.case_step != result.default_step:
+        ax.axvline(result.case_step, color="black", linestyle=":", label=f"case step = {result.case_step:.3g}")
+    ax.set_xlabel("relative step h (entry i moves by h * max(1, |x_i|))")
+    ax.set_ylabel("|analytic - central difference|")
+    ax.set_title(result.title)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.savefig(path, dpi=100)

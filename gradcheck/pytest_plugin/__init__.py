@@ -1,0 +1,71 @@
+"""The pytest plugin (the pytest11 entry point): options, the collection of case files, the JSON report.
+
+Loading it imports the standard library and pytest only; numpy, yaml and the numerical core load
+when the first case file is collected (.collect), or when a test asks for the fixture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from . import hookspec, jsonreport, settings
+from .fixture import jacobian_check as jacobian_check  # the fixture, found here by pytest
+from .state import STATE, State
+
+if TYPE_CHECKING:
+    from .collect import CaseFile
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspec)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    settings.add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Add the case paths to the paths pytest collects."""
+    cli, ini = settings.case_paths(early_config)
+    if early_config.known_args_namespace.file_or_dir:
+        args.extend(cli)  # the user named what to run; add only what they asked for here
+    elif cli:
+        args.extend(cli)
+    elif ini:
+        args.extend([*settings.default_args(early_config), *ini])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "gradcheck: a derivative check collected from a YAML case file")
+    config.stash[STATE] = State(config, settings.read(config))
+    jsonreport.register_writer(config)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CaseFile | None:
+    state = parent.config.stash[STATE]
+    if state.settings.claims(file_path.resolve()) or (
+        file_path.suffix in YAML_SUFFIXES and parent.session.isinitpath(file_path)
+    ):
+        from .collect import CaseFile  # numpy, yaml and the checks load here, with the first case file
+
+        return CaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    jsonreport.number_items(session.items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """Attach a gradcheck item's record to the report that decides its outcome (xdist serialises it)."""
+    report = yield
+    jsonreport.attach(item, report, call)
+    return report

@@ -1,0 +1,83 @@
+"""A YAML case file as a pytest collector: one item per (case, check), one failing item per bad case."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ..casefile import document
+from ..casefile.fields import did_you_mean
+from ..casefile.function import FunctionCase
+from ..casefile.layer import Case
+from ..checks.names import BUILTIN_NAMES
+from ..errors import CaseError
+from .items import CaseErrorItem, FunctionItem, LayerItem
+from .state import STATE
+
+
+class CaseFile(pytest.File):
+    """A YAML case file: one item per (case, check), one failing item per bad case, or one
+    failing item `file` for a file that cannot be read as cases at all."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        state = self.config.stash[STATE]
+        display = self.nodeid.split("::")[0]
+        limits = document.Limits(max_elements=state.settings.max_elements)
+        try:
+            entries = document.load(
+                self.path, display, limits=limits, checks=tuple(state.registry), all_checks=BUILTIN_NAMES
+            )
+        except CaseError as error:  # the file as a whole is unreadable: one failing item, the run goes on
+            yield CaseErrorItem.from_parent(self, name="file", error=error)
+            return
+        for entry in entries:
+            case = entry.case
+            if isinstance(case, CaseError):
+                yield CaseErrorItem.from_parent(self, name=entry.name, error=case)
+                continue
+            try:
+                marks = _pytest_marks(self.config, case)
+            except CaseError as error:
+                yield CaseErrorItem.from_parent(self, name=entry.name, error=error)
+                continue
+            if isinstance(case, FunctionCase):
+                yield FunctionItem.from_parent(
+                    self, name=f"{case.name}[{case.kind}]", case=case, check=case.kind, marks=marks
+                )
+                continue
+            for check in state.registry.names_for(case):
+                yield LayerItem.from_parent(self, name=f"{case.name}[{check}]", case=case, check=check, marks=marks)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
+        if isinstance(excinfo.value, CaseError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+def _pytest_marks(config: pytest.Config, case: Case | FunctionCase) -> list[pytest.MarkDecorator]:
+    """The case's marks for pytest. An unregistered one warns, or under strict markers or an
+    error filter fails the case, as in Python code, but at the case file's line."""
+    line = case.line_of("marks")
+    registered = {m.split(":")[0].split("(")[0].strip() for m in config.getini("markers")} if case.marks else set()
+    out = []
+    for mark in case.marks:
+        message = (
+            f"marks: {mark.name!r} is not a registered pytest mark{did_you_mean(mark.name, registered)}; "
+            "register it under 'markers' in the pytest configuration"
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pytest.PytestUnknownMarkWarning)
+            try:
+                decorator = getattr(pytest.mark, mark.name)
+            except pytest.fail.Exception:  # strict markers
+                raise CaseError(case.path, line, message) from None
+        if any(issubclass(w.category, pytest.PytestUnknownMarkWarning) for w in caught):
+            try:
+                warnings.warn_explicit(message, pytest.PytestUnknownMarkWarning, case.path, line)
+            except pytest.PytestUnknownMarkWarning:  # warnings are errors here
+                raise CaseError(case.path, line, message) from None
+        out.append(decorator(**mark.kwargs))
+    return out

@@ -1,0 +1,43 @@
+"""The jacobian_check fixture: check_jacobian with the run's tolerances, a failure shown as gradcheck's report."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pytest
+
+from .state import STATE
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ..numerics.evaluation import Function
+    from ..verdict.comparison import Comparison
+    from ..verdict.verify import Analytic
+
+
+class JacobianCheck(Protocol):
+    """What the jacobian_check fixture gives: check_jacobian with the run's tolerances."""
+
+    def __call__(self, f: Function, x: ArrayLike, analytic: Analytic, **options: Any) -> Comparison: ...
+
+
+@pytest.fixture
+def jacobian_check(request: pytest.FixtureRequest) -> JacobianCheck:
+    """Check the derivative `analytic` of f at x as a case file would: with the tolerances of
+    --gradcheck-rtol/--gradcheck-atol or the ini gradcheck_rtol/gradcheck_atol (an explicit
+    rtol= or atol= wins); a failure shows gradcheck's report. Returns the Comparison."""
+    from ..verdict.verify import check_jacobian
+
+    s = request.config.stash[STATE].settings
+
+    def check(f: Function, x: ArrayLike, analytic: Analytic, **options: Any) -> Comparison:
+        __tracebackhide__ = True
+        options.setdefault("rtol", s.rtol)
+        options.setdefault("atol", s.atol)
+        result = check_jacobian(f, x, analytic, **options)
+        if not result.passed:
+            pytest.fail(str(result), pytrace=False)
+        return result
+
+    return check

@@ -1,0 +1,120 @@
+"""Analytic against numeric derivatives, entry by entry: the error figures of a Comparison."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .comparison import Comparison, Entry, entry_name
+from .hints import shape_hints, value_hints
+
+Array = NDArray[np.floating]
+
+#: How many of the worst entries a report lists.
+WORST_SHOWN = 5
+
+#: Default (rtol, atol) by the lowest floating precision among x, f(x) and the analytic array.
+DEFAULT_TOLERANCES: dict[str, tuple[float, float]] = {
+    "float64": (1e-6, 1e-8),
+    "float32": (1e-4, 1e-5),
+    "float16": (1e-2, 1e-3),
+}
+
+
+def default_tolerances(*dtypes: np.dtype) -> tuple[float, float]:
+    """(rtol, atol) for the least precise floating dtype among `dtypes` (float64 if none)."""
+    floats = [np.dtype(d) for d in dtypes if np.issubdtype(d, np.floating)]
+    if not floats:
+        return DEFAULT_TOLERANCES["float64"]
+    least = max(floats, key=lambda d: float(np.finfo(d).eps))
+    return DEFAULT_TOLERANCES.get(least.name, DEFAULT_TOLERANCES["float64"])
+
+
+def compare(
+    analytic: Array,
+    numeric: Array,
+    *,
+    rtol: float,
+    atol: float,
+    out_ndim: int,
+    allowance: Array | None = None,
+    of: str = "f",
+    wrt: str = "x",
+    title: str = "gradcheck",
+    method: str = "",
+    label_class: int | None = None,
+) -> Comparison:
+    """Compare entry by entry: |analytic - numeric| <= atol + rtol * |numeric| + allowance.
+
+    `allowance` is the numeric estimate's own error bound, where it has one. NaN or inf
+    in either array is a failure, never a pass.
+    """
+    analytic = np.asarray(analytic)
+    numeric = np.asarray(numeric, dtype=np.float64)
+    make = functools.partial(Comparison, rtol=rtol, atol=atol, title=title, method=method, total=numeric.size)
+    if analytic.shape != numeric.shape:
+        return make(
+            passed=False,
+            max_abs_error=np.inf,
+            max_rel_error=np.inf,
+            mismatched=numeric.size,
+            problem=_shape_problem(analytic.shape, numeric.shape, out_ndim),
+            hints=shape_hints(analytic, numeric, rtol, atol),
+        )
+    a = np.asarray(analytic, dtype=np.float64)
+    for label, arr in (("analytic", a), ("numeric", numeric)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            shown = ", ".join(
+                f"{entry_name(tuple(int(k) for k in idx), out_ndim, of, wrt)} = {arr[tuple(idx)]}"
+                for idx in np.argwhere(bad)[:3]
+            )
+            why = "" if label == "analytic" else " (f is not finite on every side of x there)"
+            return make(
+                passed=False,
+                max_abs_error=np.inf,
+                max_rel_error=np.inf,
+                mismatched=int(bad.sum()),
+                problem=f"{label} has {int(bad.sum())} non-finite entries{why}: {shown}",
+            )
+    # In place where it can be: a check's memory is a few copies of its Jacobian.
+    err = np.subtract(a, numeric)
+    np.abs(err, out=err)
+    mag = np.abs(numeric)
+    bound = mag * rtol
+    bound += atol
+    if allowance is not None:
+        bound += allowance
+    over = err > bound
+    rel = np.zeros_like(err)
+    np.divide(err, mag, out=rel, where=mag > atol)
+    del mag
+    failing = np.flatnonzero(over)
+    with np.errstate(divide="ignore", invalid="ignore"):  # atol=0 and numeric=0 make bound 0
+        excess = err.reshape(-1)[failing] / bound.reshape(-1)[failing]
+    order = failing[np.argsort(excess)[::-1][:WORST_SHOWN]]
+    worst = tuple(
+        Entry(
+            entry_name(idx, out_ndim, of, wrt),
+            float(a[idx]),
+            float(numeric[idx]),
+            float(err[idx]),
+            float(rel[idx]),
+            idx,
+        )
+        for idx in (tuple(int(i) for i in np.unravel_index(o, err.shape)) for o in order)
+    )
+    return make(
+        passed=not over.any(),
+        max_abs_error=float(err.max(initial=0.0)),
+        max_rel_error=float(rel.max(initial=0.0)),
+        mismatched=int(over.sum()),
+        worst=worst,
+        hints=value_hints(a, numeric, over, rtol, atol, out_ndim, label_class) if over.any() else (),
+    )
+
+
+def _shape_problem(got: tuple[int, ...], want: tuple[int, ...], out_ndim: int) -> str:
+    return f"analytic has shape {got}; expected {want} = f(x).shape {want[:out_ndim]} + x.shape {want[out_ndim:]}"

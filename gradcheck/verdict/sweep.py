@@ -1,0 +1,96 @@
+"""Error against step: |analytic - central difference| over a log range of steps, for a check's worst entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..numerics import stencils
+from ..numerics.evaluation import Function
+from .comparison import entry_name
+from .verify import Analytic
+
+#: Relative steps swept by default: SWEEP_POINTS from 10**SWEEP_FROM to 10**SWEEP_TO.
+SWEEP_FROM = -12.0
+SWEEP_TO = -1.0
+SWEEP_POINTS = 45
+#: How many of the worst entries a sweep follows.
+SWEEP_ENTRIES = 3
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One Jacobian entry followed across the steps."""
+
+    name: str  # `W[2, 1]` or `dS[0]/dW[2, 1]`
+    analytic: float
+    errors: NDArray[np.float64]  # |analytic - central difference| at each step
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Curves of error against relative step; entry i moves by step * max(1, |x_i|)."""
+
+    title: str
+    steps: NDArray[np.float64]
+    default_step: float  # eps ** (1/3) of f's output precision
+    case_step: float | None  # the step a case sets, if any
+    curves: tuple[Curve, ...]
+
+
+def default_steps() -> NDArray[np.float64]:
+    """The relative steps a sweep uses unless told otherwise."""
+    return np.logspace(SWEEP_FROM, SWEEP_TO, SWEEP_POINTS)
+
+
+def sweep(
+    f: Function,
+    x: ArrayLike,
+    analytic: Analytic,
+    *,
+    steps: ArrayLike | None = None,
+    entries: int = SWEEP_ENTRIES,
+    vectorized: bool = False,
+    of: str = "f",
+    wrt: str = "x",
+    title: str = "",
+    case_step: float | None = None,
+) -> Sweep:
+    """Follow the `entries` worst entries (by error at the default step) across `steps`."""
+    x64 = np.array(x, dtype=np.float64, copy=True, order="C")
+    a = np.asarray(analytic(x64.copy()) if callable(analytic) else analytic, dtype=np.float64)
+    f0 = np.asarray(f(x64.copy()))
+    out_dtype = f0.dtype if np.issubdtype(f0.dtype, np.floating) else np.dtype(np.float64)
+    default = stencils.base_step(out_dtype)
+    rel = default_steps() if steps is None else np.asarray(steps, dtype=np.float64).reshape(-1)
+    a2 = a.reshape(f0.size, x64.size)
+    first = stencils.numerical_jacobian(f, x64, vectorized=vectorized).reshape(a2.shape)
+    with np.errstate(all="ignore"):
+        err = np.abs(a2 - first)
+    err[~np.isfinite(err)] = np.inf
+    # entries where f does not move and the derivative is 0 show no curve on a log axis
+    live = (err > 0) | (a2 != 0)
+    order = [int(k) for k in np.argsort(np.where(live, err, -1.0), axis=None)[::-1] if live.flat[k]][:entries]
+    curves = []
+    point = x64.reshape(-1)
+    for k in order:
+        out, col = divmod(k, x64.size)
+        h = rel * max(1.0, abs(float(point[col])))
+        values = np.empty(rel.size)
+        for r, hr in enumerate(h.tolist()):
+            xi = point[col]
+            up, down = xi + hr, xi - hr
+            point[col] = up
+            fp = float(np.asarray(f(x64), dtype=np.float64).reshape(-1)[out])
+            point[col] = down
+            fm = float(np.asarray(f(x64), dtype=np.float64).reshape(-1)[out])
+            point[col] = xi
+            # (f(x + h) - f(x - h)) / 2h, with 2h the step the floating-point x really took
+            values[r] = (fp - fm) / (up - down)
+        index = tuple(int(i) for i in np.unravel_index(k, f0.shape + x64.shape))
+        with np.errstate(all="ignore"):
+            errors = np.abs(a2.flat[k] - values)
+        curves.append(Curve(entry_name(index, f0.ndim, of, wrt), float(a2.flat[k]), errors))
+    return Sweep(title or f"d{of}/d{wrt}", rel, default, case_step, tuple(curves))
