@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import gradcheck
-from gradcheck.numerics import directional, evaluation, scratch, stencils
+from gradcheck.numerics import chunks, directional, scratch, stencils
 from gradcheck.verdict import verify
 
 
@@ -39,7 +39,7 @@ def grad_of(x: np.ndarray, w: np.ndarray, y: int) -> np.ndarray:
 # -- the paths agree ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("chunk_bytes", [1, 4096, 2**20, evaluation.CHUNK_BYTES])
+@pytest.mark.parametrize("chunk_bytes", [1, 4096, 2**20, chunks.CHUNK_BYTES])
 @pytest.mark.parametrize("workers", [1, 2])
 def test_vectorized_equals_black_box_for_any_chunk_and_workers(chunk_bytes: int, workers: int) -> None:
     x, w, y = layer(20, 6)

@@ -1,4 +1,4 @@
-"""The JSON Schema for case files: shipped in the package, in step with cases.py, valid for every shipped case."""
+"""The JSON Schema for case files: shipped in the package, made from casefile/format.py, valid for every case."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import numpy as np
 import pytest
 
 from gradcheck import options
-from gradcheck.casefile import document, fields, format, yamlreader
+from gradcheck.casefile import document, fields, format, generate, yamlreader
 from gradcheck.casefile import function as function_case
 from gradcheck.cli import main, schema_text
 from gradcheck.errors import CaseError
@@ -21,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "cases").glob("*.y*ml"))
 EXAMPLE = sorted((ROOT / "examples" / "numpy-mlp" / "cases").glob("*.y*ml"))
 SCHEMA_FILE = ROOT / "gradcheck" / "casefile" / "case.schema.json"
-SYNC = "gradcheck/case.schema.json is out of step with gradcheck/cases.py: add or remove the key in the schema"
-USER_SYNC = "gradcheck/case.schema.json is out of step with gradcheck/usercases.py: add or remove the key in the schema"
+SYNC = "gradcheck/casefile/case.schema.json is stale: run python -m gradcheck generate"
+USER_SYNC = SYNC
 #: A user-function case, as a case file's list item.
 TANH = "  - name: tanh\n    function: m:tanh\n    jacobian: m:tanh_jacobian\n    args: {x: [0.5, 1.0]}\n"
 TANH_IN = f"cases:\n{TANH}"
@@ -44,7 +45,7 @@ def errors(validator: jsonschema.Draft7Validator, text: str) -> list[str]:
     return [e.message for e in validator.iter_errors(yamlreader.parse(text))]
 
 
-# -- in step with cases.py --------------------------------------------------------------------
+# -- in step with the parsers ---------------------------------------------------------------------
 
 
 def test_case_properties_are_the_case_keys(schema: dict[str, Any]) -> None:
@@ -52,7 +53,7 @@ def test_case_properties_are_the_case_keys(schema: dict[str, Any]) -> None:
 
 
 def test_user_case_properties_are_the_user_case_keys(schema: dict[str, Any]) -> None:
-    user = schema["definitions"]["userCase"]["properties"]
+    user = schema["definitions"]["functionCase"]["properties"]
     assert sorted(user) == sorted(format.FUNCTION_KEYS), USER_SYNC
     assert sorted(set(format.FUNCTION_KEYS) - set(format.LAYER_KEYS)) == sorted(format.FUNCTION_ONLY_KEYS), USER_SYNC
     layer = schema["definitions"]["case"]["properties"]
@@ -64,7 +65,7 @@ def test_user_case_properties_are_the_user_case_keys(schema: dict[str, Any]) -> 
 
 def test_what_makes_a_user_case_follows_the_loader(schema: dict[str, Any]) -> None:
     definitions = schema["definitions"]
-    assert [r["required"] for r in definitions["userKey"]["anyOf"]] == [[k] for k in format.FUNCTION_ONLY_KEYS], (
+    assert [r["required"] for r in definitions["functionKey"]["anyOf"]] == [[k] for k in format.FUNCTION_ONLY_KEYS], (
         USER_SYNC
     )
     assert [r["required"] for r in definitions["oneKind"]["oneOf"]] == [[k] for k in format.KINDS], USER_SYNC
@@ -75,7 +76,7 @@ def test_defaults_take_every_key_of_either_kind_of_case_but_name(schema: dict[st
     both = set(format.LAYER_KEYS) | set(format.FUNCTION_KEYS)
     assert sorted(schema["properties"]["defaults"]["properties"]) == sorted(both - {"name"}), SYNC
     definitions = schema["definitions"]
-    every = {**definitions["case"]["properties"], **definitions["userCase"]["properties"]}
+    every = {**definitions["case"]["properties"], **definitions["functionCase"]["properties"]}
     assert schema["properties"]["defaults"]["properties"] == {k: v for k, v in every.items() if k != "name"}
 
 
@@ -91,7 +92,7 @@ def test_enumerated_values(schema: dict[str, Any]) -> None:
     assert props["scheme"]["enum"] == list(options.SCHEMES), SYNC
     assert props["reduction"]["enum"] == list(options.REDUCTIONS), SYNC
     assert props["name"]["pattern"] == f"^{fields.NAME_RE.pattern}$", SYNC
-    user = schema["definitions"]["userCase"]["properties"]
+    user = schema["definitions"]["functionCase"]["properties"]
     assert user["order"]["enum"] == list(options.ORDERS), USER_SYNC
     assert (user["workers"]["minimum"], user["workers"]["maximum"]) == (1, options.MAX_WORKERS), USER_SYNC
 
@@ -233,3 +234,69 @@ def test_readme_shows_the_editor_line() -> None:
     assert lines, "README.md shows no '# yaml-language-server: $schema=...' line"
     target = lines[0].split("$schema=", 1)[1]
     assert (ROOT / "cases" / target).resolve() == SCHEMA_FILE  # relative to a file in cases/
+
+
+# -- one declaration: the schema and the README's tables are made from casefile/format.py ------
+
+
+def test_the_shipped_schema_is_the_generated_one() -> None:
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == generate.schema_text(), SYNC
+
+
+def test_the_readme_tables_are_the_generated_ones() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = [m["name"] for m in generate.TABLE_RE.finditer(readme)]
+    assert names == ["layer-keys", "spec-keys", "function-keys"]
+    assert readme == generate.readme_with_tables(readme), "README.md tables are stale: run python -m gradcheck generate"
+
+
+def test_a_stale_copy_is_found_and_rewritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- generated: spec-keys -->\n| old |\n<!-- end -->\n", encoding="utf-8")
+    assert main(["generate", "--check", "--readme", str(readme)]) == 1
+    assert f"{readme} is stale" in capsys.readouterr().err
+    assert "| old |" in readme.read_text(encoding="utf-8")  # --check writes nothing
+    assert main(["generate", "--readme", str(readme)]) == 0
+    text = readme.read_text(encoding="utf-8")
+    assert "| old |" not in text and "| `seed` | integer, >= 0 |" in text
+    assert main(["generate", "--check", "--readme", str(readme)]) == 0
+
+
+def test_an_unknown_table_name_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- generated: nope -->\n<!-- end -->\n", encoding="utf-8")
+    assert main(["generate", "--check", "--readme", str(readme)]) == 2
+    assert "no generated table named 'nope'" in capsys.readouterr().err
+
+
+def test_every_declared_key_is_in_the_schema_with_its_help() -> None:
+    made = generate.schema()
+    layer, function = (made["definitions"][d]["properties"] for d in ("case", "functionCase"))
+    for key in format.CASE_FORMAT:
+        for kind, props in ((format.LAYER, layer), (format.FUNCTION, function)):
+            assert (key.name in props) == (kind in key.cases), key.name
+        shown = layer.get(key.name) or function[key.name]
+        assert shown["description"] == generate._plain(key.help)
+
+
+def test_a_spec_with_only_a_seed_is_standard_normal_in_the_parser_and_the_schema(
+    validator: jsonschema.Draft7Validator,
+) -> None:
+    text = (
+        "cases:\n  - name: s\n    inputs: 3\n    classes: 2\n    x: {seed: 1}\n    weights: {seed: 2}\n    label: 0\n"
+        "  - name: f\n    function: m:f\n    gradient: m:g\n    args: {x: {shape: [3], seed: 1}}\n"
+    )
+    assert errors(validator, text) == []
+    layer, function = (e.case for e in document.parse_document(yamlreader.parse(text), "x.yaml"))
+    assert not isinstance(layer, CaseError) and not isinstance(function, CaseError)
+    normal = np.random.default_rng(1).standard_normal(3)
+    np.testing.assert_array_equal(layer.x, normal)
+    np.testing.assert_array_equal(function.args["x"], normal)
+    np.testing.assert_array_equal(layer.weights, np.random.default_rng(2).standard_normal((3, 2)))
+
+
+def test_a_spec_with_two_draws_is_refused_in_the_parser() -> None:
+    text = "cases:\n  - name: s\n    inputs: 3\n    classes: 2\n    x: {seed: 1, fill: 1, scale: 2}\n"
+    text += "    weights: {seed: 2}\n    label: 0\n"
+    (entry,) = document.parse_document(yamlreader.parse(text), "x.yaml")
+    assert str(entry.case) == "x.yaml:5: x: give at most one of fill, scale or low/high, e.g. {seed: 0, scale: 1}"

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import CaseError
+from .format import NAME_PATTERN
 from .yamlreader import YMap, show, show_key
 
 #: A case's name: letters, digits, '_', '.' or '-'.
-NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
+NAME_RE = re.compile(NAME_PATTERN)
 #: Mark arguments a case file may not give: pytest would evaluate them as code or a class.
 UNSAFE_MARK_KWARGS = {
     "condition": "pytest evaluates a condition as Python, and case files run nothing; "

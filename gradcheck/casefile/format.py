@@ -53,138 +53,149 @@ TYPES = (
     "shape",  # a list of non-negative integers
 )
 
+#: A target: `module:attribute`, the attribute possibly dotted.
+TARGET_PATTERN = r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*"
+#: A case's name.
+NAME_PATTERN = r"[A-Za-z0-9_.-]+"
+
 #: Every key of a case, in the order error messages and the README list them.
 CASE_FORMAT: tuple[Key, ...] = (
-    Key("name", "name", "Unique in the file; letters, digits, _, . and -."),
-    Key("description", "text", "Free text, ignored."),
-    Key("inputs", "integer", "Number of inputs n: x is (n,), W is (n, classes).", cases=(LAYER,), minimum=1),
-    Key("classes", "integer", "Number of classes K: W is (inputs, K).", cases=(LAYER,), minimum=1),
-    Key("x", "array", "The input: a list of shape (inputs,) or an array spec.", cases=(LAYER,)),
-    Key("weights", "array", "The weights W, shape (inputs, classes): a nested list or an array spec.", cases=(LAYER,)),
-    Key("bias", "array", "Optional bias, shape (classes,): a list or an array spec.", "none", cases=(LAYER,)),
+    Key("name", "name", "unique in the file; letters, digits, `_`, `.`, `-`"),
+    Key("description", "text", "free text, ignored", "none"),
+    Key("inputs", "integer", "number of inputs n: `x` is (n,), `W` is (n, classes)", cases=(LAYER,), minimum=1),
+    Key("classes", "integer", "number of classes K: `W` is (inputs, K)", cases=(LAYER,), minimum=1),
+    Key("x", "array", "the input, shape (inputs,), or (B, inputs) for a batch", cases=(LAYER,)),
+    Key("weights", "array", "the weights `W`, shape (inputs, classes)", cases=(LAYER,)),
+    Key("bias", "array", "an optional bias, shape (classes,)", "none", cases=(LAYER,)),
     Key(
         "label",
         "label",
-        "A class index or a one-hot / soft distribution; for a batch one per sample, or {seed: N} for random classes.",
+        "a class index, or a one-hot / soft distribution over the classes (non-negative, sums to 1); for a batch "
+        "a list of B of those, `{seed: 3}` for random classes, or one label shared by all samples",
         cases=(LAYER,),
     ),
     Key(
         "checks",
         "checks",
-        "Which checks to run: a list, or 'all' for every built-in check; default the five classic ones.",
-        "softmax, layer, cross_entropy, chain, loss",
+        "which checks to run, a list of names; `all` for every built-in check",
+        "`[softmax, layer, cross_entropy, chain, loss]`",
         cases=(LAYER,),
     ),
     Key(
         "function",
         "target",
-        "The function f as module:attribute, called as f(**args); attribute may be dotted.",
+        "`module:attribute` of `f`, called as `f(**args)`; `attribute` may be dotted (`Class.method`)",
         cases=(FUNCTION,),
     ),
-    Key(
-        "jacobian", "target", "Its Jacobian J(**args) as module:attribute, shape f.shape + x.shape.", cases=(FUNCTION,)
-    ),
+    Key("jacobian", "target", "`module:attribute` of `J(**args)`, shape `f.shape + x.shape`", cases=(FUNCTION,)),
     Key(
         "gradient",
         "target",
-        "The gradient g(**args) of a scalar f as module:attribute, shape x.shape.",
+        "`module:attribute` of `g(**args)` for a scalar `f`, shape `x.shape`",
         cases=(FUNCTION,),
     ),
     Key(
         "vjp",
         "target",
-        "The vector-Jacobian product vjp(cotangent, **args) as module:attribute, shape x.shape.",
+        "`module:attribute` of `vjp(cotangent, **args)` = `u·J`, shape `x.shape`, for a cotangent `u` of `f`'s shape",
         cases=(FUNCTION,),
     ),
     Key(
         "args",
         "args",
-        "Keyword arguments of the function: a list or an array spec with shape: (an array), or a plain value.",
+        "keyword arguments: a list (an array), an array spec with `shape:`, or a plain number, string, boolean or "
+        "null, passed as it is",
         cases=(FUNCTION,),
     ),
     Key(
         "wrt",
         "identifier",
-        "The array argument differentiated; default: the only array in args.",
-        "the only array",
+        "the array argument differentiated (with several arrays in `args`, an error names them)",
+        "the only array in `args`",
         cases=(FUNCTION,),
     ),
     Key(
         "vectorized",
         "boolean",
-        "true if the function broadcasts over leading axes (a stack of points in one call).",
-        "false",
+        "`true` if `f` broadcasts over leading axes: `f` of a stack `(P,) + x.shape` returns `(P,) + f.shape`, so "
+        "perturbed points are evaluated in one call (checked on a stack of two copies)",
+        "`false`",
         cases=(FUNCTION,),
     ),
     Key(
         "order",
         "choice",
-        "With vectorized: the memory order of each point of a stack (F is faster for f that contracts the first "
-        "axis, such as x @ W); default C.",
-        "C",
+        "with `vectorized: true`: the memory order of each point of a stack; `F` is faster for an `f` that "
+        "contracts the first axis, such as `x @ W`",
+        "`C`",
         cases=(FUNCTION,),
         choices=ORDERS,
     ),
     Key(
         "workers",
         "integer",
-        "With vectorized: threads that evaluate the stacks (f must be thread-safe); default 1.",
+        "with `vectorized: true`: threads that evaluate the stacks; `f` must be thread-safe, as NumPy code is",
         "1",
         cases=(FUNCTION,),
         minimum=1,
         maximum=MAX_WORKERS,
     ),
-    Key("rtol", "number", "Relative tolerance (default by dtype).", "by dtype", above=0),
-    Key("atol", "number", "Absolute tolerance (default by dtype).", "by dtype", minimum=0),
-    Key("step", "number", "Relative finite-difference step; entry i uses step * max(1, |x_i|).", "eps^(1/3)", above=0),
-    Key("dtype", "choice", "Floating type of the arrays.", "float64", choices=DTYPES),
-    Key("marks", "marks", "pytest marks: [slow], [xfail] or [{xfail: reason}].", "none"),
-    Key("mode", "choice", "Full Jacobian, seeded random projections, or chosen by size.", "auto", choices=MODES),
+    Key("rtol", "number", "relative tolerance", "by dtype", above=0),
+    Key("atol", "number", "absolute tolerance", "by dtype", minimum=0),
+    Key(
+        "step",
+        "number",
+        "relative finite-difference step; entry `i` uses `step * max(1, abs(x_i))`",
+        "by scheme and dtype",
+        above=0,
+    ),
+    Key("dtype", "choice", "floating type of the arrays", "`float64`", choices=DTYPES),
+    Key("marks", "marks", 'pytest marks: `[slow]`, `[xfail]`, or `[{xfail: "known bug in ..."}]`', "none"),
+    Key("mode", "choice", "full Jacobian, seeded random projections, or chosen by size", "`auto`", choices=MODES),
     Key(
         "batch",
         "integer",
-        "Number of samples B: x is (B, inputs), with one label per sample.",
+        "number of samples B: `x` is then (B, inputs), with one label per sample; a 2-D literal `x` implies it",
         "one sample",
         cases=(LAYER,),
         minimum=1,
     ),
-    Key(
-        "reduction",
-        "choice",
-        "How a batch's per-sample losses combine (default mean).",
-        "mean",
-        cases=(LAYER,),
-        choices=REDUCTIONS,
-    ),
+    Key("reduction", "choice", "how a batch's per-sample losses combine", "`mean`", cases=(LAYER,), choices=REDUCTIONS),
     Key(
         "label_smoothing",
         "number",
-        "Label smoothing eps: targets (1 - eps) y + eps / K.",
+        "`eps`: the targets become `(1 - eps) y + eps / K`",
         "0",
         cases=(LAYER,),
         minimum=0,
         below=1,
     ),
-    Key("scheme", "choice", "Finite-difference scheme (default central).", "central", choices=SCHEMES),
+    Key("scheme", "choice", "the finite-difference scheme", "`central`", choices=SCHEMES),
 )
 
 #: The keys of an array spec.
 SPEC_FORMAT: tuple[Key, ...] = (
-    Key("shape", "shape", "The shape; implied by inputs/classes when omitted.", "implied"),
-    Key("seed", "integer", "Seed of numpy.random.default_rng.", minimum=0),
-    Key("scale", "number", "Normal entries with mean 0 and this standard deviation.", "1", above=0),
-    Key("low", "number", "Uniform entries on [low, high)."),
-    Key("high", "number", "Uniform entries on [low, high)."),
-    Key("fill", "number", "Every entry equal to this value."),
-    Key("offset", "number", "Added to every entry.", "0"),
-    Key("zeros", "number", "Fraction of entries set to 0 (needs a seed).", "0", minimum=0, maximum=1),
+    Key("shape", "shape", "the shape; a layer case implies it, a function's argument gives it", "implied"),
+    Key("seed", "integer", "seed of `numpy.random.default_rng`; random arrays need one", minimum=0),
+    Key("scale", "number", "normal entries, mean 0, this standard deviation (the default draw)", "1", above=0),
+    Key("low", "number", "uniform entries on `[low, high)`, with `high`"),
+    Key("high", "number", "uniform entries on `[low, high)`, with `low`"),
+    Key("fill", "number", "every entry equal to this value"),
+    Key("offset", "number", "added to every entry", "0"),
+    Key("zeros", "number", "that fraction of entries set to 0 (needs a `seed`)", "0", minimum=0, maximum=1),
 )
 
 #: The keys of a case file's top level.
 TOP_FORMAT: tuple[Key, ...] = (
-    Key("version", "version", "Case file format version.", "1"),
-    Key("defaults", "defaults", "Keys every case in the file takes unless it sets its own (not name).", "none"),
-    Key("cases", "cases", "The list of cases."),
+    Key("version", "version", "case file format version", "1"),
+    Key(
+        "defaults",
+        "defaults",
+        "merged under every case, case keys win; layer keys apply to layer cases, function keys (`function`, "
+        "`args`, ...) to function cases",
+        "none",
+    ),
+    Key("cases", "cases", "the cases: a layer case, or a function case (it, or the defaults, has `function:`)"),
 )
 
 

@@ -15,11 +15,11 @@ from ..errors import CaseError
 from ..options import DTYPES, MAX_WORKERS, MODES, ORDERS, SCHEMES
 from . import arrays
 from .fields import FieldReader, Mark, did_you_mean, finite, kind
-from .format import FUNCTION_KEYS, FUNCTION_ONLY_KEYS, KINDS, LAYER_KEYS
+from .format import FUNCTION_KEYS, FUNCTION_ONLY_KEYS, KINDS, LAYER_KEYS, TARGET_PATTERN
 from .yamlreader import YList, YMap, show, show_key
 
 #: `module:attribute`, the attribute possibly dotted.
-TARGET_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+TARGET_RE = re.compile(TARGET_PATTERN)
 
 
 @dataclass(frozen=True, eq=False)

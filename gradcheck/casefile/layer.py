@@ -9,12 +9,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..options import DTYPES, MODES, REDUCTIONS, SCHEMES
-from . import arrays
-from .fields import FieldReader, Mark, check_keys, did_you_mean, finite, kind
+from . import arrays, labels
+from .fields import FieldReader, Mark, did_you_mean, finite, kind
 from .yamlreader import YList, YMap, show
 
-#: Tolerance for a soft label's sum.
-LABEL_SUM_TOL = 1e-6
 #: `checks: all` runs every built-in check.
 ALL = "all"
 
@@ -89,7 +87,7 @@ class _LayerReader:
             x=x,
             weights=weights,
             bias=bias,
-            label=self._label(classes, dtype) if batch is None else self._labels(batch, classes, dtype),
+            label=labels.read(f, self.limit, classes, dtype, batch),
             checks=self._checks(),
             rtol=f.positive("rtol"),
             atol=f.positive("atol", zero=True),
@@ -138,67 +136,6 @@ class _LayerReader:
                 f"over the limit of {self.limit} (gradcheck_max_elements)",
             )
         return value
-
-    # -- labels ---------------------------------------------------------------------------
-
-    def _labels(self, batch: int, classes: int, dtype: str) -> NDArray[np.floating]:
-        """One label per sample (B, K): a list of B indices or distributions, random indices
-        {seed: N}, or one index or distribution shared by every sample."""
-        value = self.fields.values.get("label")
-        if isinstance(value, YMap):
-            check_keys(value, ("seed",), self.fields.path, "label")
-            seed = value.get("seed")
-            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-                raise self.error("label", f"seed {show(seed)} is not a non-negative integer; expected e.g. {{seed: 0}}")
-            indices = np.random.default_rng(seed).integers(classes, size=batch)
-            return np.eye(classes, dtype=dtype)[indices]
-        per_sample = isinstance(value, YList) and all(
-            isinstance(v, list) or (isinstance(v, int) and not isinstance(v, bool)) for v in value
-        )
-        if not isinstance(value, YList) or not per_sample:
-            shared = self._label(classes, dtype)
-            return np.broadcast_to(shared, (batch, classes)).copy()
-        if len(value) != batch:
-            raise self.error("label", f"has {len(value)} labels; batch={batch} needs one per sample")
-        return np.stack([self._one_label(v, classes, dtype, f"sample {i}: ") for i, v in enumerate(value)])
-
-    def _label(self, classes: int, dtype: str) -> NDArray[np.floating]:
-        if "label" not in self.fields.values:
-            raise self.error(
-                "label", f"missing; give a class index 0..{classes - 1} or a distribution over {classes} classes"
-            )
-        return self._one_label(self.fields.values["label"], classes, dtype)
-
-    def _one_label(self, value: object, classes: int, dtype: str, sample: str = "") -> NDArray[np.floating]:
-        """One sample's label, a class index or a distribution, as a distribution."""
-        if isinstance(value, int) and not isinstance(value, bool):
-            if not 0 <= value < classes:
-                raise self.error(
-                    "label", f"{sample}class index {show(value)} is out of range; expected 0..{classes - 1}"
-                )
-            dist = np.zeros(classes)
-            dist[value] = 1.0
-            return dist.astype(dtype)
-        if isinstance(value, YList):
-            dist = arrays.literal(self.fields, "label", value, self.limit)
-            if dist.shape != (classes,):
-                raise self.error(
-                    "label",
-                    f"{sample}has shape {dist.shape}; classes={classes} needs a distribution of shape ({classes},)",
-                )
-            if np.any(dist < 0):
-                raise self.error(
-                    "label", f"{sample}has a negative probability {dist.min():g}; a distribution is non-negative"
-                )
-            with np.errstate(over="ignore"):
-                total = float(dist.sum())
-            if not abs(total - 1.0) <= LABEL_SUM_TOL:
-                raise self.error("label", f"{sample}sums to {total:.9g}; a one-hot or soft label sums to 1")
-            return arrays.cast(self.fields, "label", dist, dtype)
-        raise self.error(
-            "label",
-            f"{sample}{show(value)} is {kind(value)}; expected a class index or a list of {classes} probabilities",
-        )
 
     def _smoothing(self) -> float:
         value = self.fields.values.get("label_smoothing", 0.0)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..numerics.evaluation import Function
+from ..numerics.types import Function
 from ..verdict.comparison import Comparison
 from ..verdict.verify import Analytic, check_jacobian
 

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import functions as fn
 from ..casefile.layer import Case
-from ..numerics.evaluation import Function
+from ..numerics.types import Function
 from ..verdict.verify import Analytic
 from .base import Check
 from .names import BUILTIN_NAMES

@@ -1,4 +1,5 @@
-"""`python -m gradcheck`: print the case-file JSON Schema, or plot a check's error against the step."""
+"""`python -m gradcheck`: print the case-file JSON Schema, plot a check's error against the step, or
+write the shipped copies of the case format (generate)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from ..errors import GradcheckError, UserCodeError
 from ..verdict.sweep import SWEEP_ENTRIES
+from . import generate
 from . import sweep as sw
 
 SCHEMA = "case.schema.json"
@@ -35,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--entries", type=int, default=SWEEP_ENTRIES, help="How many of the worst entries to follow (default: 3)."
     )
+    generate.add_parser(commands)
     return parser
 
 
@@ -46,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             sys.stdout.write(schema_text())
         return 0
+    if args.command == "generate":
+        return generate.run(args)
     try:
         case, check = sw.load_check(args.target)
     except (ValueError, OSError, GradcheckError) as error:

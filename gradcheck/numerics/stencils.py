@@ -9,7 +9,10 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ..options import SCHEMES
-from .evaluation import CHUNK_BYTES, Array, Evaluator, Function, working_dtype
+from .chunks import CHUNK_BYTES
+from .complexstep import complex_step
+from .evaluation import Evaluator, working_dtype
+from .types import Array, Function
 
 #: The default relative step is eps ** STEP_POWER (about 6e-6 in float64), which balances
 #: the truncation error of a central difference (~h^2) against rounding (~eps / h).
@@ -184,7 +187,7 @@ def estimate(probe: Probe, step: float | None = None, scheme: str = "central") -
     idx = np.arange(probe.flat.size)
     errors = None
     if scheme == "complex":
-        cols, half = probe.complex_step(idx, nominal), nominal
+        cols, half = complex_step(probe, idx, nominal), nominal
     elif scheme == "richardson":
         cols, err = richardson_tableau(lambda rows, hs: probe.pairs(idx[rows], hs), nominal, probe)
         half, errors = nominal, err.T.reshape(probe.out_shape + probe.shape)

@@ -11,7 +11,7 @@ from .state import STATE
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-    from ..numerics.evaluation import Function
+    from ..numerics.types import Function
     from ..verdict.comparison import Comparison
     from ..verdict.verify import Analytic
 

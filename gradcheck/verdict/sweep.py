@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..numerics import stencils
-from ..numerics.evaluation import Function
+from ..numerics.types import Function
 from .comparison import entry_name
 from .verify import Analytic
 

@@ -11,8 +11,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..numerics import stencils as numeric
+from ..numerics.chunks import CHUNK_BYTES
 from ..numerics.directional import PROBES
-from ..numerics.evaluation import CHUNK_BYTES, Function, SchemeError
+from ..numerics.evaluation import SchemeError
+from ..numerics.types import Function
 from ..options import MODES, SCHEMES
 from . import compare as cmp
 from .comparison import Comparison
