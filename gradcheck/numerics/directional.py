@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,8 +23,6 @@ LEAF = 32
 #: At most this many blocks are followed down the bisection; past that the report says the
 #: mismatch is spread and names what it found in those.
 MAX_BLOCKS = 8
-#: A projection off by more than this many times its tolerance is wrong without a second look.
-CLEAR_MARGIN = 10.0
 
 
 @dataclass(frozen=True)
@@ -33,11 +31,12 @@ class Projection:
 
     analytic: Array  # (m,): A @ d
     numeric: Array  # (m,): (f(x + t d) - f(x - t d)) / 2t
-    bound: Array  # (m,)
+    bound: Array  # (m,): the tolerance, and the allowance for the numeric value's measured error
+    forced: bool = False  # fails whatever its numbers (f has a kink at x along the direction)
 
     def excess(self) -> float:
         """The largest error in units of the tolerance (inf where numeric is not finite)."""
-        if not np.all(np.isfinite(self.numeric)):
+        if self.forced or not (np.all(np.isfinite(self.numeric)) and np.all(np.isfinite(self.bound))):
             return float("inf")
         return float(np.max(np.abs(self.analytic - self.numeric) / self.bound, initial=0.0))
 
@@ -58,6 +57,7 @@ class DirectionalCheck:
         big = probe.base.size > 0 and max(float(probe.base.max()), -float(probe.base.min())) > 1.0
         self.scale = np.maximum(1.0, np.abs(probe.base)) if big else None  # as in the full mode
         self.evaluations = 0
+        self.used_step = step  # the step of the latest plain difference (smaller where f left its domain)
         n = probe.base.size
         # One uniform draw on [-1, 1), which every direction rolls; times the step where the
         # entries need no scale (the fast path perturbs x by it directly).
@@ -82,36 +82,29 @@ class DirectionalCheck:
             d /= self._unit
         return d
 
-    def plain(self, d: Array) -> Array:
-        """The numeric derivative along d by one central difference."""
+    def plain(self, d: Array, step: float | None = None) -> Array:
+        """The numeric derivative along d by one central difference (at `step`, else the check's)."""
         self.evaluations += 2
-        return self.probe.along(d, self.step)
+        value, self.used_step = self.probe.along(d, self.step if step is None else step)
+        return value
 
-    def projection(self, d: Array, numeric_value: Array, cols: slice = slice(None)) -> Projection:
-        """Compare along d restricted to `cols`, given its plain numeric value; refine if unclear."""
+    def projection(
+        self, d: Array, numeric_value: Array, cols: slice = slice(None), allowance: Array | float = 0.0
+    ) -> Projection:
+        """Compare along d restricted to `cols`, given its numeric value and an allowance for
+        that value's measured error."""
         a, dc = self.a[:, cols], d[cols]
         a_norm = self._a_norm if cols == slice(None) else np.sqrt(np.einsum("ij,ij->i", a, a))
         d_norm, d_max = float(np.sqrt(dc @ dc)), float(np.abs(dc).max(initial=0.0))
-        return self._judge(a @ dc, numeric_value, d_norm, d_max, a_norm, lambda: _restricted(d, cols))
+        return self._judge(a @ dc, numeric_value, d_norm, d_max, a_norm, allowance)
 
     def _judge(
-        self,
-        analytic: Array,
-        numeric_value: Array,
-        d_norm: float,
-        d_max: float,
-        a_norm: Array,
-        direction: Callable[[], Array],
+        self, analytic: Array, numeric_value: Array, d_norm: float, d_max: float, a_norm: Array, allowance: Any = 0.0
     ) -> Projection:
         # |sum_j e_ij d_j| for errors within tolerance, added in quadrature, is at most
         # atol ||d||_2 + rtol ||A_i||_2 max|d| (no per-direction pass over A is needed).
         bound = np.maximum(self.atol * d_norm + self.rtol * a_norm * d_max, np.finfo(np.float64).tiny)
-        p = Projection(analytic, numeric_value, bound)
-        if not 1.0 < p.excess() <= CLEAR_MARGIN:
-            return p
-        value, err = self.probe.richardson_along(direction(), self.step)
-        self.evaluations += 2 * numeric.RICHARDSON_LEVELS
-        return Projection(analytic, value, bound + numeric.ERROR_SAFETY * err)
+        return Projection(analytic, numeric_value, bound + allowance)
 
     def _rolled(self, shift: int) -> Projection | None:
         """The projection along roll(u, shift) without building the direction: f at x plus and
@@ -125,12 +118,12 @@ class DirectionalCheck:
             return None
         u, n, a = self._uniform, self._uniform.size, self.a
         analytic = (a[:, :shift] @ u[n - shift :] + a[:, shift:] @ u[: n - shift]) / self._unit
-        return self._judge(analytic, value, self._u_norm, self._u_max, self._a_norm, lambda: self.direction(shift))
+        return self._judge(analytic, value, self._u_norm, self._u_max, self._a_norm)
 
-    def run(self, probes: int) -> tuple[list[Projection], tuple[Array, Array] | None]:
-        """All projections, and the first failing direction with its plain numeric value."""
+    def run(self, probes: int) -> tuple[list[Projection], list[int]]:
+        """All projections, and the shifts of their directions (direction(shift) builds one)."""
         results: list[Projection] = []
-        failed = None
+        shifts = []
         n = self._uniform.size
         for _ in range(probes):
             shift = int(self.rng.integers(n)) if n else 0
@@ -139,16 +132,16 @@ class DirectionalCheck:
                 d = self.direction(shift)
                 p = self.projection(d, self.plain(d))
             results.append(p)
-            if p.excess() > 1.0 and failed is None:
-                d = self.direction(shift)
-                failed = (d, self.plain(d))
-        return results, failed
+            shifts.append(shift)
+        return results, shifts
 
-    def locate(self, d: Array, value: Array) -> tuple[list[int], bool]:
+    def locate(self, d: Array, value: Array, step: float, allowance: Array) -> tuple[list[int], bool]:
         """Entries of x whose columns of A are wrong, found by bisecting a failing direction.
 
         Only the left half of a block is evaluated: the right half's derivative is the
-        block's minus the left's, as a derivative is linear in the direction. Returns the
+        block's minus the left's, as a derivative is linear in the direction. `value` is d's
+        derivative at `step` (the step the second look chose along d), whose measured error
+        `allowance` every block's comparison allows for. Returns the
         flat indices of the blocks to resolve entry by entry, and whether the mismatch was
         spread over more than MAX_BLOCKS blocks (then only the first are followed).
         """
@@ -161,9 +154,9 @@ class DirectionalCheck:
                     below.append((lo, hi, v))
                     continue
                 mid = (lo + hi) // 2
-                left = self.plain(_restricted(d, slice(lo, mid)))
+                left = self.plain(_restricted(d, slice(lo, mid)), step)
                 for a, b, part in ((lo, mid, left), (mid, hi, v - left)):
-                    if self.projection(d, part, slice(a, b)).excess() > 1.0:
+                    if self.projection(d, part, slice(a, b), allowance).excess() > 1.0:
                         below.append((a, b, part))
             if len(below) > MAX_BLOCKS:
                 spread, below = True, below[:MAX_BLOCKS]

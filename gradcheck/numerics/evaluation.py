@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from ..errors import FunctionError
 from ..options import ORDERS
 from .along import Along
 from .chunks import CHUNK_BYTES, Chunks
@@ -18,6 +19,29 @@ LOOP_BLOCK = 1024
 
 class SchemeError(ValueError):
     """The function cannot be differentiated by the scheme asked for."""
+
+
+class PointError(Exception):
+    """f raised at a perturbed point: at entry `index` (flat) + `offset`, or along a direction
+    (index None) at step `offset`, or at one of `points` points of a stack; during `look`."""
+
+    def __init__(self, cause: BaseException, look: str, index: int | None, offset: float, *, points: int = 1) -> None:
+        # a function case's guard wraps the user's exception; the user's own is the cause
+        inner = getattr(cause, "cause", None)
+        self.cause: BaseException = inner if isinstance(inner, BaseException) else cause
+        self.look, self.index, self.offset, self.points = look, index, offset, points
+        super().__init__(f"f raised {type(self.cause).__name__} during the {look}")
+
+    def named(self, shape: tuple[int, ...], of: str, wrt: str) -> FunctionError:
+        """The error as the user reads it: `f raised ValueError at W[3, 1] + 4.8e-05, second look: ...`."""
+        step = f"{'+' if self.offset >= 0 else '-'} {abs(self.offset):.2g}"
+        if self.index is None:
+            where = f"{wrt} {step} * d (a random direction)"
+        else:
+            idx = np.unravel_index(self.index, shape) if shape else ()
+            entry = f"{wrt}[{', '.join(str(int(i)) for i in idx)}]" if shape else wrt
+            where = f"{entry} {step}" if self.points <= 1 else f"one of {self.points} points, the first {entry} {step}"
+        return FunctionError(f"at {where}, {self.look}", self.cause, of)
 
 
 def working_dtype(dtype: DTypeLike) -> np.dtype:
@@ -55,6 +79,7 @@ class Evaluator:
             raise ValueError(f"workers must be at least 1, got {workers!r}")
         self.shape: tuple[int, ...] = x_arr.shape
         self._given = x_arr
+        self.given_dtype = x_arr.dtype
         self._copy: Array | None = None  # made on first use of x (only paths that perturb in place)
         # x flat, for paths that only read it: the caller's own array (as a read-only view)
         # where it already is float64 in C order, else the private copy
@@ -64,17 +89,19 @@ class Evaluator:
         else:
             self.base = self.flat
         with np.errstate(all="ignore"):
-            out = np.asarray(f(self.base.reshape(self.shape)))
+            out = np.asarray(f(self.base.reshape(self.shape)))  # an error here is f's own, at x
         self.out_shape: tuple[int, ...] = out.shape
         self.out_dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
         self.f0 = np.asarray(out.real if np.iscomplexobj(out) else out, dtype=np.float64).reshape(-1)
         self.finite0 = np.isfinite(self.f0)
-        # The precision f really computes in: its output's, or x's own where f rounds a
-        # float64 x to x's lower precision before computing (and returns a Python float).
+        # The precision f really computes in: its output's, or x's own lower one where f rounds a
+        # float64 x to it before computing (and returns a float64); see lower_precision.
         self.precision = working_dtype(self.out_dtype)
-        if self.precision == np.float64 and working_dtype(x_arr.dtype) != np.float64 and self._rounds_input():
-            self.precision = working_dtype(x_arr.dtype)
-        self.eps = float(np.finfo(self.precision).eps)
+        lower = working_dtype(x_arr.dtype)
+        if self.precision == np.float64 != lower and np.all(self.finite0) and rounds_below(self, lower):
+            self.precision = lower
+        #: which part of the check is evaluating f, for an error f raises: "first pass", "second look", ...
+        self.look = "first pass"
         self._chunks: Chunks | None = None  # the vectorized chunks, made on first use
         self._directions: Along | None = None  # the points along a direction, made on first use
 
@@ -97,35 +124,106 @@ class Evaluator:
         """x flattened: a view, so that writing flat[i] perturbs x."""
         return self.x.reshape(-1)
 
-    def _rounds_input(self) -> bool:
-        """Whether f ignores a change of x below float32's resolution but not a larger one."""
-        scale = np.maximum(1.0, np.abs(self.x))
-        with np.errstate(all="ignore"):
-            tiny = np.asarray(self.f(self.x + 1e-10 * scale), dtype=np.float64).reshape(-1)
-            small = np.asarray(self.f(self.x + 1e-3 * scale), dtype=np.float64).reshape(-1)
-        return bool(np.array_equal(tiny, self.f0) and not np.array_equal(small, self.f0))
+    @property
+    def eps(self) -> float:
+        """The machine epsilon of the precision f computes in."""
+        return float(np.finfo(self.precision).eps)
+
+    def lower_precision(self) -> bool:
+        """Whether f, whose result is float64, really computes in float32 (it rounds x, or its
+        work, to float32 whatever x's dtype): then precision becomes float32. Costs two
+        evaluations (one call of a vectorized f); asked only of a check that failed."""
+        self.look = "float32 probe"
+        if self.precision != np.float64 or not np.all(self.finite0) or not rounds_below(self, np.dtype(np.float32)):
+            return False
+        self.precision = np.dtype(np.float32)
+        return True
 
     # -- evaluating f on both sides of x ----------------------------------------------
 
     def pairs(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
         """f(x + h_r e_i), f(x - h_r e_i) for each (i, h_r), and the represented widths."""
-        if self.vectorized:
-            if self._chunks is None:
-                self._chunks = Chunks(
-                    self.f,
-                    self.flat,
-                    self.shape,
-                    self.f0.size,
-                    order=self.order,
-                    workers=self.workers,
-                    chunk_bytes=self.chunk_bytes,
-                )
+        if not self.vectorized:
+            return _loop_pairs(self, idx, h)
+        if self._chunks is None:
+            self._chunks = Chunks(
+                self.f,
+                self.flat,
+                self.shape,
+                self.f0.size,
+                order=self.order,
+                workers=self.workers,
+                chunk_bytes=self.chunk_bytes,
+            )
+        try:
             return self._chunks.pairs(idx, h)
-        k, m = idx.size, self.f0.size
-        fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
-        flat, f, x = self.flat, self.f, self.x
-        scalar = self.out_shape == ()
-        fp_s, fm_s = fp.reshape(-1), fm.reshape(-1)  # for a scalar f: one slot per row
+        except Exception as exc:
+            first = int(idx[0]) if idx.size else None
+            raise PointError(exc, self.look, first, float(h[0]) if h.size else 0.0, points=2 * idx.size) from exc
+
+    def pairs_along(self, d: Array, h: Array) -> tuple[Array, Array, Array]:
+        """f(x + h_r d), f(x - h_r d) for each step h_r along one direction d."""
+        try:
+            return self._along().pairs(d, h)
+        except Exception as exc:
+            raise PointError(exc, self.look, None, float(h[0]) if h.size else 0.0) from exc
+
+    def along_rolled(self, stepped: Array, shift: int) -> Array:
+        """(f(x + d) - f(x - d)) / 2 for d = np.roll(stepped, shift), without building d: the
+        directional fast path, two passes over x per evaluation."""
+        try:
+            return self._along().rolled(stepped, shift)
+        except Exception as exc:
+            raise PointError(exc, self.look, None, 1.0) from exc
+
+    def _along(self) -> Along:
+        if self._directions is None:
+            self._directions = Along(self.f, self.base, self.shape, self.f0.size, vectorized=self.vectorized)
+        return self._directions
+
+    def release(self) -> None:
+        """Give the chunk buffers and the points of a direction back (to scratch memory); the
+        next evaluation takes them again."""
+        if self._chunks is not None:
+            self._chunks.release()
+        if self._directions is not None:
+            self._directions.release()
+
+
+def rounds_below(ev: Evaluator, dtype: np.dtype) -> bool:
+    """Whether f ignores a change of x too small for `dtype` to represent, where a change
+    1024 times larger shows that float64 arithmetic would have seen it.
+
+    The small change moves each x_i half-way to its rounding in `dtype` (or a quarter of
+    dtype's spacing away, where x_i is representable): rounded to `dtype`, that point is x.
+    """
+    x = ev.base.astype(np.float64)
+    with np.errstate(all="ignore"):
+        rounded = x.astype(dtype).astype(np.float64)
+        spacing = np.spacing(np.abs(rounded).astype(dtype)).astype(np.float64)
+        v = np.where(rounded != x, (rounded - x) / 2.0, spacing / 4.0)
+        near, far = (x + v).reshape(ev.shape), (x + 1024.0 * v).reshape(ev.shape)
+        if ev.vectorized:
+            both = np.asarray(ev.f(np.stack([near, far])), dtype=np.float64).reshape(2, -1)
+            f_near, f_far = both[0], both[1]
+        else:
+            f_near = np.asarray(ev.f(near), dtype=np.float64).reshape(-1)
+            f_far = np.asarray(ev.f(far), dtype=np.float64).reshape(-1)
+        visible = np.abs(f_far - ev.f0) / 1024.0 > 16.0 * np.finfo(np.float64).eps * np.maximum(
+            np.abs(ev.f0), np.abs(f_far)
+        )
+    return bool(np.array_equal(f_near, ev.f0) and np.any(visible & np.isfinite(f_far)))
+
+
+def _loop_pairs(ev: Evaluator, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
+    """The black-box loop: f(x + h_r e_i), f(x - h_r e_i), perturbing one private copy of x in place."""
+    k, m = idx.size, ev.f0.size
+    fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
+    flat, f, x = ev.flat, ev.f, ev.x
+    scalar = ev.out_shape == ()
+    fp_s, fm_s = fp.reshape(-1), fm.reshape(-1)  # for a scalar f: one slot per row
+    i, xi = 0, 0.0
+    try:
         with np.errstate(all="ignore"):
             # Python floats are fastest in the loop; made a block at a time, they cost no memory.
             for start in range(0, k, LOOP_BLOCK):
@@ -145,26 +243,8 @@ class Evaluator:
                         fm[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
                     flat[i] = xi
                     widths[r - start] = up - down
-        return fp, fm, width
-
-    def pairs_along(self, d: Array, h: Array) -> tuple[Array, Array, Array]:
-        """f(x + h_r d), f(x - h_r d) for each step h_r along one direction d."""
-        return self._along().pairs(d, h)
-
-    def along_rolled(self, stepped: Array, shift: int) -> Array:
-        """(f(x + d) - f(x - d)) / 2 for d = np.roll(stepped, shift), without building d: the
-        directional fast path, two passes over x per evaluation."""
-        return self._along().rolled(stepped, shift)
-
-    def _along(self) -> Along:
-        if self._directions is None:
-            self._directions = Along(self.f, self.base, self.shape, self.f0.size, vectorized=self.vectorized)
-        return self._directions
-
-    def release(self) -> None:
-        """Give the chunk buffers and the points of a direction back (to scratch memory); the
-        next evaluation takes them again."""
-        if self._chunks is not None:
-            self._chunks.release()
-        if self._directions is not None:
-            self._directions.release()
+    except Exception as exc:
+        offset = float(flat[i]) - xi
+        flat[i] = xi
+        raise PointError(exc, ev.look, i, offset) from exc
+    return fp, fm, width

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from ..options import SCHEMES
 from .chunks import CHUNK_BYTES
 from .complexstep import complex_step
-from .evaluation import Evaluator, working_dtype
+from .evaluation import Evaluator, PointError, working_dtype
 from .types import Array, Function
 
 #: The default relative step is eps ** STEP_POWER (about 6e-6 in float64), which balances
@@ -85,11 +85,12 @@ class Probe(Evaluator):
         """Central differences for the entries `idx`: columns (k, m), half-widths, noise."""
         return central(lambda rows, hs: self.pairs(idx[rows], hs), np.asarray(h, dtype=np.float64), self)
 
-    def along(self, d: Array, t: float) -> Array:
-        """The derivative along d, (f(x + t d) - f(x - t d)) / 2t, shape (m,)."""
-        value, _, _ = central(lambda rows, hs: self.pairs_along(d, hs), np.array([t]), self)
+    def along(self, d: Array, t: float) -> tuple[Array, float]:
+        """The derivative along d, (f(x + t d) - f(x - t d)) / 2t, shape (m,), and the step t
+        used (smaller where f left its domain)."""
+        value, half, _ = central(lambda rows, hs: self.pairs_along(d, hs), np.array([t]), self)
         row: Array = value[0]
-        return row
+        return row, float(half[0])
 
     def richardson(self, idx: NDArray[np.intp], steps: Array) -> tuple[Array, Array]:
         """A careful estimate of the columns `idx` and its error; `steps` are per-entry (x.shape)."""
@@ -197,7 +198,8 @@ def estimate(probe: Probe, step: float | None = None, scheme: str = "central") -
             # The five-point stencil (-f(x+2h) + 8f(x+h) - 8f(x-h) + f(x-2h)) / 12h, written as
             # (4 D(h) - D(2h)) / 3 with D the central difference: h^2 cancels, h^4 remains.
             wide, _, _ = probe.central(idx, 2.0 * half)
-            cols = (4.0 * cols - wide) / 3.0
+            with np.errstate(all="ignore"):
+                cols += (cols - wide) / 3.0
     probe.release()  # the verdict that follows needs memory more than the chunks
     jac = cols.T.reshape(probe.out_shape + probe.shape)
     return Estimate(jac, half.reshape(probe.shape), nominal.reshape(probe.shape), rel, probe.out_dtype, errors)
@@ -206,8 +208,13 @@ def estimate(probe: Probe, step: float | None = None, scheme: str = "central") -
 def numerical_estimate(
     f: Function, x: ArrayLike, *, step: float | None = None, vectorized: bool = False, chunk_bytes: int = CHUNK_BYTES
 ) -> Estimate:
-    """Central-difference Jacobian of f at x, with the steps used."""
-    return estimate(Probe(f, x, vectorized=vectorized, chunk_bytes=chunk_bytes), step)
+    """Central-difference Jacobian of f at x, with the steps used. An exception f raises at a
+    perturbed point is re-raised as FunctionError naming the point, f's own as its cause."""
+    probe = Probe(f, x, vectorized=vectorized, chunk_bytes=chunk_bytes)
+    try:
+        return estimate(probe, step)
+    except PointError as exc:
+        raise exc.named(probe.shape, "f", "x") from exc.cause
 
 
 def numerical_jacobian(

@@ -45,11 +45,16 @@ def compare(
     title: str = "gradcheck",
     method: str = "",
     label_class: int | None = None,
+    failed: NDArray[np.bool_] | None = None,
+    seen: tuple[str, ...] = (),
+    x: Array | None = None,
 ) -> Comparison:
     """Compare entry by entry: |analytic - numeric| <= atol + rtol * |numeric| + allowance.
 
-    `allowance` is the numeric estimate's own error bound, where it has one. NaN or inf
-    in either array is a failure, never a pass.
+    `allowance` is the numeric estimate's own error bound, where it has one; `failed` marks
+    entries that fail whatever their numbers (a kink at x), and `seen` says why, ahead of the
+    hints. `x`, the point, lets a hint recognise an epsilon guard. NaN or inf in either array
+    is a failure, never a pass.
     """
     analytic = np.asarray(analytic)
     numeric = np.asarray(numeric, dtype=np.float64)
@@ -88,12 +93,16 @@ def compare(
     if allowance is not None:
         bound += allowance
     over = err > bound
+    if failed is not None:
+        over |= failed
     rel = np.zeros_like(err)
     np.divide(err, mag, out=rel, where=mag > atol)
     del mag
     failing = np.flatnonzero(over)
     with np.errstate(divide="ignore", invalid="ignore"):  # atol=0 and numeric=0 make bound 0
         excess = err.reshape(-1)[failing] / bound.reshape(-1)[failing]
+        if failed is not None:  # the forced failures first, then by how far each is off
+            excess = np.where(failed.reshape(-1)[failing], np.inf, excess)
     order = failing[np.argsort(excess)[::-1][:WORST_SHOWN]]
     worst = tuple(
         Entry(
@@ -101,7 +110,7 @@ def compare(
             float(a[idx]),
             float(numeric[idx]),
             float(err[idx]),
-            float(rel[idx]),
+            np.inf if numeric[idx] == 0 and a[idx] != 0 else float(rel[idx]),  # f does not move at all
             idx,
         )
         for idx in (tuple(int(i) for i in np.unravel_index(o, err.shape)) for o in order)
@@ -112,7 +121,7 @@ def compare(
         max_rel_error=float(rel.max(initial=0.0)),
         mismatched=int(over.sum()),
         worst=worst,
-        hints=value_hints(a, numeric, over, rtol, atol, out_ndim, label_class) if over.any() else (),
+        hints=seen + value_hints(a, numeric, over, rtol, atol, out_ndim, label_class, x) if over.any() else (),
     )
 
 

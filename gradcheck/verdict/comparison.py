@@ -37,7 +37,8 @@ class Comparison:
     step: float | None = None  # the relative step of the central differences, where known
     mode: str = ""  # "full" or "directional", as check_jacobian decided
     scheme: str = "central"  # the finite-difference scheme of the numeric reference
-    diagnosis: tuple[str, ...] = ()  # step sweeps of the worst entries
+    sweeps: tuple[str, ...] = ()  # step sweeps of the worst entries
+    diagnosis: str | None = None  # a failure's cause: bug, kink, noise, non-finite or error
 
     def __str__(self) -> str:
         return format_report(self)
@@ -90,5 +91,5 @@ def format_report(c: Comparison) -> str:
                 f"{e.abs_error:>10.3g}  {e.rel_error:>10.3g}"
             )
     lines.extend(f"  hint: {h}" for h in c.hints)
-    lines.extend(f"  {d}" for d in c.diagnosis)
+    lines.extend(f"  {d}" for d in c.sweeps)
     return "\n".join(lines)

@@ -1,14 +1,20 @@
-"""The verdict of the directional mode: projections compared, a failure narrowed down to named entries."""
+"""The verdict of the directional mode: projections compared, a failing one looked at again along
+its direction, and a failure narrowed down to entries that get the full mode's second look."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ..numerics import secondlook as sl
 from ..numerics import stencils
-from ..numerics.directional import MAX_BLOCKS, Array, DirectionalCheck
+from ..numerics.directional import MAX_BLOCKS, Array, DirectionalCheck, Projection
+from ..numerics.noise import HALF
 from .compare import WORST_SHOWN
 from .comparison import Comparison, Entry, entry_name
+from .review import review
 
 
 def directional_comparison(
@@ -20,20 +26,47 @@ def directional_comparison(
     step: float,
     seed: int,
     probes: int,
+    subgradient: bool,
     of: str,
     wrt: str,
     title: str,
     method: str,
 ) -> Comparison:
     """The verdict of the directional mode; a failure is narrowed down to named entries."""
+    shrink = _overflow_scale(probe, analytic)
+    if shrink is not None:  # f and its derivatives near overflow: judged in units 1 / shrink
+        result = directional_comparison(
+            _scaled_probe(probe, shrink),
+            analytic * shrink[:, None],
+            rtol=rtol,
+            atol=atol * float(shrink.min()),
+            step=step,
+            seed=seed,
+            probes=probes,
+            subgradient=subgradient,
+            of=of,
+            wrt=wrt,
+            title=title,
+            method=method,
+        )
+        return _unscaled(result, shrink, probe.out_shape)
     m, n = analytic.shape
     check = DirectionalCheck(probe, analytic, rtol=rtol, atol=atol, step=step, seed=seed)
-    projections, failed = check.run(probes)
+    probe.look = "directional check"
+    projections, shifts = check.run(probes)
+    method = f"{method}; directional: {probes} seeded random projections (seed {seed})"
+    looks: dict[int, tuple[float, Array]] = {}  # projection: the step its second look chose, and its error
+    for i, p in enumerate(projections):
+        if p.excess() > 1.0:
+            probe.look = "second look along a direction"
+            projections[i], looks[i] = _look_along(probe, check, check.direction(shifts[i]), p, subgradient)
+    if looks:
+        method += f"; second look along {len(looks)} of them"
     err = np.concatenate([np.abs(p.analytic - p.numeric) for p in projections])
     mag = np.concatenate([np.abs(p.numeric) for p in projections])
     rel = np.divide(err, mag, out=np.zeros_like(err), where=mag > atol)
-    method = f"{method}; directional: {probes} seeded random projections (seed {seed})"
-    if failed is None:
+    failing = [i for i, p in enumerate(projections) if p.excess() > 1.0]
+    if not failing:
         return Comparison(
             passed=True,
             max_abs_error=float(err.max(initial=0.0)),
@@ -46,10 +79,16 @@ def directional_comparison(
             method=method,
             unit="projections",
         )
-    bad_projections = sum(p.excess() > 1.0 for p in projections)
-    cols, spread = check.locate(*failed)
-    found = _resolve(probe, analytic, np.asarray(cols, dtype=np.intp), rtol, atol, step, of, wrt)
-    summary = f"{bad_projections} of {probes} random projections disagree; bisection found {len(found)} wrong entries"
+    first = failing[0]
+    d = check.direction(shifts[first])
+    t, allowance = looks.get(first, (step, np.zeros(m)))
+    probe.look = "directional bisection"
+    cols, spread = check.locate(d, check.plain(d, t), t, allowance)
+    probe.look = "second look"
+    found, seen, diagnosis, notes = _resolve(
+        probe, analytic, np.asarray(cols, dtype=np.intp), rtol, atol, step, subgradient, of, wrt
+    )
+    summary = f"{len(failing)} of {probes} random projections disagree; bisection found {len(found)} wrong entries"
     if spread:
         summary += (
             f"; the mismatch is spread over more than {MAX_BLOCKS} blocks, so only the first were resolved: "
@@ -59,16 +98,58 @@ def directional_comparison(
         passed=False,
         max_abs_error=max([float(err.max())] + [e.abs_error for e in found]),
         max_rel_error=max([float(rel.max(initial=0.0))] + [e.rel_error for e in found]),
-        mismatched=len(found) if found else bad_projections,
+        mismatched=len(found) if found else len(failing),
         total=m * n if found else probes * m,
         rtol=rtol,
         atol=atol,
         title=title,
-        method=f"{method}; {check.evaluations} evaluations of f in all",
+        method=f"{method}{notes}; {check.evaluations} evaluations of f in all",
         worst=tuple(found[:WORST_SHOWN]),
-        hints=(summary,),
+        hints=(*seen, summary),
         unit="entries" if found else "projections",
+        diagnosis=diagnosis or "bug",
     )
+
+
+def _look_along(
+    probe: stencils.Probe, check: DirectionalCheck, d: Array, p: Projection, subgradient: bool
+) -> tuple[Projection, tuple[float, Array]]:
+    """The projection along d after the second look (numerics/secondlook.py) at f along d, with
+    the step it chose and its measured error (for the bisection that may follow)."""
+    check.plain(d)  # the step f's domain allows along d
+    first = check.used_step
+    with np.errstate(all="ignore"):
+        over = ~(np.abs(p.analytic - p.numeric) <= p.bound)
+        # the smallest step moves the largest entry of x by a few of its spacings
+        spacing = float(np.max(np.spacing(np.abs(probe.base)), initial=0.0))
+        floor = 4.0 * spacing / max(float(np.max(np.abs(d), initial=0.0)), np.finfo(np.float64).tiny)
+    look = sl.second_look(
+        lambda rows, hs: probe.pairs_along(d, hs),
+        probe.f0,
+        p.analytic[None],
+        p.bound[None],
+        over[None],
+        np.array([first]),
+        np.array([min(np.sqrt(probe.eps), first / HALF)]),
+        np.array([floor]),
+        probe.eps,
+    )
+    check.evaluations += look.evaluations
+    status, value, error = look.status[0], look.value[0], look.error[0]
+    smooth = over & ((status == sl.SMOOTH) | (status == sl.KINK_NEAR)) & np.isfinite(value)
+    numeric = np.where(smooth, value, p.numeric)
+    bound = p.bound + np.where(smooth, error, 0.0)
+    kinked = over & (status == sl.KINK_AT)
+    forced = bool(np.any(over & ((status == sl.UNRESOLVED) | (status == sl.NONFINITE))))
+    if subgradient:  # any value between the one-sided derivatives along d
+        lo, hi = np.minimum(look.left[0], look.right[0]), np.maximum(look.left[0], look.right[0])
+        numeric = np.where(kinked, np.clip(p.analytic, lo, hi), numeric)
+        bound = bound + np.where(kinked, look.side_error[0], 0.0)
+    else:
+        forced |= bool(kinked.any())
+    steps = look.step[0][smooth]
+    chosen = float(np.min(steps)) if steps.size else check.step
+    return Projection(p.analytic, numeric, bound, forced), (chosen, np.where(smooth, error, 0.0))
 
 
 def _resolve(
@@ -78,23 +159,80 @@ def _resolve(
     rtol: float,
     atol: float,
     step: float,
+    subgradient: bool,
     of: str,
     wrt: str,
-) -> list[Entry]:
-    """The wrong entries among the columns `cols`, estimated one by one as the full mode does."""
+) -> tuple[list[Entry], tuple[str, ...], str | None, str]:
+    """The wrong entries among the columns `cols`, each looked at again as the full mode does;
+    with what the second look saw (hints), its diagnosis and its note for the method line."""
     if cols.size == 0:
-        return []
-    values, errors = probe.richardson(cols, stencils.entry_steps(probe.base, step))
-    num, ana = values.T, analytic[:, cols]
-    rows, where = np.nonzero(np.abs(ana - num) > atol + rtol * np.abs(num) + stencils.ERROR_SAFETY * errors.T)
+        return [], (), None, ""
+    m = analytic.shape[0]
+    a = analytic[:, cols]
+    first = stencils.entry_steps(probe.base[cols], step)
+    r = review(
+        probe, a, np.zeros_like(a), np.ones((m, cols.size), dtype=bool), cols, first, rtol, atol, subgradient, of, wrt
+    )
+    with np.errstate(all="ignore"):
+        wrong = (np.abs(a - r.jacobian) > atol + rtol * np.abs(r.jacobian) + r.allowance) | r.failed
+    rows, where = np.nonzero(wrong)
     out_ndim = len(probe.out_shape)
     found = []
-    for r, w in zip(rows.tolist(), where.tolist(), strict=True):
-        out_idx = np.unravel_index(r, probe.out_shape) if out_ndim else ()
+    for row, w in zip(rows.tolist(), where.tolist(), strict=True):
+        out_idx = np.unravel_index(row, probe.out_shape) if out_ndim else ()
         index = tuple(int(i) for i in (*out_idx, *np.unravel_index(int(cols[w]), probe.shape)))
-        a_val, n_val = float(ana[r, w]), float(num[r, w])
+        a_val, n_val = float(a[row, w]), float(r.jacobian[row, w])
         e = abs(a_val - n_val)
-        rel_e = e / abs(n_val) if abs(n_val) > atol else 0.0
-        found.append(Entry(entry_name(index, out_ndim, of, wrt), a_val, n_val, e, rel_e))
-    found.sort(key=lambda e: e.abs_error / (atol + rtol * abs(e.numeric)), reverse=True)
-    return found
+        rel_e = e / abs(n_val) if abs(n_val) > atol else (np.inf if n_val == 0 and a_val != 0 else 0.0)
+        forced = np.inf if r.failed[row, w] else 0.0
+        entry = Entry(entry_name(index, out_ndim, of, wrt), a_val, n_val, e, rel_e, index)
+        found.append((forced, e / (atol + rtol * abs(n_val) + r.allowance[row, w]), entry))
+    found.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    return [entry for _, _, entry in found], r.hints, r.diagnosis, r.method
+
+
+#: Projections of rows of the Jacobian beyond this size could overflow (their squared norms
+#: sooner): such rows (and f's outputs) are scaled down by a power of two first.
+LARGE = 2.0**400
+
+
+def _overflow_scale(probe: stencils.Probe, analytic: Array) -> Array | None:
+    """Per output, a power of two that brings f and its row of the Jacobian (times the largest
+    direction) well below overflow; None where no output needs one."""
+    with np.errstate(all="ignore"):  # in powers of two, where the sizes themselves cannot overflow
+        reach = np.log2(float(np.max(np.maximum(1.0, np.abs(probe.base)), initial=1.0)) * max(1, analytic.shape[1]))
+        size = np.maximum(np.log2(np.max(np.abs(analytic), axis=1, initial=0.0)) + reach, np.log2(np.abs(probe.f0)))
+    over = size > np.log2(LARGE)
+    if not np.any(over):
+        return None
+    return np.where(over, np.exp2(-np.ceil(size - np.log2(LARGE))), 1.0)
+
+
+def _scaled_probe(probe: stencils.Probe, shrink: Array) -> stencils.Probe:
+    factor = shrink.reshape(probe.out_shape)
+    f = probe.f
+
+    def scaled(v: Array) -> Array:
+        out: Array = np.asarray(f(v), dtype=np.float64) * factor
+        return out
+
+    return stencils.Probe(
+        scaled,
+        probe.base.reshape(probe.shape),
+        vectorized=probe.vectorized,
+        chunk_bytes=probe.chunk_bytes,
+        workers=probe.workers,
+        order=probe.order,
+    )
+
+
+def _unscaled(result: Comparison, shrink: Array, out_shape: tuple[int, ...]) -> Comparison:
+    """A comparison made in units 1 / shrink, in f's own units again."""
+    worst = []
+    for e in result.worst:
+        row = int(np.ravel_multi_index(e.index[: len(out_shape)], out_shape)) if out_shape and e.index else 0
+        c = float(shrink[row])
+        worst.append(dataclasses.replace(e, analytic=e.analytic / c, numeric=e.numeric / c, abs_error=e.abs_error / c))
+    with np.errstate(over="ignore"):
+        biggest = result.max_abs_error / float(shrink.min())
+    return dataclasses.replace(result, worst=tuple(worst), max_abs_error=biggest)

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..numerics import stencils
+from ..numerics.evaluation import PointError
 from ..numerics.types import Function
 from .comparison import entry_name
 from .verify import Analytic
@@ -66,7 +67,10 @@ def sweep(
     default = stencils.base_step(out_dtype)
     rel = default_steps() if steps is None else np.asarray(steps, dtype=np.float64).reshape(-1)
     a2 = a.reshape(f0.size, x64.size)
-    first = stencils.numerical_jacobian(f, x64, vectorized=vectorized).reshape(a2.shape)
+    try:
+        first = stencils.estimate(stencils.Probe(f, x64, vectorized=vectorized)).jacobian.reshape(a2.shape)
+    except PointError as exc:  # what f raised, as the loop below would see it
+        raise exc.__cause__ or exc from None
     with np.errstate(all="ignore"):
         err = np.abs(a2 - first)
     err[~np.isfinite(err)] = np.inf

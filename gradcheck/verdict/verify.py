@@ -1,11 +1,12 @@
-"""check_jacobian / assert_jacobian: estimate, compare, refine the failing entries, decide."""
+"""check_jacobian / assert_jacobian: estimate, compare, look again at the failing entries, decide."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -13,13 +14,13 @@ from numpy.typing import ArrayLike, NDArray
 from ..numerics import stencils as numeric
 from ..numerics.chunks import CHUNK_BYTES
 from ..numerics.directional import PROBES
-from ..numerics.evaluation import SchemeError
+from ..numerics.evaluation import PointError, SchemeError
 from ..numerics.types import Function
 from ..options import MODES, SCHEMES
 from . import compare as cmp
+from . import review, stepsweep
 from .comparison import Comparison
 from .directional import directional_comparison
-from .hints import sweep_line
 
 Analytic = ArrayLike | Callable[[NDArray[np.floating]], ArrayLike]
 
@@ -49,21 +50,26 @@ def check_jacobian(
     wrt: str = "x",
     title: str | None = None,
     label_class: int | None = None,
+    subgradient: bool = False,
 ) -> Comparison:
     """Compare `analytic` (an array, or a callable of x) with numerical derivatives of f at x.
 
     The Jacobian has shape f(x).shape + x.shape. In mode "full" every entry is estimated by
-    `scheme` (central, central4, complex or richardson); entries that fail the first
-    comparison get a careful Richardson estimate, and the verdict allows for that estimate's
-    error; a failure's worst entries get a step sweep that tells a real bug from a poor step.
-    Mode "directional" compares `probes` seeded random projections (central differences) at
-    a cost independent of x's size, and narrows a failure down to the wrong entries; "auto"
-    picks by size. With vectorized=True, f takes a stack of points (B,) + x.shape, evaluated
-    in chunks of at most `chunk_bytes` by `workers` threads (f must then be thread-safe, as
-    numpy functions are), each point in memory `order` "C" or "F" (Fortran order is faster for
-    an f that contracts x's first axis, such as x @ W with a few columns). `of` and `wrt`
-    name the entries in the report (`dS[0]/dW[2, 1]`); `label_class` lets a hint say when
-    only the true class's entries are wrong.
+    `scheme` (central, central4, complex or richardson); entries that fail that first
+    comparison get a second look, with steps of their own chosen from f's measured noise and
+    curvature, and the verdict allows for that estimate's measured error. A kink within the
+    step is stepped around; at a kink itself the check fails saying f is not differentiable
+    there, unless `subgradient` is true, which accepts any value between the one-sided
+    derivatives. Mode "directional" compares `probes` seeded random projections (central
+    differences) at a cost independent of x's size, and narrows a failure down to the wrong
+    entries, which get the same second look; "auto" picks by size. With vectorized=True, f
+    takes a stack of points (B,) + x.shape, evaluated in chunks of at most `chunk_bytes` by
+    `workers` threads (f must then be thread-safe, as numpy functions are), each point in
+    memory `order` "C" or "F" (Fortran order is faster for an f that contracts x's first
+    axis, such as x @ W with a few columns). `of` and `wrt` name the entries in the report
+    (`dS[0]/dW[2, 1]`); `label_class` lets a hint say when only the true class's entries
+    are wrong. An exception f raises at a perturbed point is re-raised as FunctionError,
+    naming the entry, the step and the look, with f's own exception as its cause.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -79,56 +85,71 @@ def check_jacobian(
             full_shape = probe.out_shape + probe.shape
             small = x_arr.size <= AUTO_FULL_INPUTS and math.prod(full_shape) <= AUTO_FULL_ENTRIES
             mode = "full" if small else "directional"
-        if mode == "directional":
-            scheme = "central"  # projections are central differences along random directions
-        rel = numeric.relative_step(probe, step, scheme)
-        d_rtol, d_atol = cmp.default_tolerances(x_arr.dtype, a.dtype, probe.precision)
-        tol = Tolerance(d_rtol if rtol is None else rtol, d_atol if atol is None else atol)
-        out_ndim = len(probe.out_shape)
-        common: dict[str, Any] = {
-            "rtol": tol.rtol,
-            "atol": tol.atol,
-            "title": title or f"gradcheck of d{of}/d{wrt}",
-            "method": _describe(scheme, rel, wrt),
-        }
-
-        def stamp(result: Comparison) -> Comparison:
-            return dataclasses.replace(result, step=rel, mode=mode, scheme=scheme)
-
-        if mode == "directional":
-            full_shape = probe.out_shape + probe.shape
-            if a.shape != full_shape or not np.all(np.isfinite(a)):
-                result = cmp.compare(a, np.zeros(full_shape), out_ndim=out_ndim, of=of, wrt=wrt, **common)
-                return stamp(result)
-            a2 = np.asarray(a, dtype=np.float64).reshape(-1, x_arr.size)
-            result = directional_comparison(probe, a2, step=rel, seed=seed, probes=probes, of=of, wrt=wrt, **common)
-            return stamp(result)
+        opts = Options(rtol, atol, step, mode, scheme, probes, seed, of, wrt, title, label_class, subgradient)
         try:
-            est = numeric.estimate(probe, rel, scheme)
-        except SchemeError as exc:
-            problem = dataclasses.replace(
-                cmp.compare(a, np.zeros(probe.out_shape + probe.shape), out_ndim=out_ndim, of=of, wrt=wrt, **common),
-                passed=False,
-                problem=str(exc),
-                worst=(),
-                hints=(),
-            )
-            return stamp(problem)
-        if est.shrunk:
-            common["method"] += f", shrunk at {est.shrunk} entries where f left its domain"
-        common.update(out_ndim=out_ndim, of=of, wrt=wrt, label_class=label_class)
-        allowance = None if est.errors is None else numeric.ERROR_SAFETY * est.errors
-        result = cmp.compare(a, est.jacobian, allowance=allowance, **common)
-        if not result.passed and not result.problem and scheme in ("central", "central4"):
-            result = _refined(probe, a, est, tol, common)
-        if not result.passed and not result.problem:
-            result = dataclasses.replace(result, diagnosis=_sweep(probe, a, est, result))
-        return stamp(result)
+            result = _verdict(probe, a, opts)
+            if not result.passed and not result.problem and probe.lower_precision():
+                result = _verdict(probe, a, opts)  # f computes in float32: its step and tolerances
+        except PointError as exc:
+            raise exc.named(probe.shape, of, wrt) from exc.cause
+        return result
 
 
-class Tolerance(NamedTuple):
-    rtol: float
-    atol: float
+@dataclass(frozen=True)
+class Options:
+    """How a check judges: check_jacobian's keyword arguments, validated (mode resolved)."""
+
+    rtol: float | None
+    atol: float | None
+    step: float | None
+    mode: str
+    scheme: str
+    probes: int
+    seed: int
+    of: str
+    wrt: str
+    title: str | None
+    label_class: int | None
+    subgradient: bool
+
+
+def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options) -> Comparison:
+    """The check of the analytic Jacobian `a` at the probe's point, in the probe's precision."""
+    scheme = "central" if o.mode == "directional" else o.scheme  # projections: central differences
+    rel = numeric.relative_step(probe, o.step, scheme)
+    d_rtol, d_atol = cmp.default_tolerances(probe.given_dtype, a.dtype, probe.precision)
+    rtol, atol = d_rtol if o.rtol is None else o.rtol, d_atol if o.atol is None else o.atol
+    out_ndim = len(probe.out_shape)
+    title = o.title or f"gradcheck of d{o.of}/d{o.wrt}"
+    method = _describe(scheme, rel, o.wrt)
+    names: dict[str, Any] = {"of": o.of, "wrt": o.wrt, "out_ndim": out_ndim}
+    common: dict[str, Any] = {"rtol": rtol, "atol": atol, "title": title, "method": method}
+
+    def stamp(result: Comparison) -> Comparison:
+        return dataclasses.replace(result, step=rel, mode=o.mode, scheme=scheme)
+
+    full_shape = probe.out_shape + probe.shape
+    if o.mode == "directional":
+        if a.shape != full_shape or not np.all(np.isfinite(a)):
+            return stamp(cmp.compare(a, np.zeros(full_shape), **names, **common))
+        a2 = np.asarray(a, dtype=np.float64).reshape(-1, probe.flat.size)
+        settings: dict[str, Any] = {"step": rel, "seed": o.seed, "probes": o.probes, "subgradient": o.subgradient}
+        return stamp(directional_comparison(probe, a2, **settings, of=o.of, wrt=o.wrt, **common))
+    try:
+        est = numeric.estimate(probe, rel, scheme)
+    except SchemeError as exc:
+        problem = cmp.compare(a, np.zeros(full_shape), **names, **common)
+        return stamp(
+            dataclasses.replace(problem, passed=False, problem=str(exc), worst=(), hints=(), diagnosis="error")
+        )
+    if est.shrunk:
+        common["method"] += f", shrunk at {est.shrunk} entries where f left its domain"
+    result, forced = review.judged(
+        probe, a, est, subgradient=o.subgradient, label_class=o.label_class, **names, **common
+    )
+    if not result.passed and not result.problem:
+        result = dataclasses.replace(result, sweeps=stepsweep.sweeps(probe, a, est.steps, result, forced))
+    return stamp(result)
 
 
 def _describe(scheme: str, rel: float, wrt: str) -> str:
@@ -140,51 +161,6 @@ def _describe(scheme: str, rel: float, wrt: str) -> str:
         "complex": f"complex step, {steps}",
         "richardson": f"Richardson extrapolation of central differences, {steps} times {numeric.RICHARDSON_START:g}",
     }[scheme]
-
-
-def _refined(
-    probe: numeric.Probe, a: NDArray[Any], est: numeric.Estimate, tol: Tolerance, common: dict[str, Any]
-) -> Comparison:
-    """The comparison after every entry (Jacobian column) with a mismatch got a careful estimate."""
-    n = probe.flat.size
-    over = np.abs(np.asarray(a, dtype=np.float64) - est.jacobian) > tol.atol + tol.rtol * np.abs(est.jacobian)
-    cols = np.flatnonzero(over.reshape(-1, n).any(axis=0))
-    values, errors = probe.richardson(cols, est.steps)
-    jac = est.jacobian.reshape(-1, n).copy()
-    allow = np.zeros_like(jac)
-    jac[:, cols] = values.T
-    allow[:, cols] = numeric.ERROR_SAFETY * errors.T
-    method = common["method"] + f"; {cols.size} entries re-estimated by Richardson extrapolation"
-    shape = est.jacobian.shape
-    return cmp.compare(a, jac.reshape(shape), allowance=allow.reshape(shape), **{**common, "method": method})
-
-
-#: A failure's worst entries are estimated again at these multiples of the step used.
-SWEEP_FACTORS = (16.0, 4.0, 1.0, 0.25, 0.0625)
-SWEEP_ENTRIES = 2
-
-
-def _sweep(probe: numeric.Probe, a: NDArray[Any], est: numeric.Estimate, result: Comparison) -> tuple[str, ...]:
-    """Step sweeps for the worst entries: an error that shrinks with the step is the step's
-    fault; one that stays put is a real bug."""
-    entries = [e for e in result.worst[:SWEEP_ENTRIES] if e.index]
-    if not entries:
-        return ()
-    out_ndim = len(probe.out_shape)
-    n = probe.flat.size
-    cols = np.array([np.ravel_multi_index(e.index[out_ndim:], probe.shape) if probe.shape else 0 for e in entries])
-    rows = [np.ravel_multi_index(e.index[:out_ndim], probe.out_shape) if out_ndim else 0 for e in entries]
-    base = est.steps.reshape(-1)[cols] if n else np.zeros(0)
-    numbers = []
-    for factor in SWEEP_FACTORS:
-        values, _, _ = probe.central(cols, base * factor)
-        numbers.append([float(values[k, r]) for k, r in enumerate(rows)])
-    lines = []
-    for k, e in enumerate(entries):
-        errors = [abs(e.analytic - numbers[s][k]) for s in range(len(SWEEP_FACTORS))]
-        steps = [float(base[k] * factor) for factor in SWEEP_FACTORS]
-        lines.append(sweep_line(e.name, steps, errors))
-    return tuple(lines)
 
 
 def assert_jacobian(f: Function, x: ArrayLike, analytic: Analytic, **options: Any) -> Comparison:

@@ -1,0 +1,236 @@
+"""The second look's verdict: the entries that failed the first comparison, estimated again with
+steps of their own (numerics/secondlook.py); what it saw, for the report: kinks, noise, bugs."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..numerics import secondlook as sl
+from ..numerics import stencils
+from ..numerics.evaluation import Evaluator
+from ..numerics.noise import HALF
+from . import compare as cmp
+from .comparison import Comparison, entry_name
+
+Array = NDArray[np.float64]
+
+#: The noise table's spacing is sqrt(eps) * max(1, |x_i|); the smallest step, FLOOR spacings of x_i.
+FLOOR = 64.0
+#: How many entries a note names before it only counts them.
+NAMED = 3
+
+
+@dataclass(frozen=True)
+class Review:
+    """The numeric Jacobian after the second look, with the allowance for its measured error."""
+
+    jacobian: Array  # f(x).shape + x.shape
+    allowance: Array  # the measured error bound of each estimate (0 where the first pass stood)
+    failed: NDArray[np.bool_]  # entries that fail whatever their numbers: a kink at x, or no estimate
+    method: str  # for the report's numeric: line
+    hints: tuple[str, ...]  # what the second look saw, where it decides a failure
+    diagnosis: str | None  # bug, kink or noise: the cause of a failure it confirmed
+
+
+def judged(
+    probe: Evaluator,
+    a: Array,
+    est: stencils.Estimate,
+    *,
+    rtol: float,
+    atol: float,
+    subgradient: bool,
+    out_ndim: int,
+    of: str,
+    wrt: str,
+    title: str,
+    method: str,
+    label_class: int | None,
+) -> tuple[Comparison, NDArray[np.bool_] | None]:
+    """The verdict of a full check: the first comparison, and where it fails, the second look;
+    also the entries whose failure the second look explained as other than a bug (or None)."""
+    allowance = None if est.errors is None else stencils.ERROR_SAFETY * est.errors
+    common: dict[str, Any] = {"rtol": rtol, "atol": atol, "out_ndim": out_ndim, "of": of, "wrt": wrt, "title": title}
+    x = probe.base.reshape(probe.shape)
+    result = cmp.compare(a, est.jacobian, allowance=allowance, method=method, label_class=label_class, x=x, **common)
+    if result.passed or a.shape != est.jacobian.shape or not np.all(np.isfinite(a)):
+        return result, None
+    n_in = probe.flat.size
+    a2 = np.asarray(a, dtype=np.float64).reshape(-1, n_in)
+    num2 = est.jacobian.reshape(-1, n_in)
+    first_allow = None if allowance is None else allowance.reshape(-1, n_in)
+    over = suspects(a2, num2, rtol, atol, first_allow)
+    if not over.any():
+        return result, None
+    probe.look = "second look"
+    cols = np.flatnonzero(over.any(axis=0))
+    first = est.steps.reshape(-1)[cols]
+    r = review(probe, a2[:, cols], num2[:, cols], over[:, cols], cols, first, rtol, atol, subgradient, of, wrt)
+    jac, allow, failed = num2.copy(), np.zeros_like(num2), np.zeros(num2.shape, dtype=bool)
+    jac[:, cols], allow[:, cols], failed[:, cols] = r.jacobian, r.allowance, r.failed
+    if first_allow is not None:
+        allow = np.where(over, allow, first_allow)
+    shape = est.jacobian.shape
+    result = cmp.compare(
+        a,
+        jac.reshape(shape),
+        allowance=allow.reshape(shape),
+        failed=failed.reshape(shape),
+        seen=r.hints,
+        method=method + r.method,
+        label_class=label_class,
+        x=x,
+        **common,
+    )
+    if not result.passed:
+        result = dataclasses.replace(result, diagnosis=r.diagnosis or ("non-finite" if result.problem else "bug"))
+    return result, failed.reshape(shape)
+
+
+def suspects(a: Array, numeric: Array, rtol: float, atol: float, allowance: Array | None) -> NDArray[np.bool_]:
+    """The entries (n_out, n_in) that fail the first comparison, or whose numeric value is not finite."""
+    with np.errstate(all="ignore"):
+        bound = atol + rtol * np.abs(numeric)
+        if allowance is not None:
+            bound = bound + allowance
+        ok = np.abs(a - numeric) <= bound
+    return ~ok & np.isfinite(a)
+
+
+def review(
+    probe: Evaluator,
+    a: Array,
+    numeric: Array,
+    over: NDArray[np.bool_],
+    cols: NDArray[np.intp],
+    first: Array,
+    rtol: float,
+    atol: float,
+    subgradient: bool,
+    of: str,
+    wrt: str,
+) -> Review:
+    """Look again at the entries `cols` of x (flat), whose outputs `over` (n_out, c) failed: a
+    and numeric are their columns of the Jacobian (n_out, c), `first` the first pass's steps."""
+    x = probe.base[cols].astype(np.float64)
+    with np.errstate(all="ignore"):
+        tol = atol + rtol * np.abs(a.T)
+    look = sl.second_look(
+        lambda rows, hs: probe.pairs(cols[rows], hs),
+        probe.f0,
+        a.T,
+        tol,
+        over.T,
+        first,
+        np.minimum(np.sqrt(probe.eps) * np.maximum(1.0, np.abs(x)), first / HALF),
+        FLOOR * np.spacing(np.abs(x)),
+        probe.eps,
+    )
+    jac, allow = numeric.copy(), np.zeros_like(numeric)
+    status, value, error = look.status.T, look.value.T, look.error.T
+    estimated = over & np.isin(status, (sl.SMOOTH, sl.KINK_NEAR, sl.UNRESOLVED)) & np.isfinite(value)
+    jac = np.where(estimated, value, jac)
+    allow = np.where(estimated & (status != sl.UNRESOLVED), error, 0.0)
+    kinked = over & (status == sl.KINK_AT)
+    left, right, side = look.left.T, look.right.T, look.side_error.T
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    if subgradient:  # any value between the one-sided derivatives is a subgradient
+        jac = np.where(kinked, np.clip(a, lo, hi), jac)
+        allow = np.where(kinked, side, allow)
+    else:
+        jac = np.where(kinked, (left + right) / 2.0, jac)
+    unresolved = over & (status == sl.UNRESOLVED)
+    failed = (kinked & (not subgradient)) | unresolved
+    names = _Names(probe, cols, of, wrt)
+    hints = _kink_lines(names, kinked & (not subgradient), left, right, a)
+    hints += _unresolved_lines(names, unresolved, value, a, look.lowest)
+    with np.errstate(all="ignore"):
+        wrong = estimated & ~unresolved & (np.abs(a - jac) > atol + rtol * np.abs(jac) + allow)
+        wrong |= kinked & (np.abs(a - jac) > atol + rtol * np.abs(jac) + allow) & subgradient
+    diagnosis = "bug" if wrong.any() else "kink" if (kinked & failed).any() else "noise" if unresolved.any() else None
+    method = _method(names, look, over, status, error, tol.T, cols)
+    return Review(jac, allow, failed, method, hints, diagnosis)
+
+
+class _Names:
+    """Names of the reviewed entries: `W[3, 1]`, or `dS[0]/dW[3, 1]` for a Jacobian."""
+
+    def __init__(self, probe: Evaluator, cols: NDArray[np.intp], of: str, wrt: str) -> None:
+        self.out_shape, self.shape, self.cols, self.of, self.wrt = probe.out_shape, probe.shape, cols, of, wrt
+
+    def __call__(self, row: int, k: int) -> str:
+        out_idx = np.unravel_index(row, self.out_shape) if self.out_shape else ()
+        in_idx = np.unravel_index(int(self.cols[k]), self.shape) if self.shape else ()
+        index = tuple(int(i) for i in (*out_idx, *in_idx))
+        return entry_name(index, len(self.out_shape), self.of, self.wrt)
+
+    def column(self, k: int) -> str:
+        in_idx = np.unravel_index(int(self.cols[k]), self.shape) if self.shape else ()
+        return entry_name(tuple(int(i) for i in in_idx), 0, self.of, self.wrt)
+
+
+def _kink_lines(names: _Names, where: NDArray[np.bool_], left: Array, right: Array, a: Array) -> tuple[str, ...]:
+    rows, ks = np.nonzero(where)
+    lines = [
+        f"not differentiable at {names(r, k)}: one-sided derivatives {left[r, k]:.6g} (left) and "
+        f"{right[r, k]:.6g} (right), analytic {a[r, k]:.6g} (subgradient=True accepts any value between them)"
+        for r, k in zip(rows[:NAMED].tolist(), ks[:NAMED].tolist(), strict=True)
+    ]
+    if rows.size > NAMED:
+        lines.append(f"not differentiable at {rows.size - NAMED} more entries")
+    return tuple(lines)
+
+
+def _unresolved_lines(
+    names: _Names, where: NDArray[np.bool_], value: Array, a: Array, lowest: Array
+) -> tuple[str, ...]:
+    rows, ks = np.nonzero(where)
+    lines = [
+        f"{names(r, k)}: the estimates do not settle at any step down to {lowest[k]:.2g} (last {value[r, k]:.6g}, "
+        f"analytic {a[r, k]:.6g}): f is too noisy or not smooth there to check this entry"
+        for r, k in zip(rows[:NAMED].tolist(), ks[:NAMED].tolist(), strict=True)
+    ]
+    return tuple(lines)
+
+
+def _method(
+    names: _Names,
+    look: sl.Look,
+    seen: NDArray[np.bool_],
+    status: NDArray[np.int8],
+    error: Array,
+    tol: Array,
+    cols: NDArray[np.intp],
+) -> str:
+    """The second look, for the report's numeric: line: how many entries, the steps, and the
+    entries where it saw a kink nearby or where the noise limits the estimate."""
+    steps = look.step.T[seen & (look.step.T > 0)]
+    text = f"; second look at {cols.size} entries (noise measured"
+    if steps.size:
+        text += (
+            f", steps {steps.min():.2g} to {steps.max():.2g}"
+            if steps.min() != steps.max()
+            else f", step {steps.min():.2g}"
+        )
+    text += ")"
+    near = np.flatnonzero((seen & (status == sl.KINK_NEAR)).any(axis=0))
+    if near.size:
+        shown = ", ".join(names.column(int(k)) for k in near[:NAMED]) + (
+            f" and {near.size - NAMED} more" if near.size > NAMED else ""
+        )
+        text += f"; kink nearby at {shown} (the first step straddles it, a smaller step does not)"
+    with np.errstate(all="ignore"):
+        limited = seen & ((status == sl.SMOOTH) | (status == sl.KINK_NEAR)) & (error > tol)
+    rows, ks = np.nonzero(limited)
+    if rows.size:
+        r, k = int(rows[0]), int(ks[0])
+        text += (
+            f"; noise-limited at {rows.size} entries, e.g. {names(r, k)}: estimate {look.value[k, r]:.8g} "
+            f"+- {error[r, k]:.2g} (measured noise of f {look.sigma[k, r]:.2g})"
+        )
+    return text
