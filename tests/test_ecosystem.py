@@ -163,7 +163,7 @@ def test_report_has_one_record_per_item(pytester: pytest.Pytester) -> None:
         "cases/x.yaml::broken",
     ]
     keys = ["id", "file", "line", "check", "case", "outcome", "passed", "max_abs_error", "max_rel_error"]
-    keys += ["mismatched", "total", "rtol", "atol", "step", "scheme", "mode", "seconds", "error"]
+    keys += ["mismatched", "total", "rtol", "atol", "step", "scheme", "mode", "seconds", "error", "diagnosis", "hints"]
     assert all(list(r) == keys for r in got)
     by_id = {r["id"]: r for r in got}
     softmax, loss = by_id["cases/x.yaml::seed[softmax]"], by_id["cases/x.yaml::seed[loss]"]
@@ -179,6 +179,9 @@ def test_report_has_one_record_per_item(pytester: pytest.Pytester) -> None:
     assert softmax["max_abs_error"] < 1e-9 and softmax["seconds"] > 0
     assert loss["outcome"] == "failed" and loss["passed"] is False
     assert loss["max_abs_error"] == pytest.approx(1e-3, rel=1e-3) and loss["mismatched"] == 1
+    assert (softmax["diagnosis"], softmax["hints"]) == (None, [])  # a pass has neither
+    assert loss["diagnosis"] == "bug"
+    assert loss["hints"] == ["only 1 of 15 entries are wrong: look at those indices"]
     skipped = by_id["cases/x.yaml::skipped[layer]"]
     assert (skipped["outcome"], skipped["passed"], skipped["max_abs_error"], skipped["line"]) == (
         "skipped",
@@ -189,6 +192,7 @@ def test_report_has_one_record_per_item(pytester: pytest.Pytester) -> None:
     broken = by_id["cases/x.yaml::broken"]
     assert (broken["outcome"], broken["passed"], broken["check"], broken["line"]) == ("failed", False, None, 22)
     assert broken["error"].startswith("x: has shape (2,)")
+    assert (broken["diagnosis"], skipped["diagnosis"]) == ("error", None)
 
 
 def test_report_outcome_of_an_expected_failure(pytester: pytest.Pytester) -> None:

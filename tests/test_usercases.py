@@ -309,7 +309,7 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
     got = report_records(pytester)
     assert list(got) == ["tanh", "sq", "flipped", "known", "gone"]
     keys = ["id", "file", "line", "check", "case", "outcome", "passed", "max_abs_error", "max_rel_error"]
-    keys += ["mismatched", "total", "rtol", "atol", "step", "scheme", "mode", "seconds", "error"]
+    keys += ["mismatched", "total", "rtol", "atol", "step", "scheme", "mode", "seconds", "error", "diagnosis", "hints"]
     assert all(list(r) == keys for r in got.values())  # the same keys as a layer case's record
     tanh, sq, flipped = got["tanh"], got["sq"], got["flipped"]
     assert (tanh["id"], tanh["file"], tanh["line"], tanh["check"]) == (
@@ -333,6 +333,8 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
     gone = got["gone"]
     assert (gone["outcome"], gone["passed"], gone["max_abs_error"]) == ("failed", False, None)
     assert gone["error"] == "function: cannot import 'mylib.nothere': No module named 'mylib.nothere'"
+    assert (tanh["diagnosis"], flipped["diagnosis"], gone["diagnosis"]) == (None, "bug", "error")
+    assert flipped["hints"] == ["analytic = -numeric: the sign is flipped"]
 
 
 # -- errors in a user case, at collection: one line each ----------------------------------------

@@ -171,6 +171,13 @@ CASE_FORMAT: tuple[Key, ...] = (
         below=1,
     ),
     Key("scheme", "choice", "the finite-difference scheme", "`central`", choices=SCHEMES),
+    Key(
+        "subgradient",
+        "boolean",
+        "`true` to accept, where `f` has a kink at `x` itself (ReLU or `abs` at 0), any analytic value between "
+        "the one-sided derivatives; `false` fails there, saying `f` is not differentiable",
+        "`false`",
+    ),
 )
 
 #: The keys of an array spec.

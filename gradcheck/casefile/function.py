@@ -45,6 +45,7 @@ class FunctionCase:
     scheme: str = "central"  # the finite-difference stencil, as in a layer case
     order: str = "C"  # the memory order of each point of a stack (vectorized only)
     workers: int = 1  # threads evaluating the stacks (vectorized only)
+    subgradient: bool = False  # at a kink, any value between the one-sided derivatives passes
 
     def line_of(self, key: str) -> int:
         """The line of field `key` (`args.x` for an argument), or of the case itself."""
@@ -137,6 +138,7 @@ class _FunctionReader:
             scheme=f.choice("scheme", SCHEMES, "central"),
             order=f.choice("order", ORDERS, "C"),
             workers=f.bounded_int("workers", 1, MAX_WORKERS),
+            subgradient=f.boolean("subgradient"),
         )
 
     def _target(self, key: str) -> str:

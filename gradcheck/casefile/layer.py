@@ -41,6 +41,7 @@ class Case:
     scheme: str = "central"  # the finite-difference stencil
     reduction: str = "mean"  # how a batch's per-sample losses combine
     label_smoothing: float = 0.0
+    subgradient: bool = False  # at a kink, any value between the one-sided derivatives passes
 
     @property
     def batched(self) -> bool:
@@ -99,6 +100,7 @@ class _LayerReader:
             scheme=f.choice("scheme", SCHEMES, "central"),
             reduction=f.choice("reduction", REDUCTIONS, "mean"),
             label_smoothing=self._smoothing(),
+            subgradient=f.boolean("subgradient"),
         )
 
     def _array(self, key: str, shape: tuple[int, ...], dtype: str, reason: str) -> NDArray[np.floating]:

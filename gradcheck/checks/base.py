@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ class Check:
     order: str = "C"  # the memory order of each point of a stack
     workers: int = 1  # threads evaluating the stacks
     label_class: int | None = None  # the true class, where there is one, for the report's hints
+    problem: str = ""  # what is wrong whatever the numbers say (a vjp that ignores its cotangent)
 
     def run(
         self,
@@ -36,9 +38,10 @@ class Check:
         mode: str = "full",
         scheme: str = "central",
         title: str | None = None,
+        subgradient: bool = False,
     ) -> Comparison:
-        """Compare the analytic derivative with numerical differences."""
-        return check_jacobian(
+        """Compare the analytic derivative with numerical differences (see check_jacobian)."""
+        result = check_jacobian(
             self.f,
             self.x,
             self.analytic,
@@ -54,4 +57,8 @@ class Check:
             wrt=self.wrt,
             title=title,
             label_class=self.label_class,
+            subgradient=subgradient,
         )
+        if self.problem:
+            return dataclasses.replace(result, passed=False, problem=self.problem, diagnosis="bug")
+        return result

@@ -21,6 +21,11 @@ from .base import Check
 VJP_BASIS_MAX = 1024
 VJP_PROBES = 3
 VJP_SEED = 0
+#: The basis cotangents are this times a unit vector (a vjp that ignores its cotangent would pass
+#: with 1), their rows divided by it again (a power of two: exactly).
+VJP_SCALE = 2.0
+#: vjp(2u) must be 2 vjp(u) within this relative tolerance (of vjp(u)'s largest entry).
+VJP_LINEAR_RTOL = 1e-6
 #: How far f(stack of x, x) may stray from f(x), relatively, for vectorized: true.
 VECTORIZED_RTOL = 1e-6
 #: How much of a user's exception message goes into the one-line error.
@@ -81,14 +86,15 @@ def _vjp_check(
     Large ones: the Jacobian of g(x) = U·f(x) for a few seeded random cotangents U, whose rows are vjp(U[k])."""
     what = f"{case.wrt}.shape {x0.shape}"
     dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
+    problem = _nonlinear(case, vjp, at, x0, out.shape, dtype)
     if out.size <= VJP_BASIS_MAX:
         rows = []
         for k in range(out.size):
             u = np.zeros(out.shape, dtype=dtype)
-            u.flat[k] = 1
-            rows.append(_shaped(case, vjp(u, **at(x0.copy())), x0.shape, what))
+            u.flat[k] = VJP_SCALE
+            rows.append(_shaped(case, vjp(u, **at(x0.copy())), x0.shape, what) / VJP_SCALE)
         jac = np.stack(rows).reshape(out.shape + x0.shape) if rows else np.zeros(out.shape + x0.shape)
-        return Check("vjp", func, x0, jac, of=of, wrt=case.wrt, **_evaluation(case))
+        return Check("vjp", func, x0, jac, of=of, wrt=case.wrt, problem=problem, **_evaluation(case))
     cotangents = np.random.default_rng(VJP_SEED).standard_normal((VJP_PROBES, *out.shape)).astype(dtype)
     rows = [_shaped(case, vjp(u, **at(x0.copy())), x0.shape, what) for u in cotangents]
     axes = tuple(range(1, 1 + out.ndim))
@@ -99,7 +105,33 @@ def _vjp_check(
             return np.tensordot(y, cotangents, axes=(axes, axes))
         return np.tensordot(cotangents, y, axes=out.ndim)
 
-    return Check("vjp", projected, x0, np.stack(rows), of=f"u·{of}", wrt=case.wrt, **_evaluation(case))
+    return Check("vjp", projected, x0, np.stack(rows), of=f"u·{of}", wrt=case.wrt, problem=problem, **_evaluation(case))
+
+
+def _nonlinear(
+    case: FunctionCase,
+    vjp: Callable[..., Any],
+    at: Callable[[Any], dict[str, Any]],
+    x0: NDArray[np.floating],
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+) -> str:
+    """What is wrong with a vjp that is not linear in its cotangent (vjp(2u) = 2 vjp(u) for a
+    seeded random u), or "" where it is."""
+    u = np.random.default_rng(VJP_SEED + 1).standard_normal(shape).astype(dtype)
+    what = f"{case.wrt}.shape {x0.shape}"
+    once = np.asarray(_shaped(case, vjp(u, **at(x0.copy())), x0.shape, what), dtype=np.float64)
+    twice = np.asarray(_shaped(case, vjp(2 * u, **at(x0.copy())), x0.shape, what), dtype=np.float64)
+    size = float(np.max(np.abs(once), initial=0.0))
+    with np.errstate(all="ignore"):
+        if np.allclose(twice, 2 * once, rtol=VJP_LINEAR_RTOL, atol=VJP_LINEAR_RTOL * size, equal_nan=True):
+            return ""
+        if size > 0 and np.allclose(twice, once, rtol=VJP_LINEAR_RTOL, atol=VJP_LINEAR_RTOL * size):
+            return (
+                f"vjp: {case.derivative} ignores its cotangent: vjp(2u) equals vjp(u); "
+                "it must return u·J, the cotangent u times the Jacobian"
+            )
+    return f"vjp: {case.derivative} is not linear in its cotangent: vjp(2u) is not 2 vjp(u); it must return u·J"
 
 
 def resolve(case: FunctionCase, key: str) -> Callable[..., Any]:

@@ -21,14 +21,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import noise as noisemod
+from .ladder import NOISE_D, NOISE_J, Ladder, Reading, climb, pow2, read
 from .noise import Stencil
 from .types import Array
 
-#: The noise of one central difference D(h) is bounded by NOISE_D sigma / h (about four standard
-#: deviations of (e+ - e-) / 2h, with room for sigma's own error); that of the forward minus the
-#: backward difference, (f(x+h) - 2 f(x) + f(x-h)) / h, by NOISE_J sigma / h.
-NOISE_D = 3.0
-NOISE_J = 10.0
 #: The ladder starts where the noise of D is an eighth of the tolerance (START sigma / tol), but
 #: no further than these factors from the first pass's step.
 START = 24.0
@@ -39,29 +35,15 @@ GOAL = 0.5
 #: At most this many ladders (three steps each) per entry.
 LADDERS = 6
 #: A ladder whose differences do not shrink like h^2 is too large: the next is SHRINK times
-#: smaller; one with a kink inside, KINK_SHRINK times. A move towards the best step goes at most
-#: MOVE times either way.
+#: smaller; one with a kink inside, KINK_SHRINK times.
 SHRINK = 16.0
 KINK_SHRINK = 64.0
-MOVE = 64.0
-#: Where the ladder's truncation error is below its noise, the next ladder is GROW times larger.
-GROW = 8.0
 #: A kink is looked for at a smaller step only while its jump stays KINK_NOISE times above the
 #: noise there.
 KINK_NOISE = 8.0
-#: Forward and backward differences that stay within this factor as the step halves (instead of
-#: halving with it) straddle a kink.
-KINK_RATIO = 0.7
 #: A first-pass error this many times the smooth truncation error predicted for its step, with
 #: forward and backward differences disagreeing by about twice that error, was a kink nearby.
 UNEXPLAINED = 10.0
-#: Measured noise is trusted to within this factor: differences up to this many times their
-#: noise bound that fall as the step grows widen it; larger ones say the step is too large.
-UNDERESTIMATE = 30.0
-#: A step that left f's domain (a non-finite value) shrinks by DOMAIN_SHRINK, at most MAX_SHRINKS times.
-DOMAIN_SHRINK = 8.0
-MAX_SHRINKS = 16
-
 #: f's noise is never taken below SIGMA_FLOOR * eps * |f(x)|: its result is rounded.
 SIGMA_FLOOR = 0.5
 
@@ -86,58 +68,36 @@ class Look:
 
 
 @dataclass(frozen=True)
-class Ladder:
-    """Central, forward and backward differences at h, 2h and 4h: (3, c, m), in units of f's scale."""
+class Task:
+    """What a second look is asked: k entries (columns of the Jacobian) or directions, m outputs."""
 
-    d: Array  # (f(x+h) - f(x-h)) / 2h
-    fwd: Array  # (f(x+h) - f(x)) / h
-    bwd: Array  # (f(x) - f(x-h)) / h
-    nu: Array  # (c, m): sigma / h, the noise unit of the smallest step
-
-    @property
-    def j(self) -> Array:
-        """Forward minus backward difference, (f(x+h) - 2 f(x) + f(x-h)) / h."""
-        out: Array = self.fwd - self.bwd
-        return out
-
-    def noise(self, factor: float) -> Array:
-        """factor * sigma / h at each of the three steps: (3, c, m)."""
-        out: Array = factor * self.nu[None] / np.array([1.0, 2.0, 4.0])[:, None, None]
-        return out
+    target: Array  # (k, m) the analytic values: the look stops once its verdict cannot change
+    tol: Array  # (k, m) their tolerances
+    matter: NDArray[np.bool_]  # (k, m) the outputs to estimate (those that failed)
+    first: Array  # (k,) the first pass's steps
+    delta: Array  # (k,) the noise table's first spacing
+    floor: Array  # (k,) the smallest step
+    resolution: Array  # (k,) steps below which f may not move as x does (float32 inside f)
+    eps: float  # that of f's precision
+    rounding: Array | None = None  # (k, m): a least noise, what rounding x + h d adds, if any
 
 
-def pow2(h: Array) -> Array:
-    """The nearest power of two: x + h is then exact wherever h is at least the spacing of x."""
-    with np.errstate(divide="ignore"):
-        return np.where(h > 0, np.exp2(np.round(np.log2(np.where(h > 0, h, 1.0)))), h)
-
-
-def second_look(
-    stencil: Stencil,
-    f0: Array,
-    target: Array,
-    tol: Array,
-    matter: NDArray[np.bool_],
-    first: Array,
-    delta: Array,
-    floor: Array,
-    eps: float,
-) -> Look:
-    """Estimate k columns again, each with its own steps; `target` (k, m) are the analytic values
-    to judge (the ladder stops once its verdict cannot change), `tol` their tolerances, `matter`
-    the outputs to estimate; `first` (k,) the first pass's steps, `delta` (k,) the noise table's
-    first spacing, `floor` (k,) the smallest step allowed."""
+def second_look(stencil: Stencil, f0: Array, task: Task) -> Look:
+    """Estimate k columns again, each with its own steps (see the module's docstring)."""
+    target, tol, matter, first, floor = task.target, task.tol, task.matter, task.first, task.floor
     k, m = matter.shape
     scale = np.where(np.isfinite(f0) & (f0 != 0), np.abs(f0), 1.0)  # differences in units of f
-    measured = noisemod.measure(stencil, f0, pow2(delta), scale, matter, floor=floor)
+    measured = noisemod.measure(stencil, f0, pow2(task.delta), scale, matter, floor=floor)
     # in units of f's scale; never below the rounding of f's result, which the table's exactly
-    # representable points can miss
-    sig = np.maximum(measured.sigma / scale, SIGMA_FLOOR * eps * np.abs(f0) / scale)
-    state = _State(k, m, sig, matter, first)
+    # representable points can miss, nor below that of the points themselves
+    sig = np.maximum(measured.sigma / scale, SIGMA_FLOOR * task.eps * np.abs(f0) / scale)
+    if task.rounding is not None:
+        sig = np.maximum(sig, task.rounding / scale)
+    state = _State(k, m, sig, matter, first, task.resolution)
     # f did not move at any spacing of the table: it does not depend on this entry (derivative 0)
     state.still = (measured.status == noisemod.FLAT) & (measured.sigma == 0)
     with np.errstate(all="ignore"):
-        need = np.where(matter, START * measured.sigma / tol, 0.0).max(axis=1, initial=0.0)
+        need = np.where(matter, START * sig * scale / tol, 0.0).max(axis=1, initial=0.0)
     h = pow2(np.clip(need, first / START_BELOW, first * START_ABOVE))
     floor = np.maximum(floor, 4.0 * measured.flat)  # below f's resolution in x, f does not move
     h = np.maximum(h, floor)
@@ -150,7 +110,7 @@ def second_look(
         cols = np.flatnonzero(active)
         if cols.size == 0:
             break
-        ladder, h[cols], finite = _ladder(stencil, cols, h[cols], f0, scale, sig[cols], state.matter[cols])
+        ladder, h[cols], finite = climb(stencil, cols, h[cols], f0, scale, sig[cols], state.matter[cols])
         evaluations += 6 * cols.size
         visited[cols, ladder_no] = h[cols]
         nxt = state.judge(cols, ladder, h[cols], finite, t_scaled[cols], tol_scaled[cols])
@@ -168,117 +128,17 @@ def second_look(
         state.right * scale,
         state.side_error * scale,
         state.step,
-        measured.sigma,
+        state.sig * scale,
         state.lowest,
         evaluations,
     )
 
 
-def _ladder(
-    stencil: Stencil, cols: NDArray[np.intp], h: Array, f0: Array, scale: Array, sig: Array, matter: NDArray[np.bool_]
-) -> tuple[Ladder, Array, NDArray[np.bool_]]:
-    """f at x +- h, 2h, 4h for each column, the steps shrunk where they left f's domain for
-    every output that matters (MAX_SHRINKS times at most); also which outputs (c, m) are finite
-    at every step (where f(x) is)."""
-    c, m = cols.size, f0.size
-    h = h.copy()
-    rows = np.repeat(cols, 3)
-    mult = np.tile([1.0, 2.0, 4.0], c)
-    fp, fm, width = stencil(rows, np.repeat(h, 3) * mult)
-    finite0 = np.isfinite(f0)
-    finite: NDArray[np.bool_] = np.ones((c, m), dtype=bool)
-    for _ in range(MAX_SHRINKS + 1):
-        finite = np.all((np.isfinite(fp) & np.isfinite(fm) | ~finite0).reshape(c, 3, m), axis=1)
-        left = ~(finite & matter).any(axis=1) & matter.any(axis=1)  # no output that matters is finite
-        if not left.any():
-            break
-        redo = np.flatnonzero(left)
-        h[redo] /= DOMAIN_SHRINK
-        sel = (redo[:, None] * 3 + np.arange(3)).reshape(-1)
-        fp[sel], fm[sel], width[sel] = stencil(rows[sel], np.repeat(h[redo], 3) * mult[sel])
-    with np.errstate(all="ignore"):
-        half = (width / 2.0).reshape(c, 3).T[:, :, None]  # (3, c, 1): the represented half-widths
-        up = fp.reshape(c, 3, m).transpose(1, 0, 2) / scale
-        down = fm.reshape(c, 3, m).transpose(1, 0, 2) / scale
-        mid = f0 / scale
-        d = (up - down) / (2.0 * half)
-        fwd = (up - mid) / half
-        bwd = (mid - down) / half
-        nu = sig / h[:, None]
-    return Ladder(d, fwd, bwd, nu), h, finite
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What one ladder says per (entry, output): (c, m) each."""
-
-    kink: NDArray[np.bool_]  # forward and backward differences straddle a kink within h
-    straddled: NDArray[np.bool_]  # ... apart beyond noise and not halving with h (at any step)
-    smooth: NDArray[np.bool_]  # central differences shrink like h^2 (or stay within noise)
-    frozen: NDArray[np.bool_]  # f did not move at all: the steps are below its resolution in x
-    value: Array  # the ladder's estimate, and its measured error bound, at step `step`
-    error: Array
-    step: Array
-    truncation: Array  # the h^2 coefficient of D's error (a bound)
-    move: Array  # the factor to the step where the error bound would be least
-    growth: Array  # |D(2h) - D(h)| / its noise bound: above 1.5 |D(4h) - D(2h)|'s, noise grows as h falls
-
-
-def read(ld: Ladder, h: Array, matter: NDArray[np.bool_], jump: Array, still: NDArray[np.bool_]) -> Reading:
-    """Read a ladder at steps h, 2h, 4h (c,): kinks, regime, the estimate and its error bound.
-    `jump` (c, m) is the forward minus backward difference where a larger step straddled a kink
-    (0 where none did); `still`, where f does not move along the entry at all."""
-    nd, nj = ld.noise(NOISE_D), ld.noise(NOISE_J)
-    j = np.abs(ld.j)
-    with np.errstate(all="ignore"):
-        # forward and backward differences apart beyond noise, and not halving with the step
-        straddled = (j[0] > nj[0]) & (j[0] - nj[0] > KINK_RATIO * (j[1] + nj[1])) & matter
-        # below a step that straddled a kink, they must drop well below its jump to show a step
-        # on one side of it; within noise of it, the kink is still there
-        persists = (jump > 0) & (j[0] + nj[0] > jump / 4.0) & matter
-        d1, d2 = ld.d[1] - ld.d[0], ld.d[2] - ld.d[1]
-        n1, n2 = nd[0] + nd[1], nd[1] + nd[2]
-        a1, a2 = np.abs(d1), np.abs(d2)
-        noisy = (a1 <= n1) & (a2 <= n2)
-        lo = (a2 - n2) / (a1 + n1)
-        hi = (a2 + n2) / np.maximum(a1 - n1, np.finfo(np.float64).tiny)
-        same = (np.sign(d1) == np.sign(d2)) | (a1 <= n1) | (a2 <= n2)
-        smooth = noisy | (same & (lo <= 8.0) & (hi >= 2.0))  # D(4h) - D(2h) = 4 (D(2h) - D(h))
-        frozen = np.all(ld.fwd == 0, axis=0) & np.all(ld.bwd == 0, axis=0) & ~still
-        # Richardson's R(h) = (4 D(h) - D(2h)) / 3, off by its disagreement with R(2h) at most
-        # (with noise); or D(4h), whose h^2 term is 4/3 of D(4h) - D(2h), if that bound is less
-        r0 = (4.0 * ld.d[0] - ld.d[1]) / 3.0
-        r1 = (4.0 * ld.d[1] - ld.d[2]) / 3.0
-        err_r = np.abs(r0 - r1) + 2.7 * nd[0]
-        err_d = (4.0 / 3.0) * (a2 + n2) + nd[2]
-        use_d = err_d < err_r
-        # R(h) - R(2h) beyond its own noise is truncation; where none shows, a larger step will do
-        trunc = np.maximum(np.abs(r0 - r1) - 2.0 * nd[0], 0.0)
-        best = (2.7 * nd[0] / (4.0 * trunc)) ** 0.2  # where t h^4 + n / h is least, over h
-        move = np.clip(np.nan_to_num(best, nan=GROW, posinf=GROW), 1.0 / MOVE, MOVE)
-        # differences that fall as h grows, and within UNDERESTIMATE of the noise bound: noise
-        # above the measured sigma (further off, f varies on a smaller scale than h)
-        ratio = np.where(n1 > 0, a1 / n1, 1.0)
-        growth = ratio * ((a1 > 1.5 * a2) & ~smooth & (ratio <= UNDERESTIMATE))
-        return Reading(
-            kink=straddled | persists,
-            straddled=straddled,
-            smooth=smooth & np.all(np.isfinite(ld.d), axis=0),
-            frozen=frozen,
-            value=np.where(use_d, ld.d[2], r0),
-            error=np.where(use_d, err_d, err_r),
-            step=h[:, None] * np.where(use_d, 4.0, 1.0),
-            truncation=(a2 + n2) / (12.0 * h[:, None] ** 2),
-            move=move,
-            growth=growth,
-        )
-
-
 class _State:
     """What the ladders have found so far, per (entry, output)."""
 
-    def __init__(self, k: int, m: int, sig: Array, matter: NDArray[np.bool_], first: Array) -> None:
-        self.sig, self.matter, self.first = sig, matter, first
+    def __init__(self, k: int, m: int, sig: Array, matter: NDArray[np.bool_], first: Array, resolution: Array) -> None:
+        self.sig, self.matter, self.first, self.resolution = sig, matter, first, resolution
         self.value = np.full((k, m), np.nan)
         self.error = np.full((k, m), np.inf)
         self.step = np.zeros((k, m))
@@ -308,15 +168,19 @@ class _State:
         # a kink within h counts where h is no larger than the first pass's step; above it, f may
         # just vary on a smaller scale than h, which is too large rather than kinked
         kink = r.kink & (h <= self.first[cols])[:, None]
-        valid = matter & ~kink & r.smooth & ~r.frozen
+        # f that does not move at steps well above any resolution of x is constant there; below
+        # it, it may just not see the steps (f rounds x to float32): a larger step tells
+        blind = r.frozen & (4.0 * h < self.resolution[cols])[:, None]
+        valid = matter & ~kink & r.smooth & ~blind
         self._take(cols, r, valid)
         self._one_sided(cols, ld, kink)
         self.kink[cols] = kink
         self.jump[cols] = np.where(kink & r.straddled, np.abs(ld.j[0]), self.jump[cols])
         self.kink_seen[cols] = np.where(kink.any(axis=1), np.maximum(self.kink_seen[cols], h), self.kink_seen[cols])
         # noise beyond the measured sigma (differences that fall as the step grows): widen sigma
-        noise_like = matter & ~kink & ((r.growth > 0) | r.frozen)
-        self.sig[cols] = np.where(noise_like & (r.growth > 1), self.sig[cols] * r.growth, self.sig[cols])
+        noise_like = matter & ~kink & ~r.straddled & ((r.growth > 0) | blind)
+        widen = noise_like & (r.growth > 1)
+        self.sig[cols] = np.where(widen, self.sig[cols] * np.where(widen, r.growth, 1.0), self.sig[cols])
         rough = (matter & ~kink & (~r.smooth | r.straddled) & ~noise_like) | outside
         with np.errstate(all="ignore"):
             resolvable = np.abs(ld.j[0]) > KINK_NOISE * KINK_SHRINK * ld.noise(NOISE_J)[0]

@@ -18,7 +18,7 @@ from ..casefile.layer import Case
 from ..checks import Check
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
-from ..errors import CaseError, UserCodeError
+from ..errors import CaseError, FunctionError, UserCodeError
 from ..verdict.comparison import Comparison
 from .jsonreport import GRADCHECK_ITEM
 from .state import STATE
@@ -72,11 +72,25 @@ class CheckItem(pytest.Item, Generic[C]):
 
     def verdict(self, check: Check, case: C, title: str) -> None:
         """Run `check` with the case's tolerances (its own, else the command line's, else the
-        ini's) and step, mode and scheme; raise CheckFailed if it does not pass."""
+        ini's) and step, mode, scheme and subgradient; raise CheckFailed if it does not pass, and
+        UserCodeError, at the case's line, if f raised at a point the check evaluated."""
         s = self.config.stash[STATE].settings
         rtol = case.rtol if case.rtol is not None else s.rtol
         atol = case.atol if case.atol is not None else s.atol
-        comparison = check.run(rtol=rtol, atol=atol, step=case.step, mode=case.mode, scheme=case.scheme, title=title)
+        try:
+            comparison = check.run(
+                rtol=rtol,
+                atol=atol,
+                step=case.step,
+                mode=case.mode,
+                scheme=case.scheme,
+                title=title,
+                subgradient=case.subgradient,
+            )
+        except FunctionError as error:  # f raised at a perturbed point: the case's line, the user's frames
+            name = f"function: {case.function}" if isinstance(case, FunctionCase) else f"check '{self.check}': f"
+            line = case.line_of("function")
+            raise UserCodeError(case.path, line, error.described(name), error.cause) from error.cause
         self.comparison = comparison
         self.user_properties += [(key, value) for key, value in comparison.figures().items() if value is not None]
         if not comparison.passed:

@@ -67,8 +67,18 @@ def _record(
         mode=(c.mode if c is not None else "") or getattr(case, "mode", None) or "full",
         seconds=report.duration,
         error=item.error.message if case is None else _error_line(raised, c),
+        diagnosis=_diagnosis(c, raised, case),
+        hints=list(c.hints) if c is not None else [],
     )
     return record
+
+
+def _diagnosis(c: Any, raised: BaseException | None, case: Any) -> str | None:
+    """What a failure was: bug, kink, noise or non-finite, as the check diagnosed it; error when
+    it raised (or its case could not be loaded) before a verdict; null for a pass (or a skip)."""
+    if c is not None:
+        return None if c.passed else c.diagnosis or "bug"
+    return "error" if raised is not None or case is None else None
 
 
 def _error_line(raised: BaseException | None, c: Any) -> str | None:

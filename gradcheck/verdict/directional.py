@@ -4,17 +4,18 @@ its direction, and a failure narrowed down to entries that get the full mode's s
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..numerics import secondlook as sl
 from ..numerics import stencils
-from ..numerics.directional import MAX_BLOCKS, Array, DirectionalCheck, Projection
-from ..numerics.noise import HALF
+from ..numerics.directional import LEAF, MAX_BLOCKS, Array, DirectionalCheck, Projection
+from ..numerics.noise import HALF, SPACING_POWER
 from .compare import WORST_SHOWN
 from .comparison import Comparison, Entry, entry_name
-from .review import review
+from .review import resolution, review, suspects
 
 
 def directional_comparison(
@@ -56,56 +57,59 @@ def directional_comparison(
     projections, shifts = check.run(probes)
     method = f"{method}; directional: {probes} seeded random projections (seed {seed})"
     looks: dict[int, tuple[float, Array]] = {}  # projection: the step its second look chose, and its error
+    limited = 0  # projections that pass only as their numeric value's error allows
     for i, p in enumerate(projections):
         if p.excess() > 1.0:
             probe.look = "second look along a direction"
             projections[i], looks[i] = _look_along(probe, check, check.direction(shifts[i]), p, subgradient)
+            limited += projections[i].excess() <= 1.0 and bool(np.any(looks[i][1] > p.bound))
     if looks:
         method += f"; second look along {len(looks)} of them"
     err = np.concatenate([np.abs(p.analytic - p.numeric) for p in projections])
     mag = np.concatenate([np.abs(p.numeric) for p in projections])
     rel = np.divide(err, mag, out=np.zeros_like(err), where=mag > atol)
     failing = [i for i, p in enumerate(projections) if p.excess() > 1.0]
-    if not failing:
-        return Comparison(
-            passed=True,
-            max_abs_error=float(err.max(initial=0.0)),
-            max_rel_error=float(rel.max(initial=0.0)),
-            mismatched=0,
-            total=probes * m,
-            rtol=rtol,
-            atol=atol,
-            title=title,
-            method=method,
-            unit="projections",
-        )
-    first = failing[0]
-    d = check.direction(shifts[first])
-    t, allowance = looks.get(first, (step, np.zeros(m)))
-    probe.look = "directional bisection"
-    cols, spread = check.locate(d, check.plain(d, t), t, allowance)
+    common: dict[str, Any] = {"rtol": rtol, "atol": atol, "title": title}
+    spread, summary = False, ""
+    if failing:
+        d = check.direction(shifts[failing[0]])
+        t, allowance = looks.get(failing[0], (step, np.zeros(m)))
+        probe.look = "directional bisection"
+        cols, spread = check.locate(d, check.plain(d, t), t, allowance)
+        summary = f"{len(failing)} of {probes} random projections disagree"
+    elif limited and n <= RESOLVE_ALL:  # noise hides as much as a projection could show: each entry
+        cols = list(range(n))
+        method += f"; {limited} noise-limited, so every entry was looked at"
+    else:
+        if limited:
+            method += f"; {limited} noise-limited (mode=full looks at each entry)"
+        biggest = (float(err.max(initial=0.0)), float(rel.max(initial=0.0)))
+        return Comparison(True, *biggest, 0, probes * m, **common, method=method, unit="projections")
     probe.look = "second look"
     found, seen, diagnosis, notes = _resolve(
         probe, analytic, np.asarray(cols, dtype=np.intp), rtol, atol, step, subgradient, of, wrt
     )
-    summary = f"{len(failing)} of {probes} random projections disagree; bisection found {len(found)} wrong entries"
+    method = f"{method}{notes}; {check.evaluations} evaluations of f in all"
+    if failing:
+        summary += f"; bisection found {len(found)} wrong entries"
     if spread:
         summary += (
             f"; the mismatch is spread over more than {MAX_BLOCKS} blocks, so only the first were resolved: "
             "a bug that touches many entries (mode=full on a smaller case shows its pattern)"
         )
+    if not failing and not found:
+        biggest = (float(err.max(initial=0.0)), float(rel.max(initial=0.0)))
+        return Comparison(True, *biggest, 0, m * n, **common, method=method)
     return Comparison(
         passed=False,
         max_abs_error=max([float(err.max())] + [e.abs_error for e in found]),
         max_rel_error=max([float(rel.max(initial=0.0))] + [e.rel_error for e in found]),
         mismatched=len(found) if found else len(failing),
         total=m * n if found else probes * m,
-        rtol=rtol,
-        atol=atol,
-        title=title,
-        method=f"{method}{notes}; {check.evaluations} evaluations of f in all",
+        **common,
+        method=method,
         worst=tuple(found[:WORST_SHOWN]),
-        hints=(*seen, summary),
+        hints=(*seen, summary) if summary else seen,
         unit="entries" if found else "projections",
         diagnosis=diagnosis or "bug",
     )
@@ -122,18 +126,20 @@ def _look_along(
         over = ~(np.abs(p.analytic - p.numeric) <= p.bound)
         # the smallest step moves the largest entry of x by a few of its spacings
         spacing = float(np.max(np.spacing(np.abs(probe.base)), initial=0.0))
-        floor = 4.0 * spacing / max(float(np.max(np.abs(d), initial=0.0)), np.finfo(np.float64).tiny)
-    look = sl.second_look(
-        lambda rows, hs: probe.pairs_along(d, hs),
-        probe.f0,
-        p.analytic[None],
-        p.bound[None],
-        over[None],
-        np.array([first]),
-        np.array([min(np.sqrt(probe.eps), first / HALF)]),
-        np.array([floor]),
-        probe.eps,
+        reach = max(float(np.max(np.abs(d), initial=0.0)), np.finfo(np.float64).tiny)  # of the largest entry
+        floor = 4.0 * spacing / reach
+    task = sl.Task(
+        target=p.analytic[None],
+        tol=p.bound[None],
+        matter=over[None],
+        first=np.array([first]),
+        delta=np.array([min(probe.eps**SPACING_POWER, first / HALF)]),
+        floor=np.array([floor]),
+        resolution=np.array([float(np.max(resolution(probe.base, probe.precision), initial=0.0)) / reach]),
+        eps=probe.eps,
+        rounding=_rounding(check.a, probe.base)[None],
     )
+    look = sl.second_look(lambda rows, hs: probe.pairs_along(d, hs), probe.f0, task)
     check.evaluations += look.evaluations
     status, value, error = look.status[0], look.value[0], look.error[0]
     smooth = over & ((status == sl.SMOOTH) | (status == sl.KINK_NEAR)) & np.isfinite(value)
@@ -163,34 +169,45 @@ def _resolve(
     of: str,
     wrt: str,
 ) -> tuple[list[Entry], tuple[str, ...], str | None, str]:
-    """The wrong entries among the columns `cols`, each looked at again as the full mode does;
-    with what the second look saw (hints), its diagnosis and its note for the method line."""
+    """The wrong entries among the columns `cols`, checked as the full mode does: central
+    differences, and a second look at those that fail; with what the second look saw (hints),
+    its diagnosis and its note for the method line."""
     if cols.size == 0:
         return [], (), None, ""
-    m = analytic.shape[0]
     a = analytic[:, cols]
-    first = stencils.entry_steps(probe.base[cols], step)
-    r = review(
-        probe, a, np.zeros_like(a), np.ones((m, cols.size), dtype=bool), cols, first, rtol, atol, subgradient, of, wrt
-    )
+    values, first, _ = probe.central(cols, stencils.entry_steps(probe.base[cols], step))  # shrunk at f's domain
+    numeric = values.T
+    over = suspects(a, numeric, rtol, atol, None)
+    if not over.any():
+        return [], (), None, ""
+    sub = np.flatnonzero(over.any(axis=0))
+    r = review(probe, a[:, sub], numeric[:, sub], over[:, sub], cols[sub], first[sub], rtol, atol, subgradient, of, wrt)
+    numeric[:, sub] = r.jacobian
+    allowance = np.zeros_like(numeric)
+    allowance[:, sub] = r.allowance
+    failed = np.zeros(numeric.shape, dtype=bool)
+    failed[:, sub] = r.failed
     with np.errstate(all="ignore"):
-        wrong = (np.abs(a - r.jacobian) > atol + rtol * np.abs(r.jacobian) + r.allowance) | r.failed
+        wrong = (np.abs(a - numeric) > atol + rtol * np.abs(numeric) + allowance) | failed
     rows, where = np.nonzero(wrong)
     out_ndim = len(probe.out_shape)
     found = []
     for row, w in zip(rows.tolist(), where.tolist(), strict=True):
         out_idx = np.unravel_index(row, probe.out_shape) if out_ndim else ()
         index = tuple(int(i) for i in (*out_idx, *np.unravel_index(int(cols[w]), probe.shape)))
-        a_val, n_val = float(a[row, w]), float(r.jacobian[row, w])
+        a_val, n_val = float(a[row, w]), float(numeric[row, w])
         e = abs(a_val - n_val)
         rel_e = e / abs(n_val) if abs(n_val) > atol else (np.inf if n_val == 0 and a_val != 0 else 0.0)
-        forced = np.inf if r.failed[row, w] else 0.0
+        forced = np.inf if failed[row, w] else 0.0
         entry = Entry(entry_name(index, out_ndim, of, wrt), a_val, n_val, e, rel_e, index)
-        found.append((forced, e / (atol + rtol * abs(n_val) + r.allowance[row, w]), entry))
+        found.append((forced, e / (atol + rtol * abs(n_val) + allowance[row, w]), entry))
     found.sort(key=lambda item: (item[0], item[1]), reverse=True)
     return [entry for _, _, entry in found], r.hints, r.diagnosis, r.method
 
 
+#: Where noise limits the projections (they pass only as their measured error allows), every
+#: entry of an x of at most this many is looked at, as the full mode would.
+RESOLVE_ALL = LEAF * MAX_BLOCKS
 #: Projections of rows of the Jacobian beyond this size could overflow (their squared norms
 #: sooner): such rows (and f's outputs) are scaled down by a power of two first.
 LARGE = 2.0**400
@@ -236,3 +253,15 @@ def _unscaled(result: Comparison, shrink: Array, out_shape: tuple[int, ...]) -> 
     with np.errstate(over="ignore"):
         biggest = result.max_abs_error / float(shrink.min())
     return dataclasses.replace(result, worst=tuple(worst), max_abs_error=biggest)
+
+
+def _rounding(a: Array, x: Array) -> Array:
+    """The noise that rounding x + t d to floating point adds to each output along a direction:
+    each x_j lands within half its spacing of the point asked for, which moves f by about
+    A_ij spacing_j / sqrt(12) (m,), the errors adding in quadrature."""
+    with np.errstate(all="ignore"):
+        moved = np.abs(a) * np.spacing(np.abs(x))
+        peak = np.max(moved, axis=1, initial=0.0)
+        unit = np.where(peak > 0, peak, 1.0)
+        out: Array = peak * np.sqrt(np.einsum("ij,ij->i", moved / unit[:, None], moved / unit[:, None]) / 12.0)
+    return out

@@ -51,11 +51,10 @@ def value_hints(
         k = float(np.vdot(a / peak if peak > 0 else a, unit)) / nn if nn > 0 else 0.0
     fits = nn > 0 and np.isfinite(k) and not hints and abs(k - 1) > rtol and k != 0
     if fits and _close(a, k * n, rtol, atol):
-        hints.append(_factor_hint(k))
+        hints.append(_factor_hint(k, 2 in a.shape))
     hints.extend(_permutation_hints(a, n, rtol, atol))
-    square = a.ndim == 2 and a.shape[0] == a.shape[1]
-    if square and np.any(n - np.diag(np.diag(n))) and _close(a, np.diag(np.diag(n)), rtol, atol):
-        hints.append("analytic has only the diagonal of numeric: off-diagonal terms missing")
+    hints.extend(_diagonal_hints(a, n, rtol, atol))
+    hints.extend(_guard_hints(a, n, over, out_ndim, x))
     zero = over & (a == 0)
     if zero.any():
         hints.append(f"analytic is zero where numeric is not, at {int(zero.sum())} of the mismatched entries")
@@ -65,14 +64,66 @@ def value_hints(
     return tuple(hints)
 
 
-def _factor_hint(k: float) -> str:
-    """`analytic = k * numeric`, naming a missing 1/B or B where k is (nearly) an integer or its inverse."""
+def _factor_hint(k: float, pairs: bool = False) -> str:
+    """`analytic = k * numeric`, naming a missing 1/B or B where k is (nearly) an integer or its
+    inverse; with an axis of length 2 (two classes), a half can also be off-diagonal terms missing."""
     text = f"analytic = {k:.6g} * numeric: off by a constant factor"
     if k >= 2 and abs(k - round(k)) <= 1e-6 * k:
         return f"{text} {round(k)} (a missing 1/{round(k)}, such as the 1/B of a batch mean?)"
     if 0 < k <= 0.5 and abs(1 / k - round(1 / k)) <= 1e-6 / k:
-        return f"{text} 1/{round(1 / k)} (divided by {round(1 / k)} once too often, such as 1/B twice?)"
+        text = f"{text} 1/{round(1 / k)} (divided by {round(1 / k)} once too often, such as 1/B twice?)"
+        if pairs and round(1 / k) == 2:
+            text += (
+                "; with 2 classes a factor of 0.5 can also mean the off-diagonal terms of a softmax Jacobian "
+                "are missing (for K = 2 they equal the diagonal ones, negated)"
+            )
     return text
+
+
+def _diagonal_hints(a: Array, n: Array, rtol: float, atol: float) -> list[str]:
+    """Analytic is numeric's diagonal alone, for a Jacobian whose output has x's shape: (K, K),
+    a batch's (B, K, B, K), or one assembled from a vjp."""
+    half = a.ndim // 2
+    if a.ndim < 2 or a.ndim % 2 or a.shape[:half] != a.shape[half:]:
+        return []
+    size = int(np.prod(a.shape[:half]))
+    am, nm = a.reshape(size, size), n.reshape(size, size)
+    diagonal = np.diag(np.diag(nm))
+    if np.any(nm - diagonal) and _close(am, diagonal, rtol, atol):
+        return ["analytic has only the diagonal of numeric: off-diagonal terms missing"]
+    return []
+
+
+#: An epsilon guard is recognised for a constant between these (as in log(x + 1e-7)), a power of
+#: ten within GUARD_MATCH.
+GUARDS = (1e-16, 1e-4)
+GUARD_MATCH = 0.01
+
+
+def _guard_hints(a: Array, n: Array, over: NDArray[np.bool_], out_ndim: int, x: Array | None) -> list[str]:
+    """Every mismatched entry off by a relative error of c / x_j for one power of ten c: an
+    epsilon guard, log(x + c) in f but not in its derivative (or the other way round)."""
+    if x is None or x.size == 0 or not over.any():
+        return []
+    xs = np.broadcast_to(np.asarray(x, dtype=np.float64).reshape((1,) * out_ndim + x.shape), a.shape)[over]
+    am, nm = a[over], n[over]
+    with np.errstate(all="ignore"):
+        for c, where in (
+            ((am / nm - 1.0) * xs, "in f but not in its derivative"),
+            (
+                (nm / am - 1.0) * xs,
+                "in the derivative but not in f",
+            ),
+        ):
+            if not np.all(np.isfinite(c)) or not np.all(c > 0):
+                continue
+            power = 10.0 ** np.round(np.log10(np.median(c)))
+            if GUARDS[0] <= power <= GUARDS[1] and np.all(np.abs(c / power - 1.0) <= GUARD_MATCH):
+                return [
+                    f"relative error = {power:.0e} / x at every mismatched entry: an epsilon guard, "
+                    f"such as log(x + {power:.0e}) {where}"
+                ]
+    return []
 
 
 def _permutation_hints(a: Array, n: Array, rtol: float, atol: float) -> list[str]:
@@ -94,8 +145,13 @@ def _confined_hints(over: NDArray[np.bool_], out_ndim: int, label_class: int | N
     if over.ndim < 2 or over.sum() < 2:
         return []
     where = np.argwhere(over)
-    fixed = [(axis, int(where[0, axis])) for axis in range(over.ndim) if np.all(where[:, axis] == where[0, axis])]
-    if not fixed or len(fixed) == over.ndim:
+    # an axis of length 1 holds every entry: it confines nothing
+    fixed = [
+        (axis, int(where[0, axis]))
+        for axis in range(over.ndim)
+        if over.shape[axis] > 1 and np.all(where[:, axis] == where[0, axis])
+    ]
+    if not fixed or len(fixed) == sum(length > 1 for length in over.shape):
         return []
     # Several axes with one shared value: the diagonal block of that class, e.g. [c, :, c].
     values = {v for _, v in fixed}
@@ -108,15 +164,21 @@ def _confined_hints(over: NDArray[np.bool_], out_ndim: int, label_class: int | N
 
 
 def sweep_line(name: str, steps: list[float], errors: list[float]) -> str:
-    """One entry's step sweep, and what it says: a real bug, or the step's fault."""
+    """One entry's step sweep (steps falling), and what it says: the error stays put (a real bug),
+    shrinks like h^k (the step's fault), or changes irregularly (noise, or a kink within the step)."""
     shown = ", ".join(f"{e:.2g}" for e in errors)
     hs = ", ".join(f"{h:.2g}" for h in steps)
     head = f"step sweep at {name}: |analytic - numeric| = {shown} at h = {hs}"
     tail = errors[len(errors) // 2 :]
-    if min(tail) >= 0.5 * max(tail) and max(tail) > 0:
+    # the error at the smaller steps: the same within 10 %, and not falling
+    if max(tail) > 0 and min(tail) >= max(tail) / STILL and tail[-1] >= tail[0] / STILL:
         return f"{head}: it stays put as the step shrinks, so the derivative is wrong (a real bug)"
     ratios = [b / a for a, b in zip(errors, errors[1:], strict=False) if a > 0]
     if ratios and all(r < 0.5 for r in ratios[:2]):
         order = 4 if max(ratios[:2]) < 1 / 64 else 2
         return f"{head}: it shrinks like h^{order} with the step, so the step was too large (a false alarm)"
-    return f"{head}: it changes erratically with the step (is f smooth here? a kink, a branch, rounding?)"
+    return f"{head}: it changes irregularly with the step: noise, or a kink within the step (is f smooth here?)"
+
+
+#: A sweep's error "stays put" where its values at the smaller steps are within this factor.
+STILL = 1.1

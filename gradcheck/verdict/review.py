@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from ..numerics import secondlook as sl
 from ..numerics import stencils
 from ..numerics.evaluation import Evaluator
-from ..numerics.noise import HALF
+from ..numerics.noise import HALF, SPACING_POWER
 from . import compare as cmp
 from .comparison import Comparison, entry_name
 
@@ -92,6 +92,13 @@ def judged(
     return result, failed.reshape(shape)
 
 
+def resolution(x: Array, precision: np.dtype) -> Array:
+    """Steps below which f may not move as x does: the spacing at x of the precision f computes
+    in (where f rounds x to float32, steps below float32's spacing go unseen)."""
+    out: Array = np.spacing(np.abs(x).astype(precision)).astype(np.float64)
+    return out
+
+
 def suspects(a: Array, numeric: Array, rtol: float, atol: float, allowance: Array | None) -> NDArray[np.bool_]:
     """The entries (n_out, n_in) that fail the first comparison, or whose numeric value is not finite."""
     with np.errstate(all="ignore"):
@@ -120,17 +127,17 @@ def review(
     x = probe.base[cols].astype(np.float64)
     with np.errstate(all="ignore"):
         tol = atol + rtol * np.abs(a.T)
-    look = sl.second_look(
-        lambda rows, hs: probe.pairs(cols[rows], hs),
-        probe.f0,
-        a.T,
-        tol,
-        over.T,
-        first,
-        np.minimum(np.sqrt(probe.eps) * np.maximum(1.0, np.abs(x)), first / HALF),
-        FLOOR * np.spacing(np.abs(x)),
-        probe.eps,
+    task = sl.Task(
+        target=a.T,
+        tol=tol,
+        matter=over.T,
+        first=first,
+        delta=np.minimum(probe.eps**SPACING_POWER * np.maximum(1.0, np.abs(x)), first / HALF),
+        floor=FLOOR * np.spacing(np.abs(x)),
+        resolution=resolution(x, probe.precision),
+        eps=probe.eps,
     )
+    look = sl.second_look(lambda rows, hs: probe.pairs(cols[rows], hs), probe.f0, task)
     jac, allow = numeric.copy(), np.zeros_like(numeric)
     status, value, error = look.status.T, look.value.T, look.error.T
     estimated = over & np.isin(status, (sl.SMOOTH, sl.KINK_NEAR, sl.UNRESOLVED)) & np.isfinite(value)
