@@ -57,7 +57,7 @@ def test_at_a_kink_itself_the_one_sided_derivatives_are_the_diagnosis() -> None:
     assert not result.passed and result.diagnosis == "kink"
     assert (
         "not differentiable at x[0]: one-sided derivatives 0 (left) and 0.7 (right), analytic 0 "
-        "(subgradient=True accepts any value between them)"
+        "(with subgradient, any value between them passes)"
     ) in result.hints
     assert not result.sweeps  # a step sweep would call the kink a bug
     assert _check("ReLU at 0", subgradient=True).passed
@@ -136,9 +136,10 @@ def test_the_noise_estimate_finds_the_noise_added_to_a_smooth_function(sigma: fl
     smooth = np.exp(0.3 + t)[None, :, None]
     tables = smooth + sigma * rng.standard_normal((200, t.size, 1))
     estimate, status = noise.levels(tables)
-    assert np.all(status == noise.OK)
-    assert 0.7 * sigma < np.median(estimate) < 1.4 * sigma
-    assert np.all(estimate < 4 * sigma)
+    ok = status == noise.OK
+    assert ok.mean() > 0.9  # the rest look too smooth to call noise, by chance: a narrower table is tried
+    assert 0.7 * sigma < np.median(estimate[ok]) < 1.4 * sigma
+    assert np.all(estimate[ok] < 4 * sigma)
 
 
 def test_the_noise_estimate_is_zero_for_exact_arithmetic_and_flat_below_resolution() -> None:

@@ -18,6 +18,10 @@ from .types import Array
 #: backward difference, (f(x+h) - 2 f(x) + f(x-h)) / h, by NOISE_J sigma / h.
 NOISE_D = 3.0
 NOISE_J = 10.0
+#: ... and that grow faster than this factor as the step halves move in steps (noise, or a jump).
+JUMPY = 1.6
+#: Richardson's error bound is this many times the truncation error its tableau implies.
+RICHARDSON_SAFETY = 3.0
 #: Forward and backward differences that stay within this factor as the step halves (instead of
 #: halving with it) straddle a kink.
 KINK_RATIO = 0.7
@@ -119,6 +123,10 @@ def read(ld: Ladder, h: Array, matter: NDArray[np.bool_], jump: Array, still: ND
     with np.errstate(all="ignore"):
         # forward and backward differences apart beyond noise, and not halving with the step
         straddled = (j[0] > nj[0]) & (j[0] - nj[0] > KINK_RATIO * (j[1] + nj[1])) & matter
+        # ... but growing like 1 / h as h falls: f moves in steps of its own (noise above the
+        # measured sigma, or a jump), not a kink, whose jump in slope is bounded
+        jumpy = straddled & (j[0] - nj[0] > JUMPY * (j[1] + nj[1]))
+        straddled &= ~jumpy
         # below a step that straddled a kink, they must drop well below its jump to show a step
         # on one side of it; within noise of it, the kink is still there
         persists = (jump > 0) & (j[0] + nj[0] > jump / 4.0) & matter
@@ -131,21 +139,26 @@ def read(ld: Ladder, h: Array, matter: NDArray[np.bool_], jump: Array, still: ND
         same = (np.sign(d1) == np.sign(d2)) | (a1 <= n1) | (a2 <= n2)
         smooth = noisy | (same & (lo <= 8.0) & (hi >= 2.0))  # D(4h) - D(2h) = 4 (D(2h) - D(h))
         frozen = np.all(ld.fwd == 0, axis=0) & np.all(ld.bwd == 0, axis=0) & ~still
-        # Richardson's R(h) = (4 D(h) - D(2h)) / 3, off by its disagreement with R(2h) at most
-        # (with noise); or D(4h), whose h^2 term is 4/3 of D(4h) - D(2h), if that bound is less
+        # Richardson's R(h) = (4 D(h) - D(2h)) / 3: its h^4 term is a 15th of R(2h) - R(h) (with
+        # that difference's noise, 2 NOISE_D sigma / h), taken RICHARDSON_SAFETY times, plus its
+        # own noise (4/3 of D(h)'s); or D(4h), whose h^2 term is 4/3 of D(4h) - D(2h), if that
+        # bound is less
         r0 = (4.0 * ld.d[0] - ld.d[1]) / 3.0
         r1 = (4.0 * ld.d[1] - ld.d[2]) / 3.0
-        err_r = np.abs(r0 - r1) + 2.7 * nd[0]
+        noise_r = 1.4 * nd[0]
+        err_r = RICHARDSON_SAFETY * (np.abs(r0 - r1) + 2.0 * nd[0]) / 15.0 + noise_r
         err_d = (4.0 / 3.0) * (a2 + n2) + nd[2]
         use_d = err_d < err_r
         # R(h) - R(2h) beyond its own noise is truncation; where none shows, a larger step will do
-        trunc = np.maximum(np.abs(r0 - r1) - 2.0 * nd[0], 0.0)
-        best = (2.7 * nd[0] / (4.0 * trunc)) ** 0.2  # where t h^4 + n / h is least, over h
+        trunc = RICHARDSON_SAFETY * np.maximum(np.abs(r0 - r1) - 2.0 * nd[0], 0.0) / 15.0
+        best = (noise_r / (4.0 * trunc)) ** 0.2  # where t h^4 + n / h is least, over h
         move = np.clip(np.nan_to_num(best, nan=GROW, posinf=GROW), 1.0 / MOVE, MOVE)
         # differences that fall as h grows, and within UNDERESTIMATE of the noise bound: noise
         # above the measured sigma (further off, f varies on a smaller scale than h)
         ratio = np.where(n1 > 0, a1 / n1, 1.0)
         growth = ratio * ((a1 > 1.5 * a2) & ~smooth & (ratio <= UNDERESTIMATE))
+        # forward minus backward differences that grow like 1 / h: noise of at least J h / NOISE_J
+        growth = np.where(jumpy, np.maximum(growth, np.minimum(j[0] / nj[0], UNDERESTIMATE)), growth)
         return Reading(
             kink=straddled | persists,
             straddled=straddled,

@@ -18,8 +18,11 @@ HALF = 4
 AGREE = 4.0
 #: The table's first spacing is eps ** SPACING_POWER * max(1, |x_i|) (about 1.4e-6 in float64).
 SPACING_POWER = 3.0 / 8.0
-#: A table whose values spread more than this fraction of their size varies too fast: delta is
-#: too large for the differences to reach the noise.
+#: Levels that fall by more than this factor across the orders compared fall as a smooth part's
+#: do, not noise's (noise's do so by chance in one table of 20 to 50).
+TREND = 3.0
+#: A table whose values spread more than this fraction of their size varies on the scale of
+#: delta: its differences are no estimate of noise, though they may look like it.
 RANGE = 0.1
 #: A table with at least this many equal neighbours is flat: delta is below f's resolution.
 FLAT_PAIRS = 3
@@ -32,9 +35,12 @@ EXACT = 4.0 * 2.0**-52
 #: times RETRY; at most RETRIES times.
 RETRY = 1024.0
 RETRIES = 2
+#: An estimate is checked on a table WIDE times wider, where rounding errors alike at nearby
+#: points show as noise.
+WIDE = 64.0
 
 # The status of an estimate, per output.
-OK, ROUGH, FLAT = 0, 1, 2
+OK, ROUGH, FLAT, KINKED = 0, 1, 2, 3
 
 # A stencil evaluates f on both sides of x along k directions: given rows (which of the k) and
 # steps h, it returns f(x + h d), f(x - h d) (rows, m) and the represented widths (rows,).
@@ -46,7 +52,7 @@ class Noise:
     """The noise of f along each of k entries (or directions), per output: (k, m)."""
 
     sigma: Array  # the standard deviation of f's rounding near x
-    status: NDArray[np.int8]  # OK, or ROUGH / FLAT where no estimate was found (sigma is then a bound)
+    status: NDArray[np.int8]  # OK, or ROUGH / FLAT / KINKED where no estimate was found (sigma a bound)
     flat: Array  # (k,) the largest spacing at which f barely moved: steps below it see no change
     evaluations: int
 
@@ -55,10 +61,13 @@ def levels(table: Array) -> tuple[Array, NDArray[np.int8]]:
     """Noise estimates from tables of f at equally spaced points: `table` is (k, p, m), p points.
 
     For each difference order j = 1..p-1, sigma_j = sqrt(gamma_j mean((Delta^j f)^2)) with
-    gamma_j = (j!)^2 / (2j)!. The estimate is the first sigma_j whose next two orders agree with
-    it within AGREE and whose differences change sign (noise, not curvature). Returns sigma and
+    gamma_j = (j!)^2 / (2j)!. The estimate is the first sigma_j with which the higher orders agree
+    within AGREE, whose differences change sign (noise, not curvature), the order before
+    it more than AGREE above it (the smooth part's differences fall to the noise; where they
+    stay alike from the first order on, f varies on the scale of delta). Returns sigma and
     the status per (k, m): ROUGH where none is found (sigma is then the smallest level, an upper
-    bound), FLAT where f barely changes between the points (delta below f's resolution).
+    bound), KINKED where a kink in the table spoils it, FLAT where f barely changes between the
+    points (delta below f's resolution, or f constant on a side).
     """
     k, p, m = table.shape
     top = np.max(np.abs(table), axis=1)
@@ -81,8 +90,17 @@ def levels(table: Array) -> tuple[Array, NDArray[np.int8]]:
         sigma = np.zeros((k, m))
         found = np.zeros((k, m), dtype=bool)
         for j in range(p - 3):
-            window = lv[j : j + 3]
-            take = (window.max(axis=0) <= AGREE * window.min(axis=0)) & sign_change[j] & ~found
+            # noise is alike at every order: the levels from j on agree (up to the orders with
+            # three differences at least), where a smooth part's keep falling
+            window = lv[j : max(j + 3, p - 3)]
+            alike = (window.max(axis=0) <= AGREE * window.min(axis=0)) & (window[-1] * TREND >= window[0])
+            take = alike & sign_change[j] & ~found
+            # Noise under a smooth part: the levels drop to it. Where they stay alike from the
+            # first order on, the table is noise only, or f varies on the scale of delta and
+            # its values jump about like noise; Moré and Wild's test tells: noise moves f by
+            # little, such an f by much of its size
+            small = spread <= RANGE * top
+            take &= ((lv[j - 1] > AGREE * lv[j]) | small) if j > 0 else small
             sigma[take] = lv[j][take]
             found |= take
         # Differences that vanish, or nearly, from some order on (two orders at least): f is a
@@ -92,13 +110,12 @@ def levels(table: Array) -> tuple[Array, NDArray[np.int8]]:
         quiet = ~found & (exact <= EXACT * top)
         sigma[quiet] = exact[quiet]
         found |= quiet
-        # Values that spread over a good part of their size: f varies on the scale of delta, and
-        # its differences can look like noise (Moré and Wild's test); or values that left f's domain
-        wide = (spread > RANGE * top) | ~np.all(np.isfinite(table), axis=1)
-        rough = ~found | wide | (spiked & (lv[1] > EXACT * top))
+        outside = ~np.all(np.isfinite(table), axis=1)  # left f's domain: a narrower table
+        rough = ~found | outside | (spiked & (lv[1] > EXACT * top))
         bound = np.min(np.where(np.isfinite(lv), lv, np.inf), axis=0)
         sigma = np.where(rough, bound, sigma)
     status = np.where(rough, ROUGH, OK).astype(np.int8)
+    status[rough & spiked & (lv[1] > EXACT * top)] = KINKED
     # Flat: many equal neighbours, or f does not move at all (then no noise to speak of, unless
     # delta is below f's resolution: a wider table tells).
     status[flat | (spread == 0)] = FLAT
@@ -113,10 +130,8 @@ def measure(
 
     `delta` (k,) is the first spacing; `scale` (m,) divides f's values (so that differences of
     values near overflow stay finite); `matter` (k, m) says which outputs need an estimate. A
-    table too rough for one of them is tried again RETRY times narrower; a flat one (f barely
-    moves) narrower first, as f may be constant at x or have a kink near it, then wider, as f
-    may move in stairs wider than delta. Spacings stay above `floor` (k,). The returned sigma
-    is in f's own units.
+    table too rough for one of them, or flat, is tried again RETRY times narrower. Spacings stay
+    above `floor` (k,). The returned sigma is in f's own units.
     """
     k, m = matter.shape
     sigma = np.full((k, m), np.inf)
@@ -124,6 +139,7 @@ def measure(
     todo = np.arange(k)
     delta = np.asarray(delta, dtype=np.float64).copy()
     narrowed = np.zeros(k, dtype=bool)
+    used = delta.copy()  # the spacing of each column's estimate
     flat_at = np.zeros(k)
     evaluations = 0
     for attempt in range(RETRIES + 1):
@@ -135,36 +151,51 @@ def measure(
         better = (st == OK) | ((status[todo] != OK) & (s < sigma[todo]))
         sigma[todo] = np.where(better, s, sigma[todo])
         status[todo] = np.where(better, st, status[todo])
+        used[todo] = np.where((better & matter[todo]).any(axis=1), delta[todo], used[todo])
         if attempt == RETRIES:
             break
-        # a table that does not move at all is final: f does not depend on this entry near x
+        # A table that does not move at all is final: f does not depend on this entry near x.
+        # One too rough, or flat (f barely moves: a kink near x, or f constant at x) is tried
+        # narrower, once for flat; flat again after that, f moves in stairs wider than the
+        # table: below f's resolution, the estimate of a wider table stands
         moving = np.ptp(table, axis=1) > 0
-        rough = ((st == ROUGH) & matter[todo]).any(axis=1)
+        rough = (((st == ROUGH) | (st == KINKED)) & matter[todo]).any(axis=1)
         flat = ((st == FLAT) & matter[todo] & moving).any(axis=1) & ~rough
-        wider = flat & narrowed[todo]
-        flat_at[todo[wider]] = np.maximum(flat_at[todo[wider]], delta[todo[wider]])
-        delta[todo[rough | (flat & ~wider)]] /= RETRY
-        delta[todo[wider]] *= RETRY * RETRY
-        narrowed[todo[flat & ~wider]] = True
+        stairs = flat & narrowed[todo]
+        flat_at[todo[stairs]] = np.maximum(flat_at[todo[stairs]], delta[todo[stairs]])
+        again = rough | (flat & ~narrowed[todo])
+        delta[todo[again]] /= RETRY
+        narrowed[todo[again]] = True
         if floor is not None:
-            rough &= delta[todo] >= floor[todo]
-        todo = todo[rough | flat]
+            again &= delta[todo] >= floor[todo]
+        todo = todo[again]
+    # Rounding errors can be alike at nearby points (a sum's low bits change only now and then):
+    # a table WIDE times wider sees them as noise, where it gives an estimate at all
+    wide = np.flatnonzero(((status == OK) & matter).any(axis=1))
+    if wide.size:
+        s, st = _estimate(_table(stencil, wide, used[wide] * WIDE, f0, scale), scale)
+        evaluations += 2 * HALF * wide.size
+        sigma[wide] = np.where((st == OK) & (s > sigma[wide]), s, sigma[wide])
     return Noise(sigma, status, flat_at, evaluations)
 
 
 def _estimate(table: Array, scale: Array) -> tuple[Array, NDArray[np.int8]]:
-    """Sigma (in f's units) and status from tables (k, p, m): the whole table's, or its halves'
-    (x and the points on one side). A kink within the table spoils it, and the half it lies in
-    (at x itself, the whole only): a half that gives an estimate far below the whole's, or one
-    where the whole gives none, is taken (the smaller of two); f constant on one side counts as
-    a half without noise."""
+    """Sigma (in f's units) and status from tables (k, p, m): the whole table's, or, where a kink
+    spoils it or f is flat on a side, its halves' (x and the points on one side): a kink at x
+    spoils neither half, one on a side spoils that half only, and the smaller of two estimates
+    is taken; f constant on one side counts as a half without noise."""
     s, st = levels(table)
     low = np.full(s.shape, np.inf)
+    estimated = np.zeros(s.shape, dtype=bool)  # a half with an estimate of noise
+    kinked = np.zeros(s.shape, dtype=bool)  # a half with a kink in it
     for half in (table[:, : HALF + 1], table[:, HALF:]):
         sh, sth = levels(half)
         clean = (sth == OK) | (np.ptp(half, axis=1) == 0)  # an estimate, or f constant on that side
         low = np.where(clean, np.minimum(low, sh), low)
-    use = np.isfinite(low) & ((st != OK) | (low * AGREE * AGREE < s))
+        estimated |= sth == OK
+        kinked |= sth == KINKED
+    # (a constant half beside one in stairs is no estimate: below f's resolution, both look so)
+    use = np.isfinite(low) & (estimated | kinked) & ((st == KINKED) | (st == FLAT))
     return np.where(use, low, s) * scale, np.where(use, OK, st).astype(np.int8)
 
 

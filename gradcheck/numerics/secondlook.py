@@ -183,8 +183,10 @@ class _State:
         self.sig[cols] = np.where(widen, self.sig[cols] * np.where(widen, r.growth, 1.0), self.sig[cols])
         rough = (matter & ~kink & (~r.smooth | r.straddled) & ~noise_like) | outside
         with np.errstate(all="ignore"):
-            resolvable = np.abs(ld.j[0]) > KINK_NOISE * KINK_SHRINK * ld.noise(NOISE_J)[0]
-        return self._next(cols, h, kink, rough, noise_like, target, tol, r.move, resolvable)
+            # the smallest step at which the kink's jump stays KINK_NOISE times above the noise
+            least = KINK_NOISE * ld.noise(NOISE_J)[0] * h[:, None] / np.abs(ld.j[0])
+            least = np.where(kink, np.nan_to_num(least, nan=np.inf), 0.0).max(axis=1)
+        return self._next(cols, h, kink, rough, noise_like, target, tol, r.move, least)
 
     def _take(self, cols: NDArray[np.intp], r: Reading, valid: NDArray[np.bool_]) -> None:
         """Keep the ladder's estimates that beat the best so far. Two estimates that disagree
@@ -226,11 +228,12 @@ class _State:
         target: Array,
         tol: Array,
         move: Array,
-        resolvable: NDArray[np.bool_],
+        least: Array,
     ) -> Array:
-        """The next step of each column: smaller past a kink or where differences do not shrink
-        like h^2; towards the least error bound where an output's verdict could still change; a
-        smaller one to confirm a failure seen once (a step too large can mislead)."""
+        """The next step of each column: smaller past a kink (down to `least`, where its jump
+        still shows above the noise) or where differences do not shrink like h^2; towards the
+        least error bound where an output's verdict could still change; smaller, to confirm a
+        failure seen once (a step too large can mislead)."""
         value, error = self.value[cols], self.error[cols]
         with np.errstate(all="ignore"):
             failing = np.abs(target - value) > tol + error
@@ -244,7 +247,8 @@ class _State:
         # a kink inside: a smaller step, while the jump stays above the noise there (else the kink
         # is at x, as far as f's noise lets anyone tell)
         kinked = kink.any(axis=1)
-        nxt = np.where(kinked, np.where(np.where(kink, resolvable, True).all(axis=1), h / KINK_SHRINK, 0.0), nxt)
+        smaller = np.maximum(h / KINK_SHRINK, least)
+        nxt = np.where(kinked, np.where(smaller <= h / 2.0, smaller, 0.0), nxt)
         # past a kink, stay below the steps that straddled it
         seen = self.kink_seen[cols]
         return np.where(kinked, nxt, np.minimum(nxt, np.where(seen > 0, seen / KINK_SHRINK, np.inf)))

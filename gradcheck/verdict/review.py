@@ -4,6 +4,7 @@ steps of their own (numerics/secondlook.py); what it saw, for the report: kinks,
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,19 +42,21 @@ def judged(
     probe: Evaluator,
     a: Array,
     est: stencils.Estimate,
+    subgradient: bool,
+    label_class: int | None,
+    recheck: Callable[[], bool] | None,
     *,
     rtol: float,
     atol: float,
-    subgradient: bool,
     out_ndim: int,
     of: str,
     wrt: str,
     title: str,
     method: str,
-    label_class: int | None,
-) -> tuple[Comparison, NDArray[np.bool_] | None]:
+) -> tuple[Comparison, NDArray[np.bool_] | None] | None:
     """The verdict of a full check: the first comparison, and where it fails, the second look;
-    also the entries whose failure the second look explained as other than a bug (or None)."""
+    also the entries whose failure the second look explained as other than a bug (or None).
+    None where the first comparison fails and `recheck` says to start again."""
     allowance = None if est.errors is None else stencils.ERROR_SAFETY * est.errors
     common: dict[str, Any] = {"rtol": rtol, "atol": atol, "out_ndim": out_ndim, "of": of, "wrt": wrt, "title": title}
     x = probe.base.reshape(probe.shape)
@@ -67,6 +70,8 @@ def judged(
     over = suspects(a2, num2, rtol, atol, first_allow)
     if not over.any():
         return result, None
+    if recheck is not None and recheck():
+        return None
     probe.look = "second look"
     cols = np.flatnonzero(over.any(axis=0))
     first = est.steps.reshape(-1)[cols]
@@ -185,7 +190,7 @@ def _kink_lines(names: _Names, where: NDArray[np.bool_], left: Array, right: Arr
     rows, ks = np.nonzero(where)
     lines = [
         f"not differentiable at {names(r, k)}: one-sided derivatives {left[r, k]:.6g} (left) and "
-        f"{right[r, k]:.6g} (right), analytic {a[r, k]:.6g} (subgradient=True accepts any value between them)"
+        f"{right[r, k]:.6g} (right), analytic {a[r, k]:.6g} (with subgradient, any value between them passes)"
         for r, k in zip(rows[:NAMED].tolist(), ks[:NAMED].tolist(), strict=True)
     ]
     if rows.size > NAMED:

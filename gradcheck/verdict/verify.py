@@ -23,6 +23,8 @@ from .comparison import Comparison
 from .directional import directional_comparison
 
 Analytic = ArrayLike | Callable[[NDArray[np.floating]], ArrayLike]
+#: Asked when a first comparison fails: whether the check should start again (f computes in float32).
+Recheck = Callable[[], bool] | None
 
 #: Mode "auto" checks the full Jacobian when x has at most AUTO_FULL_INPUTS entries and the
 #: Jacobian at most AUTO_FULL_ENTRIES, else directionally.
@@ -87,9 +89,11 @@ def check_jacobian(
             mode = "full" if small else "directional"
         opts = Options(rtol, atol, step, mode, scheme, probes, seed, of, wrt, title, label_class, subgradient)
         try:
-            result = _verdict(probe, a, opts)
-            if not result.passed and not result.problem and probe.lower_precision():
-                result = _verdict(probe, a, opts)  # f computes in float32: its step and tolerances
+            # Where the first comparison fails, f may compute in float32 (a float64 x tells
+            # nothing): then the check starts again with float32's step and tolerances
+            result = _verdict(probe, a, opts, probe.lower_precision)
+            while result is None:
+                result = _verdict(probe, a, opts, None)
         except PointError as exc:
             raise exc.named(probe.shape, of, wrt) from exc.cause
         return result
@@ -113,8 +117,9 @@ class Options:
     subgradient: bool
 
 
-def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options) -> Comparison:
-    """The check of the analytic Jacobian `a` at the probe's point, in the probe's precision."""
+def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options, recheck: Recheck) -> Comparison | None:
+    """The check of the analytic Jacobian `a` at the probe's point, in the probe's precision;
+    None where `recheck`, asked when the first comparison fails, says to start again."""
     scheme = "central" if o.mode == "directional" else o.scheme  # projections: central differences
     rel = numeric.relative_step(probe, o.step, scheme)
     d_rtol, d_atol = cmp.default_tolerances(probe.given_dtype, a.dtype, probe.precision)
@@ -134,7 +139,8 @@ def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options) -> Comparison:
             return stamp(cmp.compare(a, np.zeros(full_shape), **names, **common))
         a2 = np.asarray(a, dtype=np.float64).reshape(-1, probe.flat.size)
         settings: dict[str, Any] = {"step": rel, "seed": o.seed, "probes": o.probes, "subgradient": o.subgradient}
-        return stamp(directional_comparison(probe, a2, **settings, of=o.of, wrt=o.wrt, **common))
+        result = directional_comparison(probe, a2, **settings, recheck=recheck, of=o.of, wrt=o.wrt, **common)
+        return None if result is None else stamp(result)
     try:
         est = numeric.estimate(probe, rel, scheme)
     except SchemeError as exc:
@@ -144,9 +150,10 @@ def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options) -> Comparison:
         )
     if est.shrunk:
         common["method"] += f", shrunk at {est.shrunk} entries where f left its domain"
-    result, forced = review.judged(
-        probe, a, est, subgradient=o.subgradient, label_class=o.label_class, **names, **common
-    )
+    judged = review.judged(probe, a, est, o.subgradient, o.label_class, recheck, **names, **common)
+    if judged is None:
+        return None
+    result, forced = judged
     if not result.passed and not result.problem:
         result = dataclasses.replace(result, sweeps=stepsweep.sweeps(probe, a, est.steps, result, forced))
     return stamp(result)
