@@ -18,12 +18,16 @@ HALF = 4
 AGREE = 4.0
 #: The table's first spacing is eps ** SPACING_POWER * max(1, |x_i|) (about 1.4e-6 in float64).
 SPACING_POWER = 3.0 / 8.0
+#: A smooth part's levels fall to the noise by more than this factor from one order to the next
+#: (by a factor of about delta over the scale of f's variation; where they fall slower, delta is
+#: near that scale and they can look like noise).
+DROP = 16.0
 #: Levels that fall by more than this factor across the orders compared fall as a smooth part's
 #: do, not noise's (noise's do so by chance in one table of 20 to 50).
 TREND = 3.0
 #: A table whose values spread more than this fraction of their size varies on the scale of
 #: delta: its differences are no estimate of noise, though they may look like it.
-RANGE = 0.1
+RANGE = 0.01
 #: A table with at least this many equal neighbours is flat: delta is below f's resolution.
 FLAT_PAIRS = 3
 #: A table whose two largest second differences hold more than this fraction of their squares
@@ -35,6 +39,9 @@ EXACT = 4.0 * 2.0**-52
 #: times RETRY; at most RETRIES times.
 RETRY = 1024.0
 RETRIES = 2
+#: A table that leaves f's domain is made DOMAIN_SHRINK times narrower, at most DOMAIN_TRIES times.
+DOMAIN_SHRINK = 8.0
+DOMAIN_TRIES = 16
 #: An estimate is checked on a table WIDE times wider, where rounding errors alike at nearby
 #: points show as noise.
 WIDE = 64.0
@@ -63,8 +70,9 @@ def levels(table: Array) -> tuple[Array, NDArray[np.int8]]:
     For each difference order j = 1..p-1, sigma_j = sqrt(gamma_j mean((Delta^j f)^2)) with
     gamma_j = (j!)^2 / (2j)!. The estimate is the first sigma_j with which the higher orders agree
     within AGREE, whose differences change sign (noise, not curvature), the order before
-    it more than AGREE above it (the smooth part's differences fall to the noise; where they
-    stay alike from the first order on, f varies on the scale of delta). Returns sigma and
+    it more than DROP above it (the smooth part's differences fall to the noise; where they
+    fall slowly, or stay alike from the first order on, f varies on the scale of delta), or the
+    table moving by little (Moré and Wild's test). Returns sigma and
     the status per (k, m): ROUGH where none is found (sigma is then the smallest level, an upper
     bound), KINKED where a kink in the table spoils it, FLAT where f barely changes between the
     points (delta below f's resolution, or f constant on a side).
@@ -100,7 +108,7 @@ def levels(table: Array) -> tuple[Array, NDArray[np.int8]]:
             # its values jump about like noise; Moré and Wild's test tells: noise moves f by
             # little, such an f by much of its size
             small = spread <= RANGE * top
-            take &= ((lv[j - 1] > AGREE * lv[j]) | small) if j > 0 else small
+            take &= ((lv[j - 1] > DROP * lv[j]) | small) if j > 0 else small
             sigma[take] = lv[j][take]
             found |= take
         # Differences that vanish, or nearly, from some order on (two orders at least): f is a
@@ -145,7 +153,9 @@ def measure(
     for attempt in range(RETRIES + 1):
         if todo.size == 0:
             break
-        table = _table(stencil, todo, delta[todo], f0, scale)
+        spacing = delta[todo]
+        table = _table(stencil, todo, spacing, f0, scale)
+        delta[todo] = spacing
         s, st = _estimate(table, scale)
         evaluations += 2 * HALF * todo.size
         better = (st == OK) | ((status[todo] != OK) & (s < sigma[todo]))
@@ -200,7 +210,20 @@ def _estimate(table: Array, scale: Array) -> tuple[Array, NDArray[np.int8]]:
 
 
 def _table(stencil: Stencil, cols: NDArray[np.intp], delta: Array, f0: Array, scale: Array) -> Array:
-    """f / scale at x + k delta, k = -HALF..HALF, for the columns `cols`: (len(cols), 2 HALF + 1, m)."""
+    """f / scale at x + k delta, k = -HALF..HALF, for the columns `cols`: (len(cols), 2 HALF + 1, m).
+    A table that leaves f's domain (values not finite where f(x) is) is made DOMAIN_SHRINK times
+    narrower, at most DOMAIN_TRIES times: `delta` is updated in place."""
+    table = _points(stencil, cols, delta, f0, scale)
+    for _ in range(DOMAIN_TRIES):
+        out = (~np.isfinite(table) & np.isfinite(f0 / scale)).any(axis=(1, 2))
+        if not out.any():
+            break
+        delta[out] /= DOMAIN_SHRINK
+        table[out] = _points(stencil, cols[out], delta[out], f0, scale)
+    return table
+
+
+def _points(stencil: Stencil, cols: NDArray[np.intp], delta: Array, f0: Array, scale: Array) -> Array:
     n = cols.size
     rows = np.repeat(cols, HALF)
     steps = (delta[:, None] * np.arange(1, HALF + 1)).reshape(-1)

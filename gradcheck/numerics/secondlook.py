@@ -87,7 +87,8 @@ def second_look(stencil: Stencil, f0: Array, task: Task) -> Look:
     target, tol, matter, first, floor = task.target, task.tol, task.matter, task.first, task.floor
     k, m = matter.shape
     scale = np.where(np.isfinite(f0) & (f0 != 0), np.abs(f0), 1.0)  # differences in units of f
-    measured = noisemod.measure(stencil, f0, pow2(task.delta), scale, matter, floor=floor)
+    # a power of two (x + k delta exact), no larger than asked (the table stays in f's domain)
+    measured = noisemod.measure(stencil, f0, np.exp2(np.floor(np.log2(task.delta))), scale, matter, floor=floor)
     # in units of f's scale; never below the rounding of f's result, which the table's exactly
     # representable points can miss, nor below that of the points themselves
     sig = np.maximum(measured.sigma / scale, SIGMA_FLOOR * task.eps * np.abs(f0) / scale)

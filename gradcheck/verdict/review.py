@@ -20,8 +20,8 @@ from .comparison import Comparison, entry_name
 
 Array = NDArray[np.float64]
 
-#: The noise table's spacing is sqrt(eps) * max(1, |x_i|); the smallest step, FLOOR spacings of x_i.
-FLOOR = 64.0
+#: The smallest step of a second look is FLOOR spacings of x_i (its steps, powers of two, are exact).
+FLOOR = 4.0
 #: How many entries a note names before it only counts them.
 NAMED = 3
 
