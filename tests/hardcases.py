@@ -408,6 +408,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "vectorized": {"vectorized": True},
     "directional": {"mode": "directional"},
     "central4": {"scheme": "central4"},
+    "richardson": {"scheme": "richardson"},
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -12,6 +14,19 @@ from .types import Array
 
 def complex_step(ev: Evaluator, idx: NDArray[np.intp], h: Array) -> Array:
     """Im f(x + i h e_k) / h for each entry k of `idx`: derivatives exact to rounding, (k, m)."""
+    with warnings.catch_warnings():
+        # f that casts its input to a real type throws the imaginary part (the derivative) away
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
+        try:
+            return _complex_step(ev, idx, h)
+        except np.exceptions.ComplexWarning:
+            raise SchemeError(
+                "scheme 'complex' needs a function that keeps complex input complex; f casts it to a real "
+                "type, discarding the imaginary part (use scheme 'central4' or 'richardson' instead)"
+            ) from None
+
+
+def _complex_step(ev: Evaluator, idx: NDArray[np.intp], h: Array) -> Array:
     k, m = idx.size, ev.f0.size
     cols = np.empty((k, m))
     xc = ev.x.astype(np.complex128)

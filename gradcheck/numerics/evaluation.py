@@ -131,7 +131,7 @@ class Evaluator:
 
     def lower_precision(self) -> bool:
         """Whether f, whose result is float64, really computes in float32 (it rounds x, or its
-        work, to float32 whatever x's dtype): then precision becomes float32. Costs three
+        work, to float32 whatever x's dtype): then precision becomes float32. Costs four
         evaluations (one call of a vectorized f); asked only of a check that failed."""
         self.look = "float32 probe"
         if self.precision != np.float64 or not np.all(self.finite0) or not rounds_below(self, np.dtype(np.float32)):
@@ -191,28 +191,30 @@ class Evaluator:
 
 
 def rounds_below(ev: Evaluator, dtype: np.dtype) -> bool:
-    """Whether f ignores a change of x too small for `dtype` to represent, where changes 1024
-    times larger show that float64 arithmetic would have seen it.
+    """Whether f ignores changes of x too small for `dtype` to represent, where changes 1024
+    times larger along them show that float64 arithmetic would have seen them.
 
-    The small change moves each x_i half-way to its rounding in `dtype` (or a quarter of
-    dtype's spacing away, where x_i is representable): rounded to `dtype`, that point is x. The
-    larger ones go 1024 times as far along that change, and 256 spacings of `dtype` along seeded
-    random signs (so that the changes of f's terms cannot cancel out in both).
+    A small change moves each x_i half-way to its rounding in `dtype`, or, where x_i is
+    representable, a quarter of dtype's spacing up or down: rounded to `dtype`, that point is x.
+    Two of them are tried, the second with seeded random signs (so that neither a shift f does
+    not see nor the changes of its terms cancelling out can pass for rounding). Four
+    evaluations (one call of a vectorized f).
     """
     x = ev.base.astype(np.float64)
     with np.errstate(all="ignore"):
         rounded = x.astype(dtype).astype(np.float64)
         spacing = np.spacing(np.abs(rounded).astype(dtype)).astype(np.float64)
-        v = np.where(rounded != x, (rounded - x) / 2.0, spacing / 4.0)
         signs = np.where(np.random.default_rng(0).random(x.size) < 0.5, -1.0, 1.0)
-        points = np.stack([x + v, x + 1024.0 * v, x + 256.0 * spacing * signs]).reshape((3, *ev.shape))
+        changes = [np.where(rounded != x, (rounded - x) / 2.0, spacing / 4.0 * s) for s in (1.0, signs)]
+        points = np.stack([x + c * k for c in changes for k in (1.0, 1024.0)]).reshape((4, *ev.shape))
         if ev.vectorized:
-            values = np.asarray(ev.f(points), dtype=np.float64).reshape(3, -1)
+            values = np.asarray(ev.f(points), dtype=np.float64).reshape(4, -1)
         else:
             values = np.stack([np.asarray(ev.f(p), dtype=np.float64).reshape(-1) for p in points])
-        moved = np.abs(values[1:] - ev.f0) / 1024.0
-        visible = moved > 16.0 * np.finfo(np.float64).eps * np.maximum(np.abs(ev.f0), np.abs(values[1:]))
-    return bool(np.array_equal(values[0], ev.f0) and np.any(visible & np.isfinite(values[1:])))
+        near, far = values[0::2], values[1::2]
+        moved = np.abs(far - ev.f0) / 1024.0
+        visible = moved > 16.0 * np.finfo(np.float64).eps * np.maximum(np.abs(ev.f0), np.abs(far))
+    return bool(np.all(near == ev.f0) and np.any(visible & np.isfinite(far)))
 
 
 def _loop_pairs(ev: Evaluator, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:

@@ -76,8 +76,8 @@ class Estimate:
 
 
 class Probe(Evaluator):
-    """`f` near a point x, with the derivatives it gives: central differences and Richardson's
-    careful estimate, by entry or along a direction (the evaluations: evaluation.Evaluator)."""
+    """`f` near a point x, with the derivatives it gives: central differences by entry or along
+    a direction (the evaluations: evaluation.Evaluator)."""
 
     # -- derivatives --------------------------------------------------------------------
 
@@ -91,18 +91,6 @@ class Probe(Evaluator):
         value, half, _ = central(lambda rows, hs: self.pairs_along(d, hs), np.array([t]), self)
         row: Array = value[0]
         return row, float(half[0])
-
-    def richardson(self, idx: NDArray[np.intp], steps: Array) -> tuple[Array, Array]:
-        """A careful estimate of the columns `idx` and its error; `steps` are per-entry (x.shape)."""
-        h = np.asarray(steps, dtype=np.float64).reshape(-1)[idx] * RICHARDSON_START
-        return richardson_tableau(lambda rows, hs: self.pairs(idx[rows], hs), h, self)
-
-    def richardson_along(self, d: Array, t: float) -> tuple[Array, Array]:
-        """A careful estimate of the derivative along d and its error, both (m,)."""
-        value, err = richardson_tableau(
-            lambda rows, hs: self.pairs_along(d, hs), np.array([t * RICHARDSON_START]), self
-        )
-        return value[0], err[0]
 
 
 def central(stencil: Stencil, h: Array, probe: Probe, *, noise: bool = False) -> tuple[Array, Array, Array]:

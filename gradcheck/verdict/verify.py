@@ -150,13 +150,25 @@ def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options, recheck: Recheck
         )
     if est.shrunk:
         common["method"] += f", shrunk at {est.shrunk} entries where f left its domain"
-    judged = review.judged(probe, a, est, o.subgradient, o.label_class, recheck, **names, **common)
+    first = _first_steps(probe, est, scheme)
+    judged = review.judged(probe, a, est, first, o.subgradient, o.label_class, recheck, **names, **common)
     if judged is None:
         return None
     result, forced = judged
     if not result.passed and not result.problem:
         result = dataclasses.replace(result, sweeps=stepsweep.sweeps(probe, a, est.steps, result, forced))
     return stamp(result)
+
+
+def _first_steps(probe: numeric.Probe, est: numeric.Estimate, scheme: str) -> NDArray[np.float64]:
+    """The steps from which a second look starts, per entry: the central difference's default
+    (the complex step's are far below any real step; central4's above central's), no larger than
+    the steps the first pass found inside f's domain."""
+    central = numeric.entry_steps(probe.base, numeric.base_step(probe.precision)).reshape(est.steps.shape)
+    steps: NDArray[np.float64] = est.steps if scheme == "central" else central
+    if scheme in ("central4", "richardson"):
+        steps = np.minimum(est.steps, central)
+    return steps
 
 
 def _describe(scheme: str, rel: float, wrt: str) -> str:
