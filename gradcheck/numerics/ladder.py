@@ -18,13 +18,13 @@ from .types import Array
 #: backward difference, (f(x+h) - 2 f(x) + f(x-h)) / h, by NOISE_J sigma / h.
 NOISE_D = 3.0
 NOISE_J = 10.0
-#: ... and that grow faster than this factor as the step halves move in steps (noise, or a jump).
+#: Forward and backward differences that stay within this factor as the step halves (instead of
+#: halving with it) straddle a kink ...
+KINK_RATIO = 0.7
+#: ... and ones that grow faster than this factor as the step halves move in steps (noise, or a jump).
 JUMPY = 1.6
 #: Richardson's error bound is this many times the truncation error its tableau implies.
 RICHARDSON_SAFETY = 3.0
-#: Forward and backward differences that stay within this factor as the step halves (instead of
-#: halving with it) straddle a kink.
-KINK_RATIO = 0.7
 #: Measured noise is trusted to within this factor: differences up to this many times their
 #: noise bound that fall as the step grows widen it; larger ones say the step is too large.
 UNDERESTIMATE = 30.0

@@ -14,7 +14,7 @@ from .types import Array
 
 #: The table has 2 * HALF + 1 points x + k delta, k = -HALF..HALF (2 * HALF evaluations of f).
 HALF = 4
-#: Consecutive orders whose noise levels agree within this factor give the estimate.
+#: Orders whose noise levels agree within this factor give the estimate.
 AGREE = 4.0
 #: The table's first spacing is eps ** SPACING_POWER * max(1, |x_i|) (about 1.4e-6 in float64).
 SPACING_POWER = 3.0 / 8.0
@@ -33,10 +33,10 @@ FLAT_PAIRS = 3
 #: A table whose two largest second differences hold more than this fraction of their squares
 #: has a kink in it (noise spreads them: it does so by chance once in 10,000 tables).
 SPIKE = 0.99
-#: Differences of some order below EXACT times the table's size are float64's rounding.
+#: Differences from some order on below EXACT times the table's size are float64's rounding.
 EXACT = 4.0 * 2.0**-52
-#: A table that is too rough is tried again with delta divided by RETRY, a flat one with delta
-#: times RETRY; at most RETRIES times.
+#: A table that is too rough, or flat, is tried again with delta divided by RETRY, at most
+#: RETRIES times.
 RETRY = 1024.0
 RETRIES = 2
 #: A table that leaves f's domain is made DOMAIN_SHRINK times narrower, at most DOMAIN_TRIES times.
@@ -69,13 +69,13 @@ def levels(table: Array) -> tuple[Array, NDArray[np.int8]]:
 
     For each difference order j = 1..p-1, sigma_j = sqrt(gamma_j mean((Delta^j f)^2)) with
     gamma_j = (j!)^2 / (2j)!. The estimate is the first sigma_j with which the higher orders agree
-    within AGREE, whose differences change sign (noise, not curvature), the order before
-    it more than DROP above it (the smooth part's differences fall to the noise; where they
-    fall slowly, or stay alike from the first order on, f varies on the scale of delta), or the
-    table moving by little (Moré and Wild's test). Returns sigma and
-    the status per (k, m): ROUGH where none is found (sigma is then the smallest level, an upper
-    bound), KINKED where a kink in the table spoils it, FLAT where f barely changes between the
-    points (delta below f's resolution, or f constant on a side).
+    (within AGREE, and not falling by TREND), whose differences change sign (noise, not
+    curvature), and either the order before it more than DROP above it (the smooth part's
+    differences fall to the noise; where they fall slowly, or stay alike from the first order
+    on, f varies on the scale of delta) or the table moving by little (Moré and Wild's test).
+    Returns sigma and the status per (k, m): ROUGH where none is found (sigma is then the
+    smallest level, an upper bound), KINKED where a kink in the table spoils it, FLAT where f
+    barely changes between the points (delta below f's resolution, or f constant on a side).
     """
     k, p, m = table.shape
     top = np.max(np.abs(table), axis=1)

@@ -3,10 +3,10 @@ measured noise and the truncation error observed on a ladder of steps, and kinks
 
 For each entry (or direction), f's noise sigma is measured first (noise.py). Central differences
 D(h), D(2h), D(4h) then give Richardson's R(h) = (4 D(h) - D(2h)) / 3 and a measured error bound:
-the disagreement with R(2h) plus the noise, 3 sigma / h for each D. The ladder starts where the
-noise allows the tolerance and moves, up or down, towards the step where that bound is least;
-steps where the differences do not shrink as a smooth f's must (like h^2) are too large, and are
-left for smaller ones. The forward and backward differences (f(x+h) - f(x)) / h and
+the truncation its tableau shows plus the noise, 3 sigma / h for each D (ladder.py). The ladder
+starts where the noise allows the tolerance and moves, up or down, towards the step where that
+bound is least; steps where the differences do not shrink as a smooth f's must (like h^2) are
+too large, and are left for smaller ones; a failure seen once is confirmed on a smaller step. The forward and backward differences (f(x+h) - f(x)) / h and
 (f(x) - f(x-h)) / h tell a kink: for a smooth f they differ by about h f'', at a kink within h by
 a fraction of the jump of f' that does not shrink with h. A kink within the step is stepped
 around (a smaller step stays on one side); one that no step gets around is at x itself, and the
@@ -74,7 +74,7 @@ class Task:
     target: Array  # (k, m) the analytic values: the look stops once its verdict cannot change
     tol: Array  # (k, m) their tolerances
     matter: NDArray[np.bool_]  # (k, m) the outputs to estimate (those that failed)
-    first: Array  # (k,) the first pass's steps
+    first: Array  # (k,) the steps of the first pass (of its central differences)
     delta: Array  # (k,) the noise table's first spacing
     floor: Array  # (k,) the smallest step
     resolution: Array  # (k,) steps below which f may not move as x does (float32 inside f)

@@ -28,9 +28,10 @@ NAMED = 3
 
 @dataclass(frozen=True)
 class Review:
-    """The numeric Jacobian after the second look, with the allowance for its measured error."""
+    """The columns of the numeric Jacobian the second look estimated again, with the allowance for
+    their measured error: (n_out, c) each."""
 
-    jacobian: Array  # f(x).shape + x.shape
+    jacobian: Array  # the estimates (the first pass's where an output did not fail)
     allowance: Array  # the measured error bound of each estimate (0 where the first pass stood)
     failed: NDArray[np.bool_]  # entries that fail whatever their numbers: a kink at x, or no estimate
     method: str  # for the report's numeric: line
