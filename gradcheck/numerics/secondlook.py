@@ -6,11 +6,13 @@ D(h), D(2h), D(4h) then give Richardson's R(h) = (4 D(h) - D(2h)) / 3 and a meas
 the truncation its tableau shows plus the noise, 3 sigma / h for each D (ladder.py). The ladder
 starts where the noise allows the tolerance and moves, up or down, towards the step where that
 bound is least; steps where the differences do not shrink as a smooth f's must (like h^2) are
-too large, and are left for smaller ones; a failure seen once is confirmed on a smaller step. The forward and backward differences (f(x+h) - f(x)) / h and
-(f(x) - f(x-h)) / h tell a kink: for a smooth f they differ by about h f'', at a kink within h by
-a fraction of the jump of f' that does not shrink with h. A kink within the step is stepped
-around (a smaller step stays on one side); one that no step gets around is at x itself, and the
-one-sided derivatives are the answer.
+too large, and are left for smaller ones; a failure seen once is confirmed on a smaller step.
+
+The forward and backward differences (f(x+h) - f(x)) / h and (f(x) - f(x-h)) / h tell a kink:
+for a smooth f they differ by about h f'', at a kink within h by a fraction of the jump of f'
+that does not shrink with h. A kink within the step is stepped around (a smaller step stays on
+one side); one that no step gets around is at x itself, and the one-sided derivatives are the
+answer.
 """
 
 from __future__ import annotations
