@@ -91,6 +91,11 @@ def test_a_failure_names_its_cause_in_the_diagnosis() -> None:
     assert _check("ReLU at 0").diagnosis == "kink"
     result = gradcheck.check_jacobian(np.sqrt, np.array([0.0, 4.0]), np.diag([0.0, 0.25]))
     assert result.diagnosis == "non-finite"
+    # f jumps at x: no step settles its differences, and the report says no more than that
+    jump = gradcheck.check_jacobian(lambda v: float(np.sum((v > 0) + v)), np.array([0.0, 0.5]), np.ones(2))
+    assert jump.diagnosis == "noise"
+    assert "x[0]: the estimates do not settle at any step down to" in str(jump)
+    assert "f is too noisy or not smooth there to check this entry" in str(jump)
 
 
 # -- float32 inside f -------------------------------------------------------------------------

@@ -46,6 +46,10 @@ def square_vjp_ignoring(cotangent, x):
 
 def square_vjp(cotangent, x):
     return cotangent * 2.0 * x
+
+
+def square_vjp_squared(cotangent, x):
+    return cotangent**2 * 2.0 * x
 """
 
 
@@ -102,9 +106,13 @@ def test_f_raising_at_a_perturbed_point_names_the_entry_and_shows_the_users_fram
 
 def test_a_vjp_that_ignores_its_cotangent_fails_saying_so(pytester: pytest.Pytester) -> None:
     vjp = "  - name: {name}\n    function: nnlib.nn:square\n    vjp: nnlib.nn:{vjp}\n    args: {{x: [0.5, -1.0]}}\n"
-    project(pytester, vjp.format(name="ignoring", vjp="square_vjp_ignoring") + vjp.format(name="ok", vjp="square_vjp"))
+    cases = [("ignoring", "square_vjp_ignoring"), ("ok", "square_vjp"), ("squared", "square_vjp_squared")]
+    project(pytester, "".join(vjp.format(name=name, vjp=target) for name, target in cases))
     result = run(pytester)
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(
-        ["*vjp: nnlib.nn:square_vjp_ignoring ignores its cotangent: vjp(2u) equals vjp(u); it must return u·J*"]
+        [
+            "*vjp: nnlib.nn:square_vjp_ignoring ignores its cotangent: vjp(2u) equals vjp(u); it must return u·J*",
+            "*vjp: nnlib.nn:square_vjp_squared is not linear in its cotangent: vjp(2u) is not 2 vjp(u)*",
+        ]
     )

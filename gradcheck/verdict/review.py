@@ -206,11 +206,13 @@ def _unresolved_lines(
     names: _Names, where: NDArray[np.bool_], value: Array, a: Array, lowest: Array
 ) -> tuple[str, ...]:
     rows, ks = np.nonzero(where)
-    lines = [
-        f"{names(r, k)}: the estimates do not settle at any step down to {lowest[k]:.2g} (last {value[r, k]:.6g}, "
-        f"analytic {a[r, k]:.6g}): f is too noisy or not smooth there to check this entry"
-        for r, k in zip(rows[:NAMED].tolist(), ks[:NAMED].tolist(), strict=True)
-    ]
+    lines = []
+    for r, k in zip(rows[:NAMED].tolist(), ks[:NAMED].tolist(), strict=True):
+        last = f"last {value[r, k]:.6g}, " if np.isfinite(value[r, k]) else ""
+        lines.append(
+            f"{names(r, k)}: the estimates do not settle at any step down to {lowest[k]:.2g} ({last}analytic "
+            f"{a[r, k]:.6g}): f is too noisy or not smooth there to check this entry"
+        )
     return tuple(lines)
 
 
