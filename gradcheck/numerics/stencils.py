@@ -23,11 +23,11 @@ COMPLEX_STEP = 1e-20
 SHRINK = 0.1
 #: How often a step may shrink before the entry is reported as not finite.
 MAX_SHRINKS = 16
-#: The careful estimate starts RICHARDSON_START times above the default step and halves it
+#: The richardson scheme starts RICHARDSON_START times above the default step and halves it
 #: RICHARDSON_LEVELS - 1 times, extrapolating away the h^2, h^4, ... error terms.
 RICHARDSON_START = 8.0
 RICHARDSON_LEVELS = 7
-#: The careful estimate's own error bound is widened by this factor in a verdict.
+#: The richardson scheme's own error bound is widened by this factor in a verdict.
 ERROR_SAFETY = 2.0
 
 # A stencil evaluates f on both sides of x along k directions: given the rows (which of the
