@@ -110,6 +110,7 @@ def check_jacobian(
                 problem=str(exc),
                 worst=(),
                 hints=(),
+                mismatch_map=None,
             )
             return stamp(problem)
         if est.shrunk:
