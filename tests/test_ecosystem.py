@@ -163,7 +163,7 @@ def test_report_has_one_record_per_item(pytester: pytest.Pytester) -> None:
         "cases/x.yaml::broken",
     ]
     keys = ["id", "file", "line", "check", "case", "outcome", "passed", "max_abs_error", "max_rel_error"]
-    keys += ["mismatched", "total", "rtol", "atol", "step", "scheme", "mode", "seconds", "error"]
+    keys += ["mismatched", "total", "rtol", "atol", "step", "scheme", "mode", "seconds", "error", "plots"]
     assert all(list(r) == keys for r in got)
     by_id = {r["id"]: r for r in got}
     softmax, loss = by_id["cases/x.yaml::seed[softmax]"], by_id["cases/x.yaml::seed[loss]"]

@@ -150,6 +150,18 @@ class MismatchMap:
         head = names[0] if len(names) == 1 else f"({','.join(names)})"
         return f"{head}={at(start)}" + (f"-{at(stop - 1)}" if stop - start > 1 else "")
 
+    def cell_label(self, dim: Dim, outer: bool, first: int, last: int | None = None) -> str:
+        """The label of the cells first..last (default: first only) along the outer or inner
+        axes of a direction: `a=2`, `i=0-32`."""
+        axes, size, step = (
+            (dim.outer, dim.outer_size, dim.outer_bin) if outer else (dim.inner, dim.inner_size, dim.inner_bin)
+        )
+        return self.label(axes, first * step, min(((first if last is None else last) + 1) * step, size))
+
+    def owner(self, axis: int) -> str:
+        """The name of the array a Jacobian axis indexes: f's or x's."""
+        return self.of if axis < self.out_ndim else self.wrt
+
 
 def layout(shape: tuple[int, ...], out_ndim: int) -> tuple[Dim, Dim]:
     """The rows and columns of a Jacobian of `shape` (f(x).shape + x.shape), entry by entry."""

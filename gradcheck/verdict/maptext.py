@@ -72,14 +72,6 @@ def _largest_cell(dim: Dim) -> int:
     return int(outer.max()) * int(inner.max()) if dim.outer_bin > 1 else int(inner.max())
 
 
-def _cell_label(m: MismatchMap, dim: Dim, outer: bool, cell: int) -> str:
-    """The label of a cell along the outer or inner axes of a direction: `a=2`, `i=0-32`."""
-    axes, size, step = (
-        (dim.outer, dim.outer_size, dim.outer_bin) if outer else (dim.inner, dim.inner_size, dim.inner_bin)
-    )
-    return m.label(axes, cell * step, min((cell + 1) * step, size))
-
-
 def _row_labels(m: MismatchMap) -> list[str]:
     """`i=3`, or `a=0 b=1` with the block's label on its first row only."""
     dim = m.rows
@@ -87,9 +79,9 @@ def _row_labels(m: MismatchMap) -> list[str]:
     whole = dim.outer and inner_cells == 1 and dim.inner_bin >= dim.inner_size  # rows of whole blocks
     labels = []
     for oc in range(outer_cells):
-        head = _cell_label(m, dim, True, oc)
+        head = m.cell_label(dim, True, oc)
         for ic in range(inner_cells):
-            tail = "" if whole else _cell_label(m, dim, False, ic)
+            tail = "" if whole else m.cell_label(dim, False, ic)
             shown = " " * len(head) if ic and dim.blocks else head
             labels.append(f"{shown} {tail}" if head and tail else shown or tail)
     return labels
@@ -101,13 +93,13 @@ def _column_header(m: MismatchMap, gap: int) -> str:
     outer_cells, inner_cells = dim.cells
     spots: list[tuple[int, str]] = []
     if dim.blocks:
-        spots = [(oc * (inner_cells + gap), _cell_label(m, dim, True, oc)) for oc in range(outer_cells)]
+        spots = [(oc * (inner_cells + gap), m.cell_label(dim, True, oc)) for oc in range(outer_cells)]
     else:
         outer = bool(dim.outer) and inner_cells == 1
         cells = outer_cells if outer else inner_cells
         every = 1 if cells <= 10 else 5
         for c in range(0, cells, every):
-            text = _cell_label(m, dim, outer, c)
+            text = m.cell_label(dim, outer, c)
             spots.append((c, text if c == 0 else text.split("=", 1)[1]))
     line = ""
     for position, text in spots:  # left to right, each where it does not touch the one before
@@ -135,11 +127,9 @@ def _footer(m: MismatchMap) -> str:
         if hit.size == 0 or hit.size == sums.size:
             continue  # nowhere, or everywhere: nothing to point at
         runs = np.split(hit, np.flatnonzero(np.diff(hit) > 1) + 1)
-        named = [
-            f"{m.label(axes, int(r[0]) * step, min((int(r[-1]) + 1) * step, size))} ({int(sums[r].sum())})"
-            for r in runs[:NAMED]
-        ]
+        named = [f"{m.cell_label(dim, outer, int(r[0]), int(r[-1]))} ({int(sums[r].sum())})" for r in runs[:NAMED]]
         more = f", and {len(runs) - NAMED} more" if len(runs) > NAMED else ""
+        axes = dim.outer if outer else dim.inner
         name = m.letter(axes[0]) if len(axes) == 1 else f"({','.join(m.letter(a) for a in axes)})"
         parts.append(f"by {name}: {', '.join(named)}{more}")
     return "; ".join(parts)
