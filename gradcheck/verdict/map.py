@@ -225,8 +225,11 @@ def from_entries(
         at = []
         for dim in (rows, cols):
             for axes, step in ((dim.outer, dim.outer_bin), (dim.inner, dim.inner_bin)):
+                if not axes:
+                    at.append(np.zeros(len(indices), dtype=np.int64))
+                    continue
                 flat = np.ravel_multi_index(tuple(where[:, a] for a in axes), tuple(shape[a] for a in axes))
-                at.append(np.asarray(flat) // step if axes else np.zeros(len(indices), dtype=np.int64))
+                at.append(np.asarray(flat) // step)
         np.add.at(counts, tuple(at), 1)
         np.fmax.at(worst, tuple(at), np.asarray(ratios, dtype=np.float32))
     return MismatchMap(tuple(shape), out_ndim, of, wrt, rows, cols, counts, worst, located=True)

@@ -32,8 +32,8 @@ def map_lines(m: MismatchMap) -> list[str]:
         lines.append(f"    {'':<{width}}  {header}".rstrip())
     for r, label in enumerate(labels):
         cells = marks[r]
-        text = " ".join("".join(cells[b * per_block : (b + 1) * per_block]) for b in range(t.cols.cells[0]))
-        row = text if gap else "".join(cells)
+        blocks = ("".join(cells[b * per_block : (b + 1) * per_block]) for b in range(t.cols.cells[0]))
+        row = " ".join(blocks) if gap else "".join(cells)
         lines.append(f"    {label:<{width}}  {row}  {int(counts[r].sum())}")
     footer = _footer(t)
     if footer:
