@@ -309,7 +309,7 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
     got = report_records(pytester)
     assert list(got) == ["tanh", "sq", "flipped", "known", "gone"]
     keys = ["id", "file", "line", "check", "case", "outcome", "passed", "max_abs_error", "max_rel_error"]
-    keys += ["mismatched", "total", "rtol", "atol", "step", "scheme", "mode", "seconds", "error"]
+    keys += ["mismatched", "total", "rtol", "atol", "step", "scheme", "mode", "seconds", "error", "plots"]
     assert all(list(r) == keys for r in got.values())  # the same keys as a layer case's record
     tanh, sq, flipped = got["tanh"], got["sq"], got["flipped"]
     assert (tanh["id"], tanh["file"], tanh["line"], tanh["check"]) == (

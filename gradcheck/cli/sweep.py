@@ -6,7 +6,6 @@ import re
 import sys
 from pathlib import Path
 
-import numpy as np
 from numpy.typing import ArrayLike
 
 from ..casefile import document
@@ -17,6 +16,7 @@ from ..checks import Check, Registry
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
 from ..errors import CaseError, UserCodeError
+from ..plots import draw
 from ..verdict.sweep import SWEEP_ENTRIES, Sweep, sweep
 
 #: Files that mark a project's root directory, as pytest looks for its rootdir.
@@ -109,23 +109,6 @@ def plot_available() -> bool:
 def plot(result: Sweep, path: str | Path) -> None:
     """Draw the sweep as a log-log PNG (or any format matplotlib knows by the suffix).
 
-    Imports matplotlib here, so that the rest of gradcheck never needs it.
+    matplotlib is imported when drawing, so that the rest of gradcheck never needs it.
     """
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.0, 4.5), layout="constrained")
-    ax = fig.subplots()
-    for curve in result.curves:
-        shown = np.isfinite(curve.errors) & (curve.errors > 0)
-        ax.loglog(result.steps[shown], curve.errors[shown], marker=".", label=f"{curve.name} = {curve.analytic:.6g}")
-    ax.axvline(
-        result.default_step, color="grey", linestyle="--", label=f"default step eps^(1/3) = {result.default_step:.3g}"
-    )
-    if result.case_step is not None and result.case_step != result.default_step:
-        ax.axvline(result.case_step, color="black", linestyle=":", label=f"case step = {result.case_step:.3g}")
-    ax.set_xlabel("relative step h (entry i moves by h * max(1, |x_i|))")
-    ax.set_ylabel("|analytic - central difference|")
-    ax.set_title(result.title)
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize="small")
-    fig.savefig(path, dpi=100)
+    draw.sweep_figure(result).savefig(path, dpi=draw.DPI)

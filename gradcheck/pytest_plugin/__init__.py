@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import hookspec, jsonreport, settings
+from . import hookspec, htmlreport, jsonreport, settings
 from .fixture import jacobian_check as jacobian_check  # the fixture, found here by pytest
 from .state import STATE, State
 
@@ -65,7 +65,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-    """Attach a gradcheck item's record to the report that decides its outcome (xdist serialises it)."""
+    """Attach a gradcheck item's record to the report that decides its outcome (xdist serialises
+    it), and a failure's pictures and text to pytest-html's extras."""
     report = yield
     jsonreport.attach(item, report, call)
+    htmlreport.attach(item, report)
     return report

@@ -19,7 +19,9 @@ from ..checks import Check
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
 from ..errors import CaseError, UserCodeError
+from ..plots import failure
 from ..verdict.comparison import Comparison
+from .htmlreport import PICTURES
 from .jsonreport import GRADCHECK_ITEM
 from .state import STATE
 
@@ -52,6 +54,8 @@ class CheckItem(pytest.Item, Generic[C]):
         self.case: C = case
         self.check = check
         self.comparison: Comparison | None = None
+        self.plots: list[str] = []  # where its pictures were written
+        self.picture_error: str | None = None  # why they could not be drawn
         self.stash[GRADCHECK_ITEM] = True
         self.add_marker("gradcheck")
         for mark in marks:
@@ -80,7 +84,34 @@ class CheckItem(pytest.Item, Generic[C]):
         self.comparison = comparison
         self.user_properties += [(key, value) for key, value in comparison.figures().items() if value is not None]
         if not comparison.passed:
+            self.draw(check, case, comparison)
             raise CheckFailed(comparison)
+
+    def draw(self, check: Check, case: C, comparison: Comparison) -> None:
+        """The pictures of a failure, where --gradcheck-plots or an HTML report asks for them."""
+        s = self.config.stash[STATE].settings
+        if not s.pictures:
+            return
+        try:
+            pictures = failure.pictures(check, comparison, title=self.nodeid, case_step=case.step)
+            self.stash[PICTURES] = pictures
+            if s.plots is not None:
+                here = self.config.invocation_params.dir
+                written = failure.write(pictures, s.plots, self.nodeid)
+                self.plots = [(p.relative_to(here) if p.is_relative_to(here) else p).as_posix() for p in written]
+        except Exception as error:  # a picture that cannot be drawn must not hide the failure it shows
+            self.picture_error = f"{type(error).__name__}: {error}".splitlines()[0]
+
+    def failure_text(self, comparison: Comparison, *, command: bool) -> str:
+        """The report of a failed check: the comparison, the sweep command, where its pictures are."""
+        lines = [str(comparison)]
+        if command:  # what `python -m gradcheck sweep` can rebuild
+            lines.append(f"  plot: {sweep_command(self)}")
+        if self.plots:
+            lines.append(f"  pictures: {', '.join(self.plots)}")
+        if self.picture_error:
+            lines.append(f"  pictures: not drawn: {self.picture_error}")
+        return "\n".join(lines)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.case.line - 1, self.name
@@ -96,10 +127,7 @@ class LayerItem(CheckItem[Case]):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CheckFailed):
-            report = str(excinfo.value.comparison)
-            if self.check in BUILTIN_NAMES:  # what `python -m gradcheck sweep` can rebuild
-                report += f"\n  plot: {sweep_command(self)}"
-            return report
+            return self.failure_text(excinfo.value.comparison, command=self.check in BUILTIN_NAMES)
         return super().repr_failure(excinfo, style)
 
 
@@ -115,7 +143,7 @@ class FunctionItem(CheckItem[FunctionCase]):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         error = excinfo.value
         if isinstance(error, CheckFailed):
-            return f"{error.comparison}\n  plot: {sweep_command(self)}"
+            return self.failure_text(error.comparison, command=True)
         if isinstance(error, UserCodeError):
             return _user_error_report(error)
         if isinstance(error, CaseError):

@@ -67,6 +67,7 @@ def _record(
         mode=(c.mode if c is not None else "") or getattr(case, "mode", None) or "full",
         seconds=report.duration,
         error=item.error.message if case is None else _error_line(raised, c),
+        plots=list(getattr(item, "plots", [])),  # the pictures of a failure (--gradcheck-plots)
     )
     return record
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import importlib.util
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="Write a JSON file with one record per derivative check (errors, tolerances, step, time) at the end.",
     )
     group.addoption(
+        "--gradcheck-plots",
+        default=None,
+        metavar="DIR",
+        dest="gradcheck_plots",
+        help="Write the pictures of every failing check to DIR: a heatmap of where it fails and the step sweep "
+        "of its worst entries (PNG; needs matplotlib: the plot extra).",
+    )
+    group.addoption(
         "--gradcheck-rtol",
         default=None,
         metavar="RTOL",
@@ -56,6 +65,9 @@ def add_options(parser: pytest.Parser) -> None:
         "gradcheck_max_elements",
         default=str(MAX_ELEMENTS),
         help="Largest array a case may declare, in elements; larger ones are refused before allocation.",
+    )
+    parser.addini(
+        "gradcheck_plots", default="", help="Folder for the pictures of every failing check (as --gradcheck-plots)."
     )
     parser.addini("gradcheck_rtol", default="", help="Relative tolerance of every check that sets none.")
     parser.addini("gradcheck_atol", default="", help="Absolute tolerance of every check that sets none.")
@@ -97,6 +109,14 @@ class Settings:
     max_elements: int
     rtol: float | None  # for every check that sets none; None: by dtype
     atol: float | None
+    plots: Path | None = None  # where the pictures of failing checks are written
+    html: bool = False  # pytest-html writes a report (--html)
+    drawable: bool = False  # matplotlib can be imported
+
+    @property
+    def pictures(self) -> bool:
+        """Whether a failing check draws its pictures: for the folder, or for the HTML report."""
+        return self.drawable and (self.plots is not None or self.html)
 
     def claims(self, path: Path) -> bool:
         """Whether `path` (resolved) is a case file under one of the case paths."""
@@ -114,7 +134,38 @@ def read(config: pytest.Config) -> Settings:
         max_elements=_max_elements(config),
         rtol=_tolerance(config, "gradcheck_rtol", zero=False),
         atol=_tolerance(config, "gradcheck_atol", zero=True),
+        plots=_plots(config),
+        html=bool(config.getoption("htmlpath", default=None)),
+        drawable=_importable("matplotlib"),
     )
+
+
+#: What asking for pictures without matplotlib says.
+INSTALL_PLOT = 'needs matplotlib, which is not installed: pip install "gradcheck[plot]"'
+
+
+def _plots(config: pytest.Config) -> Path | None:
+    """The folder of --gradcheck-plots (from where pytest runs) or gradcheck_plots (from the ini
+    file's folder); a UsageError if matplotlib cannot draw them."""
+    cli = config.getoption("gradcheck_plots")
+    ini = str(config.getini("gradcheck_plots")).strip()
+    if cli:
+        where, folder = "--gradcheck-plots", config.invocation_params.dir / str(cli)
+    elif ini:
+        where, folder = "gradcheck_plots", (config.inipath.parent if config.inipath else config.rootpath) / ini
+    else:
+        return None
+    if not _importable("matplotlib"):
+        raise pytest.UsageError(f"{where} {INSTALL_PLOT}")
+    return folder.resolve()
+
+
+def _importable(module: str) -> bool:
+    """Whether `module` can be imported, without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _max_elements(config: pytest.Config) -> int:

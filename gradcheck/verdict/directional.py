@@ -9,6 +9,7 @@ from ..numerics import stencils
 from ..numerics.directional import MAX_BLOCKS, Array, DirectionalCheck
 from .compare import WORST_SHOWN
 from .comparison import Comparison, Entry, entry_name
+from .map import from_entries
 
 
 def directional_comparison(
@@ -48,7 +49,8 @@ def directional_comparison(
         )
     bad_projections = sum(p.excess() > 1.0 for p in projections)
     cols, spread = check.locate(*failed)
-    found = _resolve(probe, analytic, np.asarray(cols, dtype=np.intp), rtol, atol, step, of, wrt)
+    found, ratios = _resolve(probe, analytic, np.asarray(cols, dtype=np.intp), rtol, atol, step, of, wrt)
+    shape = probe.out_shape + probe.shape
     summary = f"{bad_projections} of {probes} random projections disagree; bisection found {len(found)} wrong entries"
     if spread:
         summary += (
@@ -68,6 +70,9 @@ def directional_comparison(
         worst=tuple(found[:WORST_SHOWN]),
         hints=(summary,),
         unit="entries" if found else "projections",
+        mismatch_map=from_entries(shape, len(probe.out_shape), of, wrt, [e.index for e in found], ratios)
+        if found
+        else None,
     )
 
 
@@ -80,13 +85,15 @@ def _resolve(
     step: float,
     of: str,
     wrt: str,
-) -> list[Entry]:
-    """The wrong entries among the columns `cols`, estimated one by one as the full mode does."""
+) -> tuple[list[Entry], list[float]]:
+    """The wrong entries among the columns `cols`, estimated one by one as the full mode does,
+    worst first; and each one's |analytic - numeric| / tolerance."""
     if cols.size == 0:
-        return []
+        return [], []
     values, errors = probe.richardson(cols, stencils.entry_steps(probe.base, step))
     num, ana = values.T, analytic[:, cols]
-    rows, where = np.nonzero(np.abs(ana - num) > atol + rtol * np.abs(num) + stencils.ERROR_SAFETY * errors.T)
+    bound = atol + rtol * np.abs(num) + stencils.ERROR_SAFETY * errors.T
+    rows, where = np.nonzero(np.abs(ana - num) > bound)
     out_ndim = len(probe.out_shape)
     found = []
     for r, w in zip(rows.tolist(), where.tolist(), strict=True):
@@ -95,6 +102,7 @@ def _resolve(
         a_val, n_val = float(ana[r, w]), float(num[r, w])
         e = abs(a_val - n_val)
         rel_e = e / abs(n_val) if abs(n_val) > atol else 0.0
-        found.append(Entry(entry_name(index, out_ndim, of, wrt), a_val, n_val, e, rel_e))
-    found.sort(key=lambda e: e.abs_error / (atol + rtol * abs(e.numeric)), reverse=True)
-    return found
+        ratio = e / bound[r, w] if bound[r, w] > 0 else float("inf")
+        found.append((Entry(entry_name(index, out_ndim, of, wrt), a_val, n_val, e, rel_e, index), ratio))
+    found.sort(key=lambda pair: pair[0].abs_error / (atol + rtol * abs(pair[0].numeric)), reverse=True)
+    return [entry for entry, _ in found], [float(ratio) for _, ratio in found]

@@ -112,6 +112,7 @@ def check_jacobian(
                 problem=str(exc),
                 worst=(),
                 hints=(),
+                mismatch_map=None,
             )
             return stamp(problem)
         if est.shrunk:
