@@ -559,8 +559,21 @@ cases:
     gradient: g
     wrt: W
     vectorized: true
+  - name: threads
+    object: m:Dense
+    function: forward
+    gradient: g
+    args: {x: [1.0]}
+    vectorized: true
+    workers: 2
+  - name: complex
+    object: m:Dense
+    function: forward
+    gradient: g
+    wrt: W
+    scheme: complex
 """
-    layer, bad, stacked = load(text)
+    layer, bad, stacked, threads, complex_ = load(text)
     assert isinstance(layer, FunctionCase)
     assert (layer.cls, layer.wrts, dict(layer.gradients)) == (
         "m:Dense",
@@ -576,21 +589,26 @@ cases:
         "e.g. function: forward"
     )
     assert str(stacked).startswith("x.yaml:19: vectorized: stacks points of an argument, and wrt names only parameters")
+    assert str(threads).startswith("x.yaml:26: workers: threads would call the methods of one m:Dense object at once")
+    assert str(complex_).startswith("x.yaml:32: scheme: complex steps x by an imaginary h, which the parameter W")
 
 
 def test_the_sweep_command_rebuilds_an_item_of_a_wrt_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "pyproject.toml").write_text("")
-    (tmp_path / "mylib").mkdir()
-    (tmp_path / "mylib" / "__init__.py").write_text("")
-    (tmp_path / "mylib" / "net.py").write_text(NET)
+    (tmp_path / "sweeplib").mkdir()
+    (tmp_path / "sweeplib" / "__init__.py").write_text("")
+    (tmp_path / "sweeplib" / "net.py").write_text(NET)
     (tmp_path / "cases").mkdir()
-    (tmp_path / "cases" / "x.yaml").write_text("cases:\n" + SHAPES)
+    (tmp_path / "cases" / "x.yaml").write_text("cases:\n" + SHAPES.replace("mylib.", "sweeplib."))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.delitem(sys.modules, "mylib", raising=False)
-    monkeypatch.delitem(sys.modules, "mylib.net", raising=False)
-    case_, check = load_check("cases/x.yaml::dense[backward:W]")
-    assert isinstance(case_, FunctionCase) and (case_.wrt, check.x.shape) == ("W", (3, 4))
-    assert check.run().passed
-    with pytest.raises(ValueError, match=r"expected cases/x.yaml::dense\[backward:x\] or .*\[backward:b\]"):
-        load_check("cases/x.yaml::dense[backward]")
+    before = set(sys.modules)
+    try:
+        case_, check = load_check("cases/x.yaml::dense[backward:W]")
+        assert isinstance(case_, FunctionCase) and (case_.wrt, check.x.shape) == ("W", (3, 4))
+        assert check.run().passed
+        with pytest.raises(ValueError, match=r"expected cases/x.yaml::dense\[backward:x\] or .*\[backward:b\]"):
+            load_check("cases/x.yaml::dense[backward]")
+    finally:  # the project's modules leave with it
+        for name in set(sys.modules) - before:
+            del sys.modules[name]

@@ -140,7 +140,7 @@ def _check_defaults_keys(defaults: YMap, path: str) -> None:
     for key in defaults:
         if key in LAYER_KEYS or key in FUNCTION_KEYS:
             continue
-        function = "function" in defaults or bool(did_you_mean(key, FUNCTION_ONLY_KEYS))
+        function = "function" in defaults or "object" in defaults or bool(did_you_mean(key, FUNCTION_ONLY_KEYS))
         check_keys(_only(defaults, (key,)), FUNCTION_KEYS if function else LAYER_KEYS, path, "defaults")
 
 

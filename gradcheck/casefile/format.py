@@ -190,7 +190,8 @@ CASE_FORMAT: tuple[Key, ...] = (
     Key(
         "workers",
         "integer",
-        "with `vectorized: true`: threads that evaluate the stacks; `f` must be thread-safe, as NumPy code is",
+        "with `vectorized: true`: threads that evaluate the stacks; `f` must be thread-safe, as NumPy code is "
+        "(an object's methods are not taken to be)",
         "1",
         cases=(FUNCTION,),
         minimum=1,

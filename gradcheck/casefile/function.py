@@ -154,6 +154,9 @@ class _FunctionReader:
             if wrt in args:
                 args[wrt] = arrays.cast(f, "wrt", args[wrt], dtype)
         vectorized = self._vectorized(names, args)
+        scheme, workers = f.choice("scheme", SCHEMES, "central"), f.bounded_int("workers", 1, MAX_WORKERS)
+        if cls is not None:
+            self._object_limits(cls, [name for name in names if name not in args], scheme, workers)
         return FunctionCase(
             name=name,
             path=f.path,
@@ -171,9 +174,9 @@ class _FunctionReader:
             marks=f.marks(),
             lines={**f.lines, **arg_lines, **init_lines},
             mode=f.choice("mode", MODES, "auto"),
-            scheme=f.choice("scheme", SCHEMES, "central"),
+            scheme=scheme,
             order=f.choice("order", ORDERS, "C"),
-            workers=f.bounded_int("workers", 1, MAX_WORKERS),
+            workers=workers,
             cls=cls,
             init=init,
             wrts=tuple(names) if listed else (),
@@ -234,6 +237,22 @@ class _FunctionReader:
                 f"{', '.join(given)} (null removes one the defaults give, e.g. gradient: null)",
             )
         return given[0]
+
+    def _object_limits(self, cls: str, parameters: list[str], scheme: str, workers: int) -> None:
+        """What an object's state rules out: threads calling its methods at once, and a complex step in
+        a parameter (a float array on the object, which cannot hold one)."""
+        if workers > 1:
+            raise self.error(
+                "workers",
+                f"threads would call the methods of one {cls} object at once, which is not safe where they keep "
+                "state on it (self.x = x); drop workers",
+            )
+        if scheme == "complex" and parameters:
+            raise self.error(
+                "scheme",
+                f"complex steps x by an imaginary h, which the parameter {parameters[0]}, a float array perturbed in "
+                "place on the object, cannot hold; use central, central4 or richardson",
+            )
 
     def _vectorized(self, names: list[str], args: dict[str, Any]) -> bool:
         f = self.fields

@@ -81,9 +81,10 @@ class Subject:
         fn = None if self.case.derivative == RETURNED else self.derivative
         return self._call(fn, self.raw_first, cotangent), None
 
-    def _call(self, fn: Callable[..., Any] | None, first: Any, cotangent: Any) -> Any:
-        """Call the derivative `fn` as the case's kind says, after the first call returned `first`;
-        for a derivative that f returned (fn None), what came after its value."""
+    def _call(self, fn: Callable[..., Any] | None, first: Any, cotangent: Any, fresh: bool = False) -> Any:
+        """Call the derivative `fn` as the case's kind says, after the first call returned `first`
+        (`fresh`: a copy of its own already); for a derivative that f returned (fn None), what came
+        after its value."""
         case = self.case
         rest = split(first)[1]
         if fn is None:
@@ -95,11 +96,20 @@ class Subject:
                 )
             return rest[0] if len(rest) == 1 else rest
         if case.kind == "backward":
-            return fn(cotangent, *copy.deepcopy(rest))
+            return fn(cotangent, *(rest if fresh else _copied(rest)))
         point = self.at(self.x0.copy()) if not self.on_object else dict(self.fixed)
         if case.kind == "vjp":
             return fn(cotangent, **point)
         return fn(**point)
+
+
+def _copied(rest: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A copy of what f returned after its output (its cache), so that a backward pass that
+    changes it leaves it as it was for the next call; as it is where it cannot be copied."""
+    try:
+        return copy.deepcopy(rest)
+    except Exception:
+        return rest
 
 
 class Instance(Subject):
@@ -165,7 +175,7 @@ class Instance(Subject):
             return self._call(None, first, cotangent), obj
         obj, first = self._copy(self.snapshot)
         fn = guarded(case, case.kind, targets.method(case, case.kind, obj))
-        return self._call(fn, first, cotangent), obj
+        return self._call(fn, first, cotangent, fresh=True), obj
 
 
 def subject(case: FunctionCase) -> Subject:
