@@ -284,6 +284,8 @@ class _Builder:
                 merged.extend(self._merge_sources(value_node))
                 continue
             key = self.build(key_node)
+            if not isinstance(key, str) and isinstance(key_node, yaml.ScalarNode):
+                key = key_node.value  # `on:`, `yes:` or `1:` as written, not True or 1: keys are names
             if not isinstance(key, str):
                 raise YamlError(line, f"key {show(key)} is not a string; keys are field names")
             if key in out.key_lines:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from pathlib import Path
@@ -78,11 +79,14 @@ def load_check(target: str) -> tuple[Case | FunctionCase, Check]:
         if isinstance(case, CaseError):
             raise ValueError(str(case))
         if isinstance(case, FunctionCase):
-            if check != case.kind:
+            checks = {c.check: c for c in (dataclasses.replace(case, wrt=wrt) for wrt in case.differentiated)}
+            if check not in checks:
+                expected = " or ".join(f"{path}::{name}[{c}]" for c in checks)
                 raise ValueError(
                     f"{path}:{entry.line}: {name!r} is a user-function case, which checks its {case.kind}; "
-                    f"expected {path}::{name}[{case.kind}]"
+                    f"expected {expected}"
                 )
+            case = checks[check]
             root = str(project_root(Path(path)))
             if root not in sys.path:
                 sys.path.insert(0, root)  # for the rest of the command: f imports lazily too

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import numpy as np
 import pluggy
 import pytest
 
@@ -28,7 +29,7 @@ from .state import STATE
 #: Frames of these packages are left out of the traceback of an error in the user's code.
 _HIDDEN = (
     Path(__file__).resolve().parent.parent,  # gradcheck
-    *(Path(module.__file__).resolve().parent for module in (pytest, pluggy, importlib) if module.__file__),
+    *(Path(module.__file__).resolve().parent for module in (pytest, pluggy, importlib, np) if module.__file__),
     Path(pytest.__file__).resolve().parent.parent / "_pytest",
 )
 
@@ -137,7 +138,7 @@ class FunctionItem(CheckItem[FunctionCase]):
     def runtest(self) -> None:
         _make_importable(self.config)
         case = self.adjusted()
-        title = f"gradcheck: {case.kind} {case.derivative} of case '{case.name}' ({case.path}:{case.line})"
+        title = f"gradcheck: {case.title} of case '{case.name}' ({case.path}:{case.line})"
         self.verdict(build_check(case), case, title)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
