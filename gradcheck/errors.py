@@ -1,6 +1,9 @@
-"""The errors gradcheck raises about a case or the user's code, each naming `path:line`."""
+"""The errors gradcheck raises: about a case or the user's code, each naming `path:line`; about an API argument."""
 
 from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
 
 
 class GradcheckError(Exception):
@@ -22,3 +25,19 @@ class UserCodeError(GradcheckError):
     def __init__(self, path: str, line: int, message: str, cause: BaseException | None = None) -> None:
         super().__init__(path, line, message)
         self.cause = cause
+
+
+class ArgumentError(ValueError, TypeError):
+    """An argument of the Python API (check_jacobian, numerical_jacobian, the jacobian_check
+    fixture) is not what it must be, or f returned something that is not an array of real
+    numbers of one shape: one line naming the argument or the call (`argument`)."""
+
+    def __init__(self, message: str, argument: str = "") -> None:
+        super().__init__(message)
+        self.argument = argument
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'weights'?)` for the closest of `choices`, or ""."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import CaseError
+from ..errors import CaseError, did_you_mean
 from .yamlreader import YMap, show, show_key
 
 #: A case's name: letters, digits, '_', '.' or '-'.
@@ -145,11 +144,6 @@ def check_keys(mapping: YMap, allowed: Iterable[str], path: str, where: str) -> 
                 f"{show_key(key)}: unknown key in {where}{did_you_mean(key, allowed)}; "
                 f"expected one of {', '.join(allowed)}",
             )
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def kind(value: Any) -> str:

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import CaseError
+from ..errors import CaseError, did_you_mean
 from ..options import DTYPES, MAX_WORKERS, MODES, ORDERS, SCHEMES
 from . import arrays
-from .fields import FieldReader, Mark, did_you_mean, finite, kind
+from .fields import FieldReader, Mark, finite, kind
 from .format import FUNCTION_KEYS, FUNCTION_ONLY_KEYS, KINDS, LAYER_KEYS
 from .yamlreader import YList, YMap, show, show_key
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ..errors import did_you_mean
 from ..options import DTYPES, MODES, REDUCTIONS, SCHEMES
 from . import arrays
-from .fields import FieldReader, Mark, check_keys, did_you_mean, finite, kind
+from .fields import FieldReader, Mark, check_keys, finite, kind
 from .yamlreader import YList, YMap, show
 
 #: Tolerance for a soft label's sum.

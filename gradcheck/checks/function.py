@@ -11,9 +11,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..casefile.fields import did_you_mean
 from ..casefile.function import FunctionCase
-from ..errors import UserCodeError
+from ..errors import UserCodeError, did_you_mean
 from .base import Check
 
 #: A vjp is checked in full (one call per basis cotangent) for outputs up to this many

@@ -10,13 +10,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..casefile import document
-from ..casefile.fields import did_you_mean
 from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
 from ..checks import Check, Registry
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
-from ..errors import CaseError, UserCodeError
+from ..errors import CaseError, UserCodeError, did_you_mean
 from ..verdict.sweep import SWEEP_ENTRIES, Sweep, sweep
 
 #: Files that mark a project's root directory, as pytest looks for its rootdir.

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ..options import ORDERS
-from . import scratch
+from . import scratch, validate
 
 Array = NDArray[np.float64]
 Function = Callable[[NDArray[Any]], ArrayLike]  # x: real, or complex for the complex step
@@ -25,6 +25,15 @@ CHUNK_BYTES = 64 * 2**20
 CACHE_BYTES = 8 * 2**20
 #: The black-box loop converts this many entries at a time to Python floats.
 LOOP_BLOCK = 1024
+
+
+def _flat(value: object) -> NDArray[Any]:
+    """f's value in the black-box loop, flat. Not numbers (None, which NumPy would turn into NaN,
+    strings, objects) is a TypeError, which the loop's caller turns into what f returned."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iufc":
+        raise TypeError("f returned something other than numbers")
+    return arr.reshape(-1)
 
 
 class SchemeError(ValueError):
@@ -52,18 +61,13 @@ class Evaluator:
         workers: int = 1,
         order: str = "C",
     ) -> None:
-        x_arr = np.asarray(x)
-        if order not in ORDERS:
-            raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
-        self.order = order
+        validate.function("f", f)
+        x_arr = validate.point(x)
+        self.order = validate.choice("order", order, ORDERS)
         self.f = f
-        self.vectorized = vectorized
-        self.chunk_bytes = int(chunk_bytes)
-        if self.chunk_bytes <= 0:
-            raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes!r}")
-        self.workers = int(workers)
-        if self.workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers!r}")
+        self.vectorized = validate.flag("vectorized", vectorized)
+        self.chunk_bytes = validate.integer("chunk_bytes", chunk_bytes, minimum=1)
+        self.workers = validate.integer("workers", workers, minimum=1)
         self.shape: tuple[int, ...] = x_arr.shape
         self._given = x_arr
         self._copy: Array | None = None  # made on first use of x (only paths that perturb in place)
@@ -75,7 +79,7 @@ class Evaluator:
         else:
             self.base = self.flat
         with np.errstate(all="ignore"):
-            out = np.asarray(f(self.base.reshape(self.shape)))
+            out = validate.output(f(self.base.reshape(self.shape)))
         self.out_shape: tuple[int, ...] = out.shape
         self.out_dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
         self.f0 = np.asarray(out.real if np.iscomplexobj(out) else out, dtype=np.float64).reshape(-1)
@@ -130,7 +134,7 @@ class Evaluator:
                 sel, hs = idx[start : start + c], h[start : start + c]
                 rows = np.arange(sel.size)
                 buf[rows, sel] += 1j * hs
-                out = self._complex_out(self.f(buf[: sel.size].reshape((sel.size, *self.shape))))
+                out = self._complex_out(self.f(buf[: sel.size].reshape((sel.size, *self.shape))), sel.size)
                 buf[rows, sel] = xc.reshape(-1)[sel]
                 cols[start : start + sel.size] = out.imag.reshape(sel.size, m) / hs[:, None]
             return cols
@@ -141,9 +145,12 @@ class Evaluator:
             flat[i] = self.flat[i]
         return cols
 
-    @staticmethod
-    def _complex_out(out: ArrayLike) -> NDArray[np.complexfloating]:
-        arr = np.asarray(out)
+    def _complex_out(self, out: ArrayLike, points: int | None = None) -> NDArray[np.complexfloating]:
+        """What f returned at complex points (a stack of `points`, or one): complex, of f(x)'s shape."""
+        if points is None:
+            arr = validate.shaped(out, self.out_shape, at="at x + ih (complex step)", complex_ok=True)
+        else:
+            arr = validate.stacked(out, points, self.out_shape, complex_ok=True)
         if not np.iscomplexobj(arr):
             raise SchemeError(
                 "scheme 'complex' needs a function that accepts complex input and keeps it complex; "
@@ -157,6 +164,15 @@ class Evaluator:
         """f(x + h_r e_i), f(x - h_r e_i) for each (i, h_r), and the represented widths."""
         if self.vectorized:
             return self._pairs_batched(idx, h)
+        try:
+            return self._pairs_loop(idx, h)
+        except (TypeError, ValueError):  # f's own error, or what it returned at a perturbed point
+            problem = validate.returned_when_moved(self.f, self.x, np.asarray(self._given), self.out_shape)
+            if problem is None:
+                raise
+            raise problem from None
+
+    def _pairs_loop(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
         k, m = idx.size, self.f0.size
         fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
         flat, f, x = self.flat, self.f, self.x
@@ -176,12 +192,21 @@ class Evaluator:
                         flat[i] = down
                         fm_s[r] = f(x)
                     else:
-                        fp[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
+                        fp[r] = _flat(f(x))
                         flat[i] = down
-                        fm[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
+                        fm[r] = _flat(f(x))
                     flat[i] = xi
                     widths[r - start] = up - down
         return fp, fm, width
+
+    def _stack(self, points: Array) -> Array:
+        """f of a stack of points, checked to be one value of f(x)'s shape per point."""
+        return np.asarray(validate.stacked(self.f(points), len(points), self.out_shape), dtype=np.float64)
+
+    def _one(self, point: Array) -> Array:
+        """f at one point along a direction, checked to be of f(x)'s shape, flat."""
+        value = validate.shaped(self.f(point), self.out_shape, at="at a point along a direction from x")
+        return np.asarray(value, dtype=np.float64).reshape(-1)
 
     def chunk_pairs(self) -> int:
         """How many (x + h, x - h) pairs one vectorized chunk holds (each worker has a chunk;
@@ -272,12 +297,12 @@ class Evaluator:
                         plus = memory[first : first + j * (n + 1) : n + 1]
                         minus = memory[j * n + first : j * n + first + j * (n + 1) : n + 1]
                         plus[...], minus[...] = up, down
-                        out = np.asarray(self.f(points(buf, 2 * j)), dtype=np.float64)
+                        out = self._stack(points(buf, 2 * j))
                         plus[...], minus[...] = xi, xi
                     else:
                         rows = np.arange(j)
                         buf[rows, sel], buf[j + rows, sel] = up, down
-                        out = np.asarray(self.f(points(buf, 2 * j)), dtype=np.float64)
+                        out = self._stack(points(buf, 2 * j))
                         buf[rows, sel], buf[j + rows, sel] = xi, xi
                     width[out_rows] = up - down
                     out = out.reshape(2 * j, m)
@@ -320,14 +345,14 @@ class Evaluator:
                 if self.vectorized:
                     np.add(base, minus, out=plus)
                     np.subtract(base, minus, out=minus)
-                    out = np.asarray(self.f(points.reshape((2, *self.shape))), dtype=np.float64).reshape(2, m)
+                    out = self._stack(points.reshape((2, *self.shape))).reshape(2, m)
                     fp[r], fm[r] = out[0], out[1]
                     continue
                 plus += base  # x + h d
-                fp[r] = np.asarray(self.f(plus.reshape(self.shape)), dtype=np.float64).reshape(-1)
+                fp[r] = self._one(plus.reshape(self.shape))
                 np.subtract(base, plus, out=minus)  # x - (x + h d) = -h d ...
                 minus += base  # ... and x - h d
-                fm[r] = np.asarray(self.f(minus.reshape(self.shape)), dtype=np.float64).reshape(-1)
+                fm[r] = self._one(minus.reshape(self.shape))
         return fp, fm, 2.0 * h
 
     def along_rolled(self, stepped: Array, shift: int) -> Array:
@@ -342,9 +367,9 @@ class Evaluator:
                 sign(base[:shift], stepped[cut:], out=points[row, :shift])
                 sign(base[shift:], stepped[:cut], out=points[row, shift:])
                 if not self.vectorized:
-                    outs.append(np.asarray(self.f(points[row].reshape(self.shape)), dtype=np.float64).reshape(m))
+                    outs.append(self._one(points[row].reshape(self.shape)))
             if self.vectorized:
-                both = np.asarray(self.f(points.reshape((2, *self.shape))), dtype=np.float64).reshape(2, m)
+                both = self._stack(points.reshape((2, *self.shape))).reshape(2, m)
                 outs = [both[0], both[1]]
         diff: Array = (outs[0] - outs[1]) / 2.0
         return diff

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ..options import SCHEMES
+from . import validate
 from .evaluation import CHUNK_BYTES, Array, Evaluator, Function, working_dtype
 
 #: The default relative step is eps ** STEP_POWER (about 6e-6 in float64), which balances
@@ -168,9 +169,10 @@ def richardson_tableau(
 
 def relative_step(probe: Probe, step: float | None, scheme: str = "central") -> float:
     """The relative step: `step`, or the scheme's default for the precision f computes in."""
-    rel = base_step(probe.precision, scheme) if step is None else float(step)
-    if not (rel > 0 and np.isfinite(rel)):
-        raise ValueError(f"step must be positive and finite, got {step!r}")
+    if step is None:
+        return base_step(probe.precision, scheme)
+    rel = validate.number("step", step)
+    validate.resolved_steps(probe.x, rel, complex_step=scheme == "complex")
     return rel
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
+from ..errors import ArgumentError, did_you_mean
 from .state import STATE
 
 if TYPE_CHECKING:
@@ -30,12 +32,27 @@ def jacobian_check(request: pytest.FixtureRequest) -> JacobianCheck:
     from ..verdict.verify import check_jacobian
 
     s = request.config.stash[STATE].settings
+    keywords = [p.name for p in inspect.signature(check_jacobian).parameters.values() if p.kind is p.KEYWORD_ONLY]
 
     def check(f: Function, x: ArrayLike, analytic: Analytic, **options: Any) -> Comparison:
         __tracebackhide__ = True
+        for name in options:
+            if name not in keywords:
+                pytest.fail(
+                    f"jacobian_check: unknown keyword {name!r}{did_you_mean(name, keywords)}; "
+                    f"expected one of {', '.join(keywords)}",
+                    pytrace=False,
+                )
         options.setdefault("rtol", s.rtol)
         options.setdefault("atol", s.atol)
-        result = check_jacobian(f, x, analytic, **options)
+        try:
+            result = check_jacobian(f, x, analytic, **options)
+        except ArgumentError as error:
+            misuse = str(error)  # failed below, outside the except: one line, not a chain of two
+        else:
+            misuse = ""
+        if misuse:
+            pytest.fail(f"jacobian_check: {misuse}", pytrace=False)
         if not result.passed:
             pytest.fail(str(result), pytrace=False)
         return result

@@ -80,7 +80,7 @@ def compare(
                 problem=f"{label} has {int(bad.sum())} non-finite entries{why}: {shown}",
             )
     # In place where it can be: a check's memory is a few copies of its Jacobian.
-    err = np.subtract(a, numeric)
+    err = np.asarray(np.subtract(a, numeric))  # an array even for 0-d a (a scalar function of a scalar)
     np.abs(err, out=err)
     mag = np.abs(numeric)
     bound = mag * rtol

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..numerics import stencils as numeric
+from ..numerics import validate
 from ..numerics.directional import PROBES
 from ..numerics.evaluation import CHUNK_BYTES, Function, SchemeError
 from ..options import MODES, SCHEMES
@@ -63,14 +64,11 @@ def check_jacobian(
     name the entries in the report (`dS[0]/dW[2, 1]`); `label_class` lets a hint say when
     only the true class's entries are wrong.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
-    rtol = None if rtol is None else _positive("rtol", rtol)
-    atol = None if atol is None else _positive("atol", atol, allow_zero=True)
-    x_arr = np.asarray(x)
-    a = np.asarray(analytic(x_arr.copy()) if callable(analytic) else analytic)
+    _check_arguments(f, mode, scheme, step, probes, seed, of, wrt, title, label_class)
+    rtol = None if rtol is None else validate.number("rtol", rtol)
+    atol = None if atol is None else validate.number("atol", atol, zero=True)
+    x_arr = validate.point(x)
+    a = _analytic(analytic, x_arr)
     probe = numeric.Probe(f, x_arr, vectorized=vectorized, chunk_bytes=chunk_bytes, workers=workers, order=order)
     with probe:
         if mode == "auto":
@@ -194,8 +192,35 @@ def assert_jacobian(f: Function, x: ArrayLike, analytic: Analytic, **options: An
     return result
 
 
-def _positive(name: str, value: float, *, allow_zero: bool = False) -> float:
-    value = float(value)
-    if not (value >= 0 if allow_zero else value > 0) or not np.isfinite(value):
-        raise ValueError(f"{name} must be {'non-negative' if allow_zero else 'positive'}, got {value!r}")
-    return value
+def _check_arguments(
+    f: object,
+    mode: object,
+    scheme: object,
+    step: object,
+    probes: object,
+    seed: object,
+    of: object,
+    wrt: object,
+    title: object,
+    label_class: object,
+) -> None:
+    """check_jacobian's arguments other than x, analytic and the tolerances (checked where they are read)."""
+    validate.function("f", f)
+    validate.choice("mode", mode, MODES)
+    validate.choice("scheme", scheme, SCHEMES)
+    if step is not None:
+        validate.number("step", step)
+    validate.integer("probes", probes, minimum=1)
+    validate.integer("seed", seed, minimum=0)
+    validate.text("of", of)
+    validate.text("wrt", wrt)
+    validate.text("title", title, optional=True)
+    if label_class is not None:
+        validate.integer("label_class", label_class, minimum=0)
+
+
+def _analytic(analytic: Analytic, x: NDArray[Any]) -> NDArray[Any]:
+    """The analytic derivative at x as an array of real numbers: `analytic` itself, or what it returns."""
+    if callable(analytic):
+        return validate.output(analytic(x.copy()), call="analytic")
+    return validate.array("analytic", analytic, "an array of real numbers or a function of x")
