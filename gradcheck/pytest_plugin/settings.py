@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import fnmatch
 import glob
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from ..options import DEFAULT_PATTERNS, MAX_ELEMENTS
+from . import paths
 
 GROUP = ("gradcheck", "gradcheck: derivative checks from YAML case files")
 
@@ -97,23 +98,40 @@ class Settings:
     max_elements: int
     rtol: float | None  # for every check that sets none; None: by dtype
     atol: float | None
+    report: Path | None = None  # where the JSON report goes (--gradcheck-report)
 
     def claims(self, path: Path) -> bool:
         """Whether `path` (resolved) is a case file under one of the case paths."""
-        named = any(fnmatch.fnmatch(path.name, pattern) for pattern in self.patterns)
-        return named and any(path == r or r in path.parents for r in self.roots)
+        return paths.claimed(path.name, self.patterns) and self.covers(path)
+
+    def covers(self, path: Path) -> bool:
+        """Whether `path` (resolved) is one of the case paths or lies under one."""
+        return any(path == r or r in path.parents for r in self.roots)
 
 
 def read(config: pytest.Config) -> Settings:
-    """The run's settings (command line over ini over default); a bad value is a UsageError."""
+    """The run's settings (command line over ini over default); a bad value, or a path that does
+    not exist or holds no case file, or a report path that cannot be written, is a UsageError."""
     cli, ini = case_paths(config)
+    names = paths.patterns([str(p) for p in config.getini("gradcheck_pattern")]) or DEFAULT_PATTERNS
+    skip = [str(p) for p in config.getini("norecursedirs")]
     base = config.invocation_params.dir
+    ini_base = config.inipath.parent if config.inipath else config.rootpath
+    roots = [paths.case_root(base / p, p, "--gradcheck-cases", names, skip) for p in cli]
+    for p in ini:
+        shown = os.path.relpath(p, ini_base) if Path(p).is_relative_to(ini_base) else p
+        roots.append(paths.case_root(Path(p), shown, "gradcheck_cases", names, skip))
+    raw = config.getoption("gradcheck_report")
+    report = None if raw is None else base / raw
+    if report is not None and not hasattr(config, "workerinput"):  # under xdist, the controller writes it
+        paths.report(report, raw)
     return Settings(
-        roots=tuple([(base / p).resolve() for p in cli] + [Path(p).resolve() for p in ini]),
-        patterns=tuple(str(p) for p in config.getini("gradcheck_pattern")) or DEFAULT_PATTERNS,
+        roots=tuple(roots),
+        patterns=names,
         max_elements=_max_elements(config),
         rtol=_tolerance(config, "gradcheck_rtol", zero=False),
         atol=_tolerance(config, "gradcheck_atol", zero=True),
+        report=report,
     )
 
 
