@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable
+
+#: How much of an exception's message, or of a value's repr, goes into a one-line error.
+MESSAGE_CHARS = 200
+_short = reprlib.Repr()
+_short.maxstring = _short.maxother = 40
 
 
 class GradcheckError(Exception):
@@ -41,3 +47,26 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """` (did you mean 'weights'?)` for the closest of `choices`, or ""."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an exception's message (at most MESSAGE_CHARS of it)."""
+    lines = str(error).strip().splitlines()
+    line = lines[0] if lines else ""
+    return line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS] + "..."
+
+
+def summary(error: BaseException) -> str:
+    """`ValueError: the first line of its message`."""
+    message = first_line(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def described(value: object) -> str:
+    """`None`, `an int (42)`, `a str ('abc')`, `a function`: what a value is, with its repr where that is short."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    text = _short.repr(value)
+    return f"{article} {name}" if text.startswith("<") else f"{article} {name} ({text})"

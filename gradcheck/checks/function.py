@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..casefile.function import FunctionCase
-from ..errors import UserCodeError, did_you_mean
+from ..errors import UserCodeError, did_you_mean, first_line, summary
 from .base import Check
 
 #: A vjp is checked in full (one call per basis cotangent) for outputs up to this many
@@ -22,8 +22,6 @@ VJP_PROBES = 3
 VJP_SEED = 0
 #: How far f(stack of x, x) may stray from f(x), relatively, for vectorized: true.
 VECTORIZED_RTOL = 1e-6
-#: How much of a user's exception message goes into the one-line error.
-MESSAGE_CHARS = 200
 
 
 def build_check(case: FunctionCase) -> Check:
@@ -110,9 +108,9 @@ def resolve(case: FunctionCase, key: str) -> Callable[..., Any]:
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise UserCodeError(case.path, line, f"{key}: cannot import {module_name!r}: {_first_line(exc)}", exc) from exc
+        raise UserCodeError(case.path, line, f"{key}: cannot import {module_name!r}: {first_line(exc)}", exc) from exc
     except Exception as exc:  # the module itself raised while being imported
-        raise UserCodeError(case.path, line, f"{key}: importing {module_name!r} raised {_described(exc)}", exc) from exc
+        raise UserCodeError(case.path, line, f"{key}: importing {module_name!r} raised {summary(exc)}", exc) from exc
     parts = attr.split(".")
     for i, part in enumerate(parts):
         if not hasattr(obj, part):
@@ -135,7 +133,7 @@ def _guarded(case: FunctionCase, key: str, fn: Callable[..., Any]) -> Callable[.
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            raise UserCodeError(case.path, case.line_of(key), f"{key}: {target} raised {_described(exc)}", exc) from exc
+            raise UserCodeError(case.path, case.line_of(key), f"{key}: {target} raised {summary(exc)}", exc) from exc
 
     return call
 
@@ -194,14 +192,3 @@ def _read_only(value: Any) -> Any:
     copy = value.copy()
     copy.setflags(write=False)
     return copy
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    line = text[0] if text else ""
-    return line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS] + "..."
-
-
-def _described(exc: BaseException) -> str:
-    message = _first_line(exc)
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

@@ -167,12 +167,13 @@ def richardson_tableau(
     return best, best_err
 
 
-def relative_step(probe: Probe, step: float | None, scheme: str = "central") -> float:
-    """The relative step: `step`, or the scheme's default for the precision f computes in."""
+def relative_step(probe: Probe, step: float | None, scheme: str = "central", wrt: str = "x") -> float:
+    """The relative step: `step`, or the scheme's default for the precision f computes in. A step
+    given must move every entry of x (named `wrt` in an error)."""
     if step is None:
         return base_step(probe.precision, scheme)
     rel = validate.number("step", step)
-    validate.resolved_steps(probe.x, rel, complex_step=scheme == "complex")
+    validate.resolved_steps(probe.x, rel, complex_step=scheme == "complex", name=wrt)
     return rel
 
 

@@ -4,25 +4,22 @@ ArgumentError naming the argument or the call (numpy only)."""
 from __future__ import annotations
 
 import numbers
-import reprlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, described
 
 #: What f (and an analytic array) must return.
 NUMBERS = "a real number or an array of them"
-_short = reprlib.Repr()
-_short.maxstring = _short.maxother = 40
 
 
 def function(name: str, value: object) -> None:
     """`value` is callable."""
     if not callable(value):
-        raise ArgumentError(f"{name} must be a function, got {_described(value)}")
+        raise ArgumentError(f"{name} must be a function, got {described(value)}")
 
 
 def choice(name: str, value: object, choices: Sequence[str]) -> str:
@@ -59,7 +56,7 @@ def number(name: str, value: object, *, zero: bool = False) -> float:
 def text(name: str, value: object, *, optional: bool = False) -> None:
     """`value` is a string (or None, with optional=True)."""
     if not (isinstance(value, str) or (optional and value is None)):
-        raise ArgumentError(f"{name} must be a string{' or None' if optional else ''}, got {_described(value)}")
+        raise ArgumentError(f"{name} must be a string{' or None' if optional else ''}, got {described(value)}")
 
 
 def point(x: object, name: str = "x") -> NDArray[Any]:
@@ -160,7 +157,7 @@ def stacked(value: object, points: int, shape: tuple[int, ...], *, complex_ok: b
     return arr
 
 
-def resolved_steps(x: NDArray[np.float64], step: float, *, complex_step: bool = False) -> None:
+def resolved_steps(x: NDArray[np.float64], step: float, *, complex_step: bool = False, name: str = "x") -> None:
     """The relative step `step` moves every entry of x: h = step * max(1, |x_i|) with
     (x_i + h) - (x_i - h) not 0 (and, for the complex step, h not below the smallest normal number)."""
     h = step * np.maximum(1.0, np.abs(x))
@@ -168,7 +165,7 @@ def resolved_steps(x: NDArray[np.float64], step: float, *, complex_step: bool = 
         lost = h < np.finfo(np.float64).tiny if complex_step else (x + h) - (x - h) == 0
     if lost.any():
         k = tuple(int(i) for i in np.argwhere(lost)[0])
-        at = f"{entry('x', k)} = {x[k]:.6g}"
+        at = f"{entry(name, k)} = {x[k]:.6g}"
         if complex_step:
             why = f"underflowed at {at}: h = {h[k]:.3g} is below the smallest normal float64"
             least = float(np.finfo(np.float64).tiny)
@@ -189,24 +186,13 @@ def _numbers(value: object, said: str, expected: str = "") -> NDArray[Any]:
     if value is None:
         raise ArgumentError(f"{said} None{expected}")
     if isinstance(value, (str, bytes)):
-        raise ArgumentError(f"{said} a {type(value).__name__} ({_short.repr(value)}){expected}")
+        raise ArgumentError(f"{said} {described(value)}{expected}")
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError):  # a ragged list
         raise ArgumentError(f"{said} a ragged {type(value).__name__} (its rows differ in length){expected}") from None
     if arr.dtype.kind not in "iufc":
         what = {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects"}.get(arr.dtype.kind, str(arr.dtype))
-        shown = _described(value) if arr.ndim == 0 else f"an array of {what} ({arr.dtype})"
+        shown = described(value) if arr.ndim == 0 else f"an array of {what} ({arr.dtype})"
         raise ArgumentError(f"{said} {shown}{expected}")
     return arr
-
-
-def _described(value: object) -> str:
-    """`None`, `a dict`, `an int (3)`: what a value is, briefly."""
-    if value is None:
-        return "None"
-    name = type(value).__name__
-    article = "an" if name[:1].lower() in "aeiou" else "a"
-    if isinstance(value, (numbers.Number, str, bytes)):
-        return f"{article} {name} ({_short.repr(value)})"
-    return f"{article} {name}"

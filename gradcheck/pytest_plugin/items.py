@@ -18,8 +18,9 @@ from ..casefile.layer import Case
 from ..checks import Check
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
-from ..errors import CaseError, UserCodeError
+from ..errors import ArgumentError, CaseError, GradcheckError, UserCodeError, described, summary
 from ..verdict.comparison import Comparison
+from . import extensions
 from .jsonreport import GRADCHECK_ITEM
 from .state import STATE
 
@@ -52,6 +53,7 @@ class CheckItem(pytest.Item, Generic[C]):
         self.case: C = case
         self.check = check
         self.comparison: Comparison | None = None
+        self.adjusted_by = ""  # where pytest_gradcheck_adjust_case changed the case, if it did
         self.stash[GRADCHECK_ITEM] = True
         self.add_marker("gradcheck")
         for mark in marks:
@@ -60,15 +62,8 @@ class CheckItem(pytest.Item, Generic[C]):
 
     def adjusted(self) -> C:
         """The case as the pytest_gradcheck_adjust_case hook leaves it."""
-        result = self.config.hook.pytest_gradcheck_adjust_case(case=self.case, check=self.check, config=self.config)
-        if result is None:
-            return self.case
-        if type(result) is not type(self.case):
-            raise TypeError(
-                f"pytest_gradcheck_adjust_case returned {type(result).__name__}; "
-                f"expected a {type(self.case).__name__} (e.g. dataclasses.replace(case, ...)) or None"
-            )
-        return result
+        case, self.adjusted_by = extensions.adjust(self.config, self.case, self.check)
+        return case
 
     def verdict(self, check: Check, case: C, title: str) -> None:
         """Run `check` with the case's tolerances (its own, else the command line's, else the
@@ -76,11 +71,54 @@ class CheckItem(pytest.Item, Generic[C]):
         s = self.config.stash[STATE].settings
         rtol = case.rtol if case.rtol is not None else s.rtol
         atol = case.atol if case.atol is not None else s.atol
-        comparison = check.run(rtol=rtol, atol=atol, step=case.step, mode=case.mode, scheme=case.scheme, title=title)
+        try:
+            comparison = check.run(
+                rtol=rtol, atol=atol, step=case.step, mode=case.mode, scheme=case.scheme, title=title
+            )
+        except ArgumentError as error:  # what f returned, or a step too small for x
+            line = case.line_of("step") if error.argument == "step" and case.step is not None else self.code_line(case)
+            who = "" if error.argument == "step" else f"{self.code(case)}: "
+            raise CaseError(case.path, line, f"{who}{error}{self.adjusted_note()}") from None
+        except (CheckFailed, GradcheckError):
+            raise
+        except Exception as error:
+            if not self.runs_user_code():
+                raise
+            message = f"{self.code(case)} raised {summary(error)}{self.adjusted_note()}"
+            raise UserCodeError(case.path, self.code_line(case), message, error) from error
         self.comparison = comparison
         self.user_properties += [(key, value) for key, value in comparison.figures().items() if value is not None]
         if not comparison.passed:
             raise CheckFailed(comparison)
+
+    def code(self, case: C) -> str:
+        """Whose code the check runs, as an error names it."""
+        raise NotImplementedError
+
+    def code_line(self, case: C) -> int:
+        """The line of the case an error in that code points at."""
+        return case.line
+
+    def runs_user_code(self) -> bool:
+        """Whether the check's f and derivative are the user's (an exception from them is theirs)."""
+        return True
+
+    def adjusted_note(self) -> str:
+        return f" (after {extensions.ADJUST} in {self.adjusted_by} changed the case)" if self.adjusted_by else ""
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        error = excinfo.value
+        if isinstance(error, CheckFailed):
+            return f"{error.comparison}\n  plot: {sweep_command(self)}" if self.sweepable() else str(error.comparison)
+        if isinstance(error, UserCodeError):
+            return _user_error_report(error)
+        if isinstance(error, CaseError):
+            return str(error)
+        return super().repr_failure(excinfo, style)
+
+    def sweepable(self) -> bool:
+        """Whether `python -m gradcheck sweep` can rebuild this check."""
+        return True
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.case.line - 1, self.name
@@ -92,15 +130,35 @@ class LayerItem(CheckItem[Case]):
     def runtest(self) -> None:
         case = self.adjusted()
         title = f"gradcheck: check '{self.check}' of case '{case.name}' ({case.path}:{case.line})"
-        self.verdict(self.config.stash[STATE].registry.build(self.check, case), case, title)
+        self.verdict(self.built(case), case, title)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, CheckFailed):
-            report = str(excinfo.value.comparison)
-            if self.check in BUILTIN_NAMES:  # what `python -m gradcheck sweep` can rebuild
-                report += f"\n  plot: {sweep_command(self)}"
-            return report
-        return super().repr_failure(excinfo, style)
+    def built(self, case: Case) -> Check:
+        """The check for `case`: a built-in one, or what a registered builder returns (checked)."""
+        registry = self.config.stash[STATE].registry
+        if not self.runs_user_code():
+            return registry.build(self.check, case)
+        try:
+            check = registry.build(self.check, case)
+        except Exception as error:
+            message = f"{self.code(case)}: its builder raised {summary(error)}{self.adjusted_note()}"
+            raise UserCodeError(case.path, case.line, message, error) from error
+        if not isinstance(check, Check):
+            raise CaseError(
+                case.path,
+                case.line,
+                f"{self.code(case)}: its builder returned {described(check)}; expected a gradcheck.checks.Check",
+            )
+        return check
+
+    def code(self, case: Case) -> str:
+        owner = self.config.stash[STATE].registry.owner_of(self.check)
+        return f"check {self.check!r}{f' (registered in {owner})' if owner else ''}"
+
+    def runs_user_code(self) -> bool:
+        return self.check not in BUILTIN_NAMES
+
+    def sweepable(self) -> bool:
+        return self.check in BUILTIN_NAMES
 
 
 class FunctionItem(CheckItem[FunctionCase]):
@@ -112,15 +170,14 @@ class FunctionItem(CheckItem[FunctionCase]):
         title = f"gradcheck: {case.kind} {case.derivative} of case '{case.name}' ({case.path}:{case.line})"
         self.verdict(build_check(case), case, title)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        error = excinfo.value
-        if isinstance(error, CheckFailed):
-            return f"{error.comparison}\n  plot: {sweep_command(self)}"
-        if isinstance(error, UserCodeError):
-            return _user_error_report(error)
-        if isinstance(error, CaseError):
-            return str(error)
-        return super().repr_failure(excinfo, style)
+    def code(self, case: FunctionCase) -> str:
+        return f"function: {case.function}"
+
+    def code_line(self, case: FunctionCase) -> int:
+        return case.line_of("function")
+
+    def runs_user_code(self) -> bool:
+        return False  # its calls are guarded already (checks.function): anything else is gradcheck's
 
 
 class CaseErrorItem(pytest.Item):

@@ -77,7 +77,7 @@ def check_jacobian(
             mode = "full" if small else "directional"
         if mode == "directional":
             scheme = "central"  # projections are central differences along random directions
-        rel = numeric.relative_step(probe, step, scheme)
+        rel = numeric.relative_step(probe, step, scheme, wrt)
         d_rtol, d_atol = cmp.default_tolerances(x_arr.dtype, a.dtype, probe.precision)
         tol = Tolerance(d_rtol if rtol is None else rtol, d_atol if atol is None else atol)
         out_ndim = len(probe.out_shape)
