@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .. import files
+from .. import errors
 
 #: A case file larger than this is refused before it is parsed.
 MAX_FILE_BYTES = 8 * 2**20
@@ -87,7 +87,7 @@ def read(path: Path) -> str:
     except OSError as exc:
         raise _unreadable(path, exc) from None
     if not stat.S_ISREG(info.st_mode):
-        raise YamlError(1, f"file is {files.kind(info.st_mode)}, not a regular file; a case file is a YAML text file")
+        raise YamlError(1, f"file is {errors.kind(info.st_mode)}, not a regular file; a case file is a YAML text file")
     if info.st_size > MAX_FILE_BYTES:
         raise YamlError(1, _too_large(info.st_size))
     try:
@@ -101,7 +101,7 @@ def read(path: Path) -> str:
 
 
 def _unreadable(path: Path, error: OSError) -> YamlError:
-    why, fix = files.unreachable(path, error)
+    why, fix = errors.unreachable(path, error)
     return YamlError(1, f"file {why}; {fix}")
 
 

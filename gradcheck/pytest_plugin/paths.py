@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .. import files
+from .. import errors
 
 YAML_SUFFIXES = (".yaml", ".yml")
 #: Names a pattern must not match: pytest collects Python files itself.
@@ -77,7 +77,7 @@ def case_root(path: Path, shown: str, where: str, names: tuple[str, ...], skip: 
         resolved = path.resolve()
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop, before Python 3.13
         error = exc if isinstance(exc, OSError) else OSError(errno.ELOOP, "loop")
-        why, _ = files.unreachable(path, error)
+        why, _ = errors.unreachable(path, error)
         raise pytest.UsageError(f"{where}: {shown} {why}; {CASES}") from None
     if stat.S_ISREG(mode):
         if not claimed(resolved.name, names) and resolved.suffix not in YAML_SUFFIXES:
@@ -87,7 +87,7 @@ def case_root(path: Path, shown: str, where: str, names: tuple[str, ...], skip: 
             )
         return resolved
     if not stat.S_ISDIR(mode):
-        raise pytest.UsageError(f"{where}: {shown} is {files.kind(mode)}; {CASES}")
+        raise pytest.UsageError(f"{where}: {shown} is {errors.kind(mode)}; {CASES}")
     yaml_files = 0
     for name in _file_names(resolved, skip):
         if claimed(name, names):
@@ -144,10 +144,10 @@ def report(path: Path, shown: str) -> Path:
     try:
         mode = path.stat().st_mode if path.exists() or path.is_symlink() else None
     except OSError as exc:
-        why, _ = files.unreachable(path, exc)
+        why, _ = errors.unreachable(path, exc)
         raise pytest.UsageError(f"{where}: {shown} {why}; expected a JSON file to write") from None
     if mode is not None and not stat.S_ISREG(mode):
-        raise pytest.UsageError(f"{where}: {shown} is {files.kind(mode)}; expected a JSON file to write")
+        raise pytest.UsageError(f"{where}: {shown} is {errors.kind(mode)}; expected a JSON file to write")
     if mode is not None and not _rewritable(path):
         raise pytest.UsageError(
             f"{where}: {shown} exists and is not a gradcheck report, which it would overwrite; "
