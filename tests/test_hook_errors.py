@@ -70,6 +70,12 @@ REGISTRATION = [
         register("raise RuntimeError('no GPU here')"),
         "conftest.py:11: pytest_gradcheck_register_checks raised RuntimeError: no GPU here",
     ),
+    (
+        "def pytest_gradcheck_adjust_cases(case):\n    return None\n",
+        "conftest.py:1: pytest_gradcheck_adjust_cases is not a gradcheck hook (did you mean "
+        "'pytest_gradcheck_adjust_case'?); expected one of pytest_gradcheck_register_checks, "
+        "pytest_gradcheck_adjust_case",
+    ),
 ]
 
 

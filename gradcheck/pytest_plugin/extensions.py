@@ -14,7 +14,8 @@ import pluggy
 import pytest
 
 from ..checks.registry import RegistrationError, Registry
-from ..errors import CaseError, UserCodeError, described, summary
+from ..errors import CaseError, UserCodeError, described, did_you_mean, summary
+from . import hookspec
 
 if TYPE_CHECKING:
     from ..casefile.function import FunctionCase
@@ -22,8 +23,10 @@ if TYPE_CHECKING:
 
 C = TypeVar("C", "Case", "FunctionCase")
 
-REGISTER = "pytest_gradcheck_register_checks"
-ADJUST = "pytest_gradcheck_adjust_case"
+#: gradcheck's hooks, by name.
+HOOKS = tuple(name for name in vars(hookspec) if name.startswith("pytest_gradcheck_"))
+REGISTER = hookspec.pytest_gradcheck_register_checks.__name__
+ADJUST = hookspec.pytest_gradcheck_adjust_case.__name__
 
 
 def where(impl: pluggy.HookImpl, config: pytest.Config, error: BaseException | None = None) -> str:
@@ -70,10 +73,22 @@ class Registrar:
         self.collecting = False
 
     def pytest_plugin_registered(self, plugin: object) -> None:
+        self._known_hooks(plugin)
         hook = self.config.pluginmanager.hook
         for impl in getattr(hook, REGISTER).get_hookimpls():
             if impl.plugin is plugin:
                 self._register(impl)
+
+    def _known_hooks(self, plugin: object) -> None:
+        """A misspelt gradcheck hook is one line now, not pytest's INTERNALERROR after collection."""
+        for name in dir(plugin):
+            if name.startswith("pytest_gradcheck_") and name not in HOOKS:
+                function = getattr(plugin, name)
+                code = getattr(inspect.unwrap(function), "__code__", None)
+                at = f"{shown_path(Path(code.co_filename), self.config)}:{code.co_firstlineno}: " if code else ""
+                self._fail(
+                    f"{at}{name} is not a gradcheck hook{did_you_mean(name, HOOKS)}; expected one of {', '.join(HOOKS)}"
+                )
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection(self) -> None:
