@@ -245,3 +245,13 @@ def test_a_pattern_may_claim_other_names(pytester: pytest.Pytester) -> None:
     write(pytester, "cases/x.cases", SEED)
     write(pytester, "cases/other.yaml", "not: cases\n")
     run(pytester, "--gradcheck-cases", "cases").assert_outcomes(passed=5)
+
+
+def test_a_pipe_named_on_the_command_line_fails_alone(pytester: pytest.Pytester) -> None:
+    write(pytester, "cases/x.yaml", SEED)
+    os.mkfifo(pytester.path / "cases/pipe.yaml")
+    result = run(pytester, "cases/pipe.yaml", "cases/x.yaml")
+    result.assert_outcomes(passed=5, failed=1)
+    assert sections(result) == {
+        "file": ["cases/pipe.yaml:1: file is a named pipe, not a regular file; a case file is a YAML text file"]
+    }

@@ -68,14 +68,15 @@ def pytest_make_collect_report(
         return report
     config = collector.config
     folder = collector.path.resolve()
-    s = config.stash[STATE].settings
-    if not s.covers(folder):
+    s, session = config.stash[STATE].settings, collector.session
+    if not (s.covers(folder) or session.isinitpath(collector.path, with_parents=True)):
         return report
+    ignored = collector.ihook.pytest_ignore_collect
     claimed = [
         path
         for path in paths.passed_over(collector.path)
-        if s.claims(folder / path.name)
-        and not collector.ihook.pytest_ignore_collect(collection_path=path, config=config)
+        if (s.claims(folder / path.name) or (path.suffix in paths.YAML_SUFFIXES and session.isinitpath(path)))
+        and not ignored(collection_path=path, config=config)
     ]
     if claimed:
         from .collect import CaseFile  # numpy, yaml and the checks load here
