@@ -225,3 +225,23 @@ def test_the_fixture_fails_misuse_with_one_line(pytester: pytest.Pytester) -> No
         ],
         "test_none": [f"jacobian_check: f returned None at x; {NUMBERS}"],
     }
+
+
+# -- explanations say what happened ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["full", "directional"])
+def test_f_not_finite_at_x_itself_is_said_so(mode: str) -> None:
+    result = check_jacobian(lambda x: 1.0 / x, np.array([0.0, 1.0]), -np.eye(2), mode=mode)
+    assert not result.passed
+    assert result.problem == (
+        "f(x) itself has 1 non-finite entries (f(x)[0] = inf): no derivative is defined there; "
+        "check at a point where f is finite"
+    )
+
+
+def test_f_leaving_its_domain_near_x_is_still_said_so() -> None:
+    # sqrt at 0 is finite, and NaN at -h for every h: the step shrinks, then the entry is reported.
+    result = check_jacobian(np.sqrt, np.array([0.0, 4.0]), np.diag([0.0, 0.25]))
+    assert "shrunk at 1 entries where f left its domain" in result.method
+    assert result.problem.startswith("numeric has 1 non-finite entries (f is not finite on every side of x there)")

@@ -91,6 +91,13 @@ def check_jacobian(
         def stamp(result: Comparison) -> Comparison:
             return dataclasses.replace(result, step=rel, mode=mode, scheme=scheme)
 
+        def failed(problem: str) -> Comparison:
+            """A check that failed before any derivative was compared, for the reason `problem`."""
+            blank = cmp.compare(a, np.zeros(probe.out_shape + probe.shape), out_ndim=out_ndim, of=of, wrt=wrt, **common)
+            return stamp(dataclasses.replace(blank, passed=False, problem=problem, worst=(), hints=()))
+
+        if not probe.finite0.all():
+            return failed(_not_finite_at_x(probe))
         if mode == "directional":
             full_shape = probe.out_shape + probe.shape
             if a.shape != full_shape or not np.all(np.isfinite(a)):
@@ -102,14 +109,7 @@ def check_jacobian(
         try:
             est = numeric.estimate(probe, rel, scheme)
         except SchemeError as exc:
-            problem = dataclasses.replace(
-                cmp.compare(a, np.zeros(probe.out_shape + probe.shape), out_ndim=out_ndim, of=of, wrt=wrt, **common),
-                passed=False,
-                problem=str(exc),
-                worst=(),
-                hints=(),
-            )
-            return stamp(problem)
+            return failed(str(exc))
         if est.shrunk:
             common["method"] += f", shrunk at {est.shrunk} entries where f left its domain"
         common.update(out_ndim=out_ndim, of=of, wrt=wrt, label_class=label_class)
@@ -120,6 +120,17 @@ def check_jacobian(
         if not result.passed and not result.problem:
             result = dataclasses.replace(result, diagnosis=_sweep(probe, a, est, result))
         return stamp(result)
+
+
+def _not_finite_at_x(probe: numeric.Probe) -> str:
+    """What f(x) holds that is not finite, where no derivative can be."""
+    bad = np.flatnonzero(~probe.finite0)
+    k = int(bad[0])
+    name = validate.entry("f(x)", tuple(int(i) for i in np.unravel_index(k, probe.out_shape)))
+    return (
+        f"f(x) itself has {bad.size} non-finite entries ({name} = {probe.f0[k]}): no derivative is defined there; "
+        "check at a point where f is finite"
+    )
 
 
 class Tolerance(NamedTuple):
