@@ -3,6 +3,8 @@ hook and what was expected; no INTERNALERROR, and no pytest, pluggy or gradcheck
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pluginrun import SEED, run, sections, write
 
@@ -257,3 +259,15 @@ def test_a_function_that_returns_none_near_x_fails_at_the_function_line(pytester
         "expected a real number or an array of them"
     ]
     assert_no_internals(result)
+
+
+def test_the_json_report_carries_the_hooks_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("def pytest_gradcheck_adjust_case(case):\n    return 42\n")
+    write(pytester, "cases/x.yaml", SEED + "    checks: [loss]\n")
+    run(pytester, "--gradcheck-cases", "cases", "--gradcheck-report", "r.json").assert_outcomes(failed=1)
+    [record] = json.loads((pytester.path / "r.json").read_text())["records"]
+    assert record["passed"] is False
+    assert record["error"] == (
+        "pytest_gradcheck_adjust_case in conftest.py:1 returned an int (42); "
+        "expected a Case (dataclasses.replace(case, ...)) or None"
+    )

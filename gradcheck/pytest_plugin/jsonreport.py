@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ..errors import UserCodeError
+from ..errors import GradcheckError
 
 #: The report attribute that carries an item's record from an xdist worker to the controller.
 REPORT_ATTR = "gradcheck"
@@ -72,11 +72,11 @@ def _record(
 
 
 def _error_line(raised: BaseException | None, c: Any) -> str | None:
-    """What stopped a check before its verdict, in one line: a function case's own message, or the
-    exception's type and first line (None when the check reached its verdict)."""
+    """What stopped a check before its verdict, in one line: gradcheck's own message (about the user's
+    code or a hook), or the exception's type and first line (None when the check reached its verdict)."""
     if raised is None or c is not None:
         return None
-    if isinstance(raised, UserCodeError):
+    if isinstance(raised, GradcheckError):  # the user's code, or a hook, said at the case's line
         return raised.message
     lines = str(raised).strip().splitlines()
     line = f"{type(raised).__name__}: {lines[0]}" if lines else type(raised).__name__
