@@ -245,3 +245,30 @@ def test_f_leaving_its_domain_near_x_is_still_said_so() -> None:
     result = check_jacobian(np.sqrt, np.array([0.0, 4.0]), np.diag([0.0, 0.25]))
     assert "shrunk at 1 entries where f left its domain" in result.method
     assert result.problem.startswith("numeric has 1 non-finite entries (f is not finite on every side of x there)")
+
+
+# -- the hypothesis strategies --------------------------------------------------------------------
+
+STRATEGIES = [
+    ({"inputs": (0, 3)}, "inputs must be (least, most), positive integers with least <= most, got (0, 3)"),
+    ({"classes": (5, 2)}, "classes must be (least, most), positive integers with least <= most, got (5, 2)"),
+    ({"inputs": 3}, "inputs must be (least, most), positive integers with least <= most, got 3"),
+    ({"x_scale": -1.0}, "x_scale must be a positive number, got -1.0"),
+    ({"bias": "yes"}, "bias must be True or False, got 'yes'"),
+]
+
+
+@pytest.mark.parametrize(("options", "expected"), STRATEGIES, ids=[e[:30] for _, e in STRATEGIES])
+def test_a_strategy_misused_says_so_when_it_is_made(options: dict[str, Any], expected: str) -> None:
+    from gradcheck.strategies import layers
+
+    with pytest.raises(ArgumentError) as caught:
+        layers(**options)
+    assert str(caught.value) == expected
+
+
+def test_arrays_refuse_a_scale_that_is_not_positive() -> None:
+    from gradcheck.strategies import arrays
+
+    with pytest.raises(ArgumentError, match=r"^scale must be a positive number, got 0$"):
+        arrays(3, scale=0)
