@@ -129,6 +129,11 @@ USAGE = [
         ["--gradcheck-report="],
         "--gradcheck-report: the path is empty; expected a JSON file to write, e.g. gradcheck.json",
     ),
+    (
+        "",
+        ["--junitxml", "out.xml", "--gradcheck-report", "out.xml"],
+        "--gradcheck-report: out.xml is also the file of --junitxml; name another file",
+    ),
     # -- tolerances and limits ----------------------------------------------------------------
     ("", ["--gradcheck-rtol=-1e-6"], "--gradcheck-rtol: '-1e-6' is not a positive number; expected e.g. 1e-6"),
     ("", ["--gradcheck-atol", "nan"], "--gradcheck-atol: 'nan' is not a non-negative number; expected e.g. 1e-6"),

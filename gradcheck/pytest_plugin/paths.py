@@ -135,12 +135,16 @@ def _neither(entry: os.DirEntry[str]) -> bool:
         return True
 
 
-def report(path: Path, shown: str) -> Path:
+def report(path: Path, shown: str, others: dict[str, Path]) -> Path:
     """The --gradcheck-report path: a new file in a folder that can be written (made if missing),
-    an empty file, or a report gradcheck wrote before; never another file, which it would overwrite."""
+    an empty file, or a report gradcheck wrote before; never another file, which it would overwrite,
+    nor the file of another report option (`others`: option -> its path)."""
     where = "--gradcheck-report"
     if not shown.strip():
         raise pytest.UsageError(f"{where}: the path is empty; expected a JSON file to write, e.g. gradcheck.json")
+    for option, other in others.items():
+        if os.path.abspath(other) == os.path.abspath(path):
+            raise pytest.UsageError(f"{where}: {shown} is also the file of {option}; name another file")
     try:
         mode = path.stat().st_mode if path.exists() or path.is_symlink() else None
     except OSError as exc:

@@ -124,7 +124,7 @@ def read(config: pytest.Config) -> Settings:
     raw = config.getoption("gradcheck_report")
     report = None if raw is None else base / raw
     if report is not None and not hasattr(config, "workerinput"):  # under xdist, the controller writes it
-        paths.report(report, raw)
+        paths.report(report, raw, _other_reports(config))
     return Settings(
         roots=tuple(roots),
         patterns=names,
@@ -133,6 +133,17 @@ def read(config: pytest.Config) -> Settings:
         atol=_tolerance(config, "gradcheck_atol", zero=True),
         report=report,
     )
+
+
+#: Other plugins' report files, by the option's destination: --gradcheck-report must not be one of them.
+OTHER_REPORTS = {"xmlpath": "--junitxml", "htmlpath": "--html"}
+
+
+def _other_reports(config: pytest.Config) -> dict[str, Path]:
+    """The files other report options write, by option."""
+    base = config.invocation_params.dir
+    given = {option: getattr(config.option, dest, None) for dest, option in OTHER_REPORTS.items()}
+    return {option: base / path for option, path in given.items() if isinstance(path, str) and path}
 
 
 def _max_elements(config: pytest.Config) -> int:
