@@ -211,14 +211,24 @@ def test_none(jacobian_check):
 
 def test_scalar(jacobian_check):
     jacobian_check(np.sin, np.array(0.5), np.cos)
+
+
+def test_raises(jacobian_check):
+    jacobian_check(lambda x: x[5], np.ones(2), np.eye(2))
 """
 
 
 def test_the_fixture_fails_misuse_with_one_line(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_misuse=FIXTURE_TESTS)
     result = run(pytester)
-    result.assert_outcomes(passed=1, failed=2)
-    assert sections(result) == {
+    result.assert_outcomes(passed=1, failed=3)
+    raised = sections(result).pop("test_raises")
+    assert raised[0] == (
+        "jacobian_check: IndexError: index 5 is out of bounds for axis 0 with size 2, raised by f or analytic"
+    )
+    assert raised[-1] == "test_misuse.py:17: IndexError"  # the user's lambda, and no frame of gradcheck's
+    assert "gradcheck/" not in result.stdout.str()
+    assert {k: v for k, v in sections(result).items() if k != "test_raises"} == {
         "test_keyword": [
             "jacobian_check: unknown keyword 'rtl' (did you mean 'rtol'?); expected one of rtol, atol, step, "
             "mode, scheme, vectorized, chunk_bytes, workers, order, probes, seed, of, wrt, title, label_class"

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from ..errors import ArgumentError, did_you_mean
+from ..errors import ArgumentError, did_you_mean, summary
+from .frames import user_error_report
 from .state import STATE
 
 if TYPE_CHECKING:
@@ -48,11 +49,15 @@ def jacobian_check(request: pytest.FixtureRequest) -> JacobianCheck:
         try:
             result = check_jacobian(f, x, analytic, **options)
         except ArgumentError as error:
-            misuse = str(error)  # failed below, outside the except: one line, not a chain of two
+            failure: str | None = f"jacobian_check: {error}"  # failed below, outside the except: not a chain
+        except Exception as error:  # from f or analytic: their frames only (none: gradcheck's, in full)
+            failure = user_error_report(f"jacobian_check: {summary(error)}, raised by f or analytic", error)
+            if failure is None:
+                raise
         else:
-            misuse = ""
-        if misuse:
-            pytest.fail(f"jacobian_check: {misuse}", pytrace=False)
+            failure = None
+        if failure is not None:
+            pytest.fail(failure, pytrace=False)
         if not result.passed:
             pytest.fail(str(result), pytrace=False)
         return result

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import shlex
 import sys
@@ -10,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import pluggy
 import pytest
 
 from ..casefile.function import FunctionCase
@@ -21,15 +19,9 @@ from ..checks.names import BUILTIN_NAMES
 from ..errors import ArgumentError, CaseError, GradcheckError, UserCodeError, described, summary
 from ..verdict.comparison import Comparison
 from . import extensions
+from .frames import user_error_report
 from .jsonreport import GRADCHECK_ITEM
 from .state import STATE
-
-#: Frames of these packages are left out of the traceback of an error in the user's code.
-_HIDDEN = (
-    Path(__file__).resolve().parent.parent,  # gradcheck
-    *(Path(module.__file__).resolve().parent for module in (pytest, pluggy, importlib) if module.__file__),
-    Path(pytest.__file__).resolve().parent.parent / "_pytest",
-)
 
 C = TypeVar("C", Case, FunctionCase)
 _importable = pytest.StashKey[bool]()
@@ -111,7 +103,7 @@ class CheckItem(pytest.Item, Generic[C]):
         if isinstance(error, CheckFailed):
             return f"{error.comparison}\n  plot: {sweep_command(self)}" if self.sweepable() else str(error.comparison)
         if isinstance(error, UserCodeError):
-            return _user_error_report(error)
+            return user_error_report(str(error), error.cause) or str(error)
         if isinstance(error, CaseError):
             return str(error)
         return super().repr_failure(excinfo, style)
@@ -207,31 +199,6 @@ def sweep_command(item: pytest.Item) -> str:
     `python -m gradcheck sweep FILE::CASE[CHECK]`, the target being the item's own id."""
     path = Path(os.path.relpath(item.path, item.config.invocation_params.dir)).as_posix()
     return f"python -m gradcheck sweep {shlex.quote(f'{path}::{item.name}')} -o sweep.png"
-
-
-def user_frames(excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
-    """The traceback (excinfo.traceback, filtered) without gradcheck's, pytest's, pluggy's and
-    importlib's frames: what getrepr(tbfilter=...) takes."""
-
-    def theirs(entry: Any) -> bool:  # a TracebackEntry
-        path = entry.path
-        if isinstance(path, str):  # "<frozen importlib._bootstrap>", "<string>"
-            return not path.startswith("<frozen")
-        resolved = Path(path).resolve()
-        return not any(resolved.is_relative_to(hidden) for hidden in _HIDDEN)
-
-    return excinfo.traceback.filter(theirs)
-
-
-def _user_error_report(error: UserCodeError) -> str:
-    """The one-line error, then the user's own traceback (if any of it is theirs)."""
-    if error.cause is None:
-        return str(error)
-    cause = pytest.ExceptionInfo.from_exception(error.cause)
-    if not len(user_frames(cause)):
-        return str(error)
-    tb = cause.getrepr(style="long", tbfilter=user_frames, chain=False)
-    return f"{error}\n\n{tb}"
 
 
 def _make_importable(config: pytest.Config) -> None:
