@@ -282,3 +282,12 @@ def test_arrays_refuse_a_scale_that_is_not_positive() -> None:
 
     with pytest.raises(ArgumentError, match=r"^scale must be a positive number, got 0$"):
         arrays(3, scale=0)
+
+
+def test_large_finite_entries_are_a_point_though_their_sum_overflows() -> None:
+    from gradcheck.numerics import validate
+
+    x = np.array([1e308, 1e308, -0.5])
+    assert validate.point(x) is not None
+    with pytest.raises(ArgumentError, match=r"^x must be finite, got inf at x\[1\]$"):
+        validate.point(np.array([1e308, np.inf, -0.5]))
