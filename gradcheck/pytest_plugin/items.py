@@ -71,7 +71,7 @@ class CheckItem(pytest.Item, Generic[C]):
             line = case.line_of("step") if error.argument == "step" and case.step is not None else self.code_line(case)
             who = "" if error.argument == "step" else f"{self.code(case)}: "
             raise CaseError(case.path, line, f"{who}{error}{self.adjusted_note()}") from None
-        except (CheckFailed, GradcheckError):
+        except GradcheckError:  # said already, at the case's line (a function case's guarded calls)
             raise
         except Exception as error:
             if not self.runs_user_code():
@@ -85,15 +85,16 @@ class CheckItem(pytest.Item, Generic[C]):
 
     def code(self, case: C) -> str:
         """Whose code the check runs, as an error names it."""
-        raise NotImplementedError
+        return f"check {self.check!r}"
 
     def code_line(self, case: C) -> int:
         """The line of the case an error in that code points at."""
         return case.line
 
     def runs_user_code(self) -> bool:
-        """Whether the check's f and derivative are the user's (an exception from them is theirs)."""
-        return True
+        """Whether an exception from the check's f or derivative is the user's to read (a
+        registered check's), rather than gradcheck's own or said already."""
+        return False
 
     def adjusted_note(self) -> str:
         return f" (after {extensions.ADJUST} in {self.adjusted_by} changed the case)" if self.adjusted_by else ""
@@ -167,9 +168,6 @@ class FunctionItem(CheckItem[FunctionCase]):
 
     def code_line(self, case: FunctionCase) -> int:
         return case.line_of("function")
-
-    def runs_user_code(self) -> bool:
-        return False  # its calls are guarded already (checks.function): anything else is gradcheck's
 
 
 class CaseErrorItem(pytest.Item):
