@@ -89,6 +89,32 @@ def test_asking_for_pictures_without_matplotlib_is_one_usage_error(pytester: pyt
     assert not (pytester.path / "pics").exists()
 
 
+PLOTS_USAGE = [
+    (
+        ["--gradcheck-plots", "notes.txt"],
+        "--gradcheck-plots: notes.txt is a file, not a folder; name a folder for the pictures",
+    ),
+    (
+        ["--gradcheck-plots", "notes.txt/pics"],
+        "--gradcheck-plots: notes.txt/pics lies under {root}/notes.txt, which is a file, not a folder",
+    ),
+    (["--gradcheck-plots="], "--gradcheck-plots: the path is empty; expected a folder for the pictures, e.g. pictures"),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), PLOTS_USAGE, ids=[line[:50] for _, line in PLOTS_USAGE])
+def test_a_pictures_folder_that_cannot_be_written_is_one_usage_error(
+    pytester: pytest.Pytester, argv: list[str], expected: str
+) -> None:
+    pytest.importorskip("matplotlib")  # without it, the error says to install it (tested above)
+    write(pytester, "cases/x.yaml", SEED)
+    write(pytester, "notes.txt", "mine\n")
+    result = run(pytester, "--gradcheck-cases", "cases", *argv)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.errlines if line.strip()] == [f"ERROR: {expected.format(root=pytester.path)}"]
+    assert (pytester.path / "notes.txt").read_text() == "mine\n"
+
+
 def test_without_the_option_no_pictures_are_drawn(pytester: pytest.Pytester) -> None:
     failing_layer(pytester)
     result = run(pytester, "--gradcheck-cases", "cases", "--gradcheck-report", "r.json")

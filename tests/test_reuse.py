@@ -297,8 +297,10 @@ def test_registering_a_taken_name_is_an_error(pytester: pytest.Pytester) -> None
         "def pytest_gradcheck_register_checks(registry):\n    registry.register('loss', lambda case: None)\n"
     )
     result = run(pytester)
-    assert result.ret != pytest.ExitCode.OK
-    assert "a check named 'loss' is already registered" in result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: conftest.py:2: pytest_gradcheck_register_checks: 'loss' is a built-in check; *another name"]
+    )
 
 
 ADJUST_CONFTEST = """\
@@ -328,7 +330,8 @@ def test_adjust_case_changes_a_case_before_it_runs(pytester: pytest.Pytester) ->
             "*near[[]jacobian[]] FAILED*",
             "*loosen[[]jacobian[]] PASSED*",
             "*bad[[]jacobian[]] FAILED*",
-            "*pytest_gradcheck_adjust_case returned str; expected a FunctionCase*",
+            "cases/x.yaml:10: pytest_gradcheck_adjust_case in conftest.py:4 returned a str ('not a case'); "
+            "expected a FunctionCase (dataclasses.replace(case, ...)) or None",
         ]
     )
 

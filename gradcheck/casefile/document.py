@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import CaseError
+from ..errors import CaseError, did_you_mean
 from ..options import MAX_ELEMENTS
 from . import yamlreader
-from .fields import NAME_RE, check_keys, did_you_mean, kind
+from .fields import NAME_RE, check_keys, kind
 from .format import FUNCTION_KEYS, FUNCTION_ONLY_KEYS, LAYER_KEYS, TOP_KEYS
 from .function import FunctionCase, is_function_case, parse_function, refuse_function_keys
 from .layer import Case, parse_layer

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import CaseError
+from ..errors import CaseError, did_you_mean
 from .format import NAME_PATTERN
 from .yamlreader import YMap, show, show_key
 
@@ -173,12 +172,6 @@ def check_keys(mapping: YMap, allowed: Iterable[str], path: str, where: str) -> 
                 f"{show_key(key)}: unknown key in {where}{did_you_mean(key, allowed)}; "
                 f"expected one of {', '.join(allowed)}",
             )
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    choices = list(choices)
-    close = [c for c in choices if c.lower() == word.lower()] or difflib.get_close_matches(word, choices, 1, 0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def kind(value: Any) -> str:

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import CaseError
+from ..errors import CaseError, did_you_mean
 from ..options import DTYPES, MAX_WORKERS, MODES, ORDERS, SCHEMES
 from . import arrays, objects
-from .fields import FieldReader, Mark, did_you_mean
+from .fields import FieldReader, Mark
 from .format import FUNCTION_KEYS, FUNCTION_ONLY_KEYS, KINDS, LAYER_KEYS, RETURNABLE, RETURNED, TARGET_PATTERN
 from .yamlreader import YMap, show, show_key
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import did_you_mean
 from . import arrays
-from .fields import FieldReader, did_you_mean, finite, kind
+from .fields import FieldReader, finite, kind
 from .format import PATH_PATTERN
 from .yamlreader import YList, YMap, show
 

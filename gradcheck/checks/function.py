@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..casefile.fields import did_you_mean
 from ..casefile.function import FunctionCase
+from ..errors import did_you_mean, summary
 from . import objects
 from .base import Check
-from .targets import PathError, described, error, lookup, numbers
+from .targets import PathError, error, lookup, numbers
 
 #: A vjp is checked in full (one call per basis cotangent) for outputs up to this many
 #: entries; a larger output is checked through VJP_PROBES seeded random cotangents.
@@ -183,7 +183,7 @@ def _check_vectorized(
         raise error(
             case,
             "vectorized",
-            f"{case.shown('function')} given a stack of 2 points {stack.shape} raised {described(cause)}; {likely}",
+            f"{case.shown('function')} given a stack of 2 points {stack.shape} raised {summary(cause)}; {likely}",
         ) from None
     stacked = numbers(case, "function", value, "given a stack of 2 points returned")
     if stacked.shape != (2, *out.shape):

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from ..casefile.format import RETURNED
 from ..casefile.function import FunctionCase
+from ..errors import summary
 from . import targets
 from .targets import PathError, error, guarded
 
@@ -154,7 +155,7 @@ class Instance(Subject):
             raise error(
                 self.case,
                 "object",
-                f"the {type(self.obj).__name__} object cannot be copied ({targets.described(exc)}); it is copied "
+                f"the {type(self.obj).__name__} object cannot be copied ({summary(exc)}); it is copied "
                 "after its first call so that each derivative call starts from that state",
             ) from None
 

@@ -12,12 +12,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..casefile.fields import did_you_mean
 from ..casefile.function import FunctionCase
-from ..errors import UserCodeError
-
-#: How much of a user's exception message goes into the one-line error.
-MESSAGE_CHARS = 200
+from ..errors import UserCodeError, did_you_mean, first_line, summary
 
 
 class PathError(Exception):
@@ -38,7 +34,7 @@ def imported(case: FunctionCase, key: str, target: str) -> Any:
     except ImportError as exc:
         raise error(case, key, f"cannot import {module_name!r}: {first_line(exc)}", exc) from exc
     except Exception as exc:  # the module itself raised while being imported
-        raise error(case, key, f"importing {module_name!r} raised {described(exc)}", exc) from exc
+        raise error(case, key, f"importing {module_name!r} raised {summary(exc)}", exc) from exc
     parts = attr.split(".")
     for i, part in enumerate(parts):
         if not hasattr(obj, part):
@@ -87,7 +83,7 @@ def guarded(case: FunctionCase, key: str, fn: Callable[..., Any], what: str = ""
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            raise error(case, key, f"{shown} raised {described(exc)}", exc) from exc
+            raise error(case, key, f"{shown} raised {summary(exc)}", exc) from exc
 
     return call
 
@@ -127,14 +123,3 @@ def numbers(case: FunctionCase, key: str, value: Any, verb: str, what: str = "")
         got = f"an empty array {arr.shape}" if arr.size == 0 else f"{type(value).__name__} of dtype {arr.dtype}"
         raise error(case, key, f"{case.shown(key)} {verb} {got}{what}; expected an array of numbers")
     return arr
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    line = text[0] if text else ""
-    return line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS] + "..."
-
-
-def described(exc: BaseException) -> str:
-    message = first_line(exc)
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

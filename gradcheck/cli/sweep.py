@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
 from numpy.typing import ArrayLike
 
 from ..casefile import document
-from ..casefile.fields import did_you_mean
 from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
 from ..checks import Check, Registry
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
-from ..errors import CaseError, UserCodeError
+from ..errors import CaseError, UserCodeError, did_you_mean, kind, unreachable
 from ..plots import draw
 from ..verdict.sweep import SWEEP_ENTRIES, Sweep, sweep
 
@@ -108,6 +109,44 @@ def plot_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def image_formats() -> list[str]:
+    """The file suffixes matplotlib writes images in (png, pdf, svg, ...); needs matplotlib."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+def output_problem(path: str, formats: list[str]) -> str:
+    """What is wrong with `path` as the image to write ("" if nothing): a suffix among `formats`
+    (so that the file written is the file named), a folder that exists and takes new files, and
+    not a folder or a pipe itself."""
+    if not path.strip():
+        return "the path is empty; expected an image file, e.g. sweep.png"
+    target = Path(path)
+    if target.suffix[1:].lower() not in formats:
+        what = f"has the suffix {target.suffix!r}" if target.suffix else "has no suffix"
+        return f"{path} {what}; expected an image file named by its format: {', '.join(formats)}"
+    try:
+        mode = target.stat().st_mode if target.exists() else None
+    except OSError as error:
+        return f"{path} {unreachable(target, error)[0]}"
+    if mode is not None and not stat.S_ISREG(mode):
+        return f"{path} is {kind(mode)}; expected an image file to write"
+    folder = target.parent
+    if not folder.is_dir():
+        return (
+            f"{path}: the folder {folder} does not exist"
+            if not folder.exists()
+            else f"{path}: {folder} is not a folder"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        return f"{path} cannot be written: {folder} refuses new files ({error.strerror or error})"
+    return ""
 
 
 def plot(result: Sweep, path: str | Path) -> None:

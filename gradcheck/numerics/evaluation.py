@@ -4,16 +4,28 @@ along a direction. stencils.py turns these evaluations into derivatives."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ..options import ORDERS
+from . import validate
 from .along import Along
 from .chunks import CHUNK_BYTES, Chunks
 from .types import Array, Function
 
 #: The black-box loop converts this many entries at a time to Python floats.
 LOOP_BLOCK = 1024
+
+
+def _flat(value: object) -> NDArray[Any]:
+    """f's value in the black-box loop, flat. Not numbers (None, which NumPy would turn into NaN,
+    strings, objects) is a TypeError, which the loop's caller turns into what f returned."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iufc":
+        raise TypeError("f returned something other than numbers")
+    return arr.reshape(-1)
 
 
 class SchemeError(ValueError):
@@ -41,18 +53,13 @@ class Evaluator:
         workers: int = 1,
         order: str = "C",
     ) -> None:
-        x_arr = np.asarray(x)
-        if order not in ORDERS:
-            raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
-        self.order = order
+        validate.function("f", f)
+        x_arr = validate.point(x)
+        self.order = validate.choice("order", order, ORDERS)
         self.f = f
-        self.vectorized = vectorized
-        self.chunk_bytes = int(chunk_bytes)
-        if self.chunk_bytes <= 0:
-            raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes!r}")
-        self.workers = int(workers)
-        if self.workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers!r}")
+        self.vectorized = validate.flag("vectorized", vectorized)
+        self.chunk_bytes = validate.integer("chunk_bytes", chunk_bytes, minimum=1)
+        self.workers = validate.integer("workers", workers, minimum=1)
         self.shape: tuple[int, ...] = x_arr.shape
         self._given = x_arr
         self._copy: Array | None = None  # made on first use of x (only paths that perturb in place)
@@ -64,7 +71,7 @@ class Evaluator:
         else:
             self.base = self.flat
         with np.errstate(all="ignore"):
-            out = np.asarray(f(self.base.reshape(self.shape)))
+            out = validate.output(f(self.base.reshape(self.shape)))
         self.out_shape: tuple[int, ...] = out.shape
         self.out_dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
         self.f0 = np.asarray(out.real if np.iscomplexobj(out) else out, dtype=np.float64).reshape(-1)
@@ -115,12 +122,21 @@ class Evaluator:
                     self.f,
                     self.flat,
                     self.shape,
-                    self.f0.size,
+                    self.out_shape,
                     order=self.order,
                     workers=self.workers,
                     chunk_bytes=self.chunk_bytes,
                 )
             return self._chunks.pairs(idx, h)
+        try:
+            return self._pairs_loop(idx, h)
+        except (TypeError, ValueError):  # f's own error, or what it returned at a perturbed point
+            problem = validate.returned_when_moved(self.f, self.x, np.asarray(self._given), self.out_shape)
+            if problem is None:
+                raise
+            raise problem from None
+
+    def _pairs_loop(self, idx: NDArray[np.intp], h: Array) -> tuple[Array, Array, Array]:
         k, m = idx.size, self.f0.size
         fp, fm, width = np.empty((k, m)), np.empty((k, m)), np.empty(k)
         flat, f, x = self.flat, self.f, self.x
@@ -140,9 +156,9 @@ class Evaluator:
                         flat[i] = down
                         fm_s[r] = f(x)
                     else:
-                        fp[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
+                        fp[r] = _flat(f(x))
                         flat[i] = down
-                        fm[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
+                        fm[r] = _flat(f(x))
                     flat[i] = xi
                     widths[r - start] = up - down
         return fp, fm, width
@@ -158,7 +174,7 @@ class Evaluator:
 
     def _along(self) -> Along:
         if self._directions is None:
-            self._directions = Along(self.f, self.base, self.shape, self.f0.size, vectorized=self.vectorized)
+            self._directions = Along(self.f, self.base, self.shape, self.out_shape, vectorized=self.vectorized)
         return self._directions
 
     def release(self) -> None:

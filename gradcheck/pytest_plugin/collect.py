@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 
 from ..casefile import document
-from ..casefile.fields import did_you_mean
 from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
 from ..checks.names import BUILTIN_NAMES
-from ..errors import CaseError
+from ..errors import CaseError, did_you_mean
 from .items import CaseErrorItem, FunctionItem, LayerItem
 from .state import STATE
 

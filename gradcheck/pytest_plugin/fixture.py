@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
+from ..errors import ArgumentError, did_you_mean, summary
+from .frames import user_error_report
 from .state import STATE
 
 #: gradcheck's own files: frames in them are not where the user called the fixture.
@@ -36,12 +39,31 @@ def jacobian_check(request: pytest.FixtureRequest) -> JacobianCheck:
     from ..verdict.verify import check_jacobian
 
     s = request.config.stash[STATE].settings
+    keywords = [p.name for p in inspect.signature(check_jacobian).parameters.values() if p.kind is p.KEYWORD_ONLY]
 
     def check(f: Function, x: ArrayLike, analytic: Analytic, **options: Any) -> Comparison:
         __tracebackhide__ = True
+        for name in options:
+            if name not in keywords:
+                pytest.fail(
+                    f"jacobian_check: unknown keyword {name!r}{did_you_mean(name, keywords)}; "
+                    f"expected one of {', '.join(keywords)}",
+                    pytrace=False,
+                )
         options.setdefault("rtol", s.rtol)
         options.setdefault("atol", s.atol)
-        result = check_jacobian(f, x, analytic, **options)
+        try:
+            result = check_jacobian(f, x, analytic, **options)
+        except ArgumentError as error:
+            failure: str | None = f"jacobian_check: {error}"  # failed below, outside the except: not a chain
+        except Exception as error:  # from f or analytic: their frames only (none: gradcheck's, in full)
+            failure = user_error_report(f"jacobian_check: {summary(error)}, raised by f or analytic", error)
+            if failure is None:
+                raise
+        else:
+            failure = None
+        if failure is not None:
+            pytest.fail(failure, pytrace=False)
         if not result.passed:
             pytest.fail(f"{caller(request.config.rootpath)}\n{result}", pytrace=False)
         return result

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import fnmatch
 import glob
 import importlib.util
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from ..options import DEFAULT_PATTERNS, MAX_ELEMENTS
+from . import paths
 
 GROUP = ("gradcheck", "gradcheck: derivative checks from YAML case files")
 
@@ -109,6 +110,7 @@ class Settings:
     max_elements: int
     rtol: float | None  # for every check that sets none; None: by dtype
     atol: float | None
+    report: Path | None = None  # where the JSON report goes (--gradcheck-report)
     plots: Path | None = None  # where the pictures of failing checks are written
     html: bool = False  # pytest-html writes a report (--html)
     drawable: bool = False  # matplotlib can be imported
@@ -120,20 +122,36 @@ class Settings:
 
     def claims(self, path: Path) -> bool:
         """Whether `path` (resolved) is a case file under one of the case paths."""
-        named = any(fnmatch.fnmatch(path.name, pattern) for pattern in self.patterns)
-        return named and any(path == r or r in path.parents for r in self.roots)
+        return paths.claimed(path.name, self.patterns) and self.covers(path)
+
+    def covers(self, path: Path) -> bool:
+        """Whether `path` (resolved) is one of the case paths or lies under one."""
+        return any(path == r or r in path.parents for r in self.roots)
 
 
 def read(config: pytest.Config) -> Settings:
-    """The run's settings (command line over ini over default); a bad value is a UsageError."""
+    """The run's settings (command line over ini over default); a bad value, or a path that does
+    not exist or holds no case file, or a report path that cannot be written, is a UsageError."""
     cli, ini = case_paths(config)
+    names = paths.patterns([str(p) for p in config.getini("gradcheck_pattern")]) or DEFAULT_PATTERNS
+    skip = [str(p) for p in config.getini("norecursedirs")]
     base = config.invocation_params.dir
+    ini_base = config.inipath.parent if config.inipath else config.rootpath
+    roots = [paths.case_root(base / p, p, "--gradcheck-cases", names, skip) for p in cli]
+    for p in ini:
+        shown = os.path.relpath(p, ini_base) if Path(p).is_relative_to(ini_base) else p
+        roots.append(paths.case_root(Path(p), shown, "gradcheck_cases", names, skip))
+    raw = config.getoption("gradcheck_report")
+    report = None if raw is None else base / raw
+    if report is not None and not hasattr(config, "workerinput"):  # under xdist, the controller writes it
+        paths.report(report, raw, _other_reports(config))
     return Settings(
-        roots=tuple([(base / p).resolve() for p in cli] + [Path(p).resolve() for p in ini]),
-        patterns=tuple(str(p) for p in config.getini("gradcheck_pattern")) or DEFAULT_PATTERNS,
+        roots=tuple(roots),
+        patterns=names,
         max_elements=_max_elements(config),
         rtol=_tolerance(config, "gradcheck_rtol", zero=False),
         atol=_tolerance(config, "gradcheck_atol", zero=True),
+        report=report,
         plots=_plots(config),
         html=bool(config.getoption("htmlpath", default=None)),
         drawable=_importable("matplotlib"),
@@ -149,15 +167,19 @@ def _plots(config: pytest.Config) -> Path | None:
     file's folder); a UsageError if matplotlib cannot draw them."""
     cli = config.getoption("gradcheck_plots")
     ini = str(config.getini("gradcheck_plots")).strip()
-    if cli:
-        where, folder = "--gradcheck-plots", config.invocation_params.dir / str(cli)
+    if cli is not None:
+        where, shown, folder = "--gradcheck-plots", str(cli), config.invocation_params.dir / str(cli)
     elif ini:
-        where, folder = "gradcheck_plots", (config.inipath.parent if config.inipath else config.rootpath) / ini
+        where, shown, folder = (
+            "gradcheck_plots",
+            ini,
+            (config.inipath.parent if config.inipath else config.rootpath) / ini,
+        )
     else:
         return None
     if not _importable("matplotlib"):
         raise pytest.UsageError(f"{where} {INSTALL_PLOT}")
-    return folder.resolve()
+    return paths.pictures(folder, shown, where).resolve()
 
 
 def _importable(module: str) -> bool:
@@ -166,6 +188,17 @@ def _importable(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
         return False
+
+
+#: Other plugins' report files, by the option's destination: --gradcheck-report must not be one of them.
+OTHER_REPORTS = {"xmlpath": "--junitxml", "htmlpath": "--html"}
+
+
+def _other_reports(config: pytest.Config) -> dict[str, Path]:
+    """The files other report options write, by option."""
+    base = config.invocation_params.dir
+    given = {option: getattr(config.option, dest, None) for dest, option in OTHER_REPORTS.items()}
+    return {option: base / path for option, path in given.items() if isinstance(path, str) and path}
 
 
 def _max_elements(config: pytest.Config) -> int:

@@ -82,7 +82,7 @@ def compare(
                 mismatch_map=mismatch.build(bad, None, out_ndim, of, wrt),
             )
     # In place where it can be: a check's memory is a few copies of its Jacobian.
-    err = np.subtract(a, numeric)
+    err = np.asarray(np.subtract(a, numeric))  # an array even for 0-d a (a scalar function of a scalar)
     np.abs(err, out=err)
     mag = np.abs(numeric)
     bound = mag * rtol

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..numerics import stencils as numeric
+from ..numerics import validate
 from ..numerics.chunks import CHUNK_BYTES
 from ..numerics.directional import PROBES
 from ..numerics.evaluation import SchemeError
@@ -65,14 +66,11 @@ def check_jacobian(
     name the entries in the report (`dS[0]/dW[2, 1]`); `label_class` lets a hint say when
     only the true class's entries are wrong.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
-    rtol = None if rtol is None else _positive("rtol", rtol)
-    atol = None if atol is None else _positive("atol", atol, allow_zero=True)
-    x_arr = np.asarray(x)
-    a = np.asarray(analytic(x_arr.copy()) if callable(analytic) else analytic)
+    _check_arguments(f, mode, scheme, step, probes, seed, of, wrt, title, label_class)
+    rtol = None if rtol is None else validate.number("rtol", rtol)
+    atol = None if atol is None else validate.number("atol", atol, zero=True)
+    x_arr = validate.point(x)
+    a = _analytic(analytic, x_arr)
     probe = numeric.Probe(f, x_arr, vectorized=vectorized, chunk_bytes=chunk_bytes, workers=workers, order=order)
     with probe:
         if mode == "auto":
@@ -81,7 +79,7 @@ def check_jacobian(
             mode = "full" if small else "directional"
         if mode == "directional":
             scheme = "central"  # projections are central differences along random directions
-        rel = numeric.relative_step(probe, step, scheme)
+        rel = numeric.relative_step(probe, step, scheme, wrt)
         d_rtol, d_atol = cmp.default_tolerances(x_arr.dtype, a.dtype, probe.precision)
         tol = Tolerance(d_rtol if rtol is None else rtol, d_atol if atol is None else atol)
         out_ndim = len(probe.out_shape)
@@ -95,6 +93,15 @@ def check_jacobian(
         def stamp(result: Comparison) -> Comparison:
             return dataclasses.replace(result, step=rel, mode=mode, scheme=scheme)
 
+        def failed(problem: str) -> Comparison:
+            """A check that failed before any derivative was compared, for the reason `problem`."""
+            blank = cmp.compare(a, np.zeros(probe.out_shape + probe.shape), out_ndim=out_ndim, of=of, wrt=wrt, **common)
+            return stamp(
+                dataclasses.replace(blank, passed=False, problem=problem, worst=(), hints=(), mismatch_map=None)
+            )
+
+        if not probe.finite0.all():
+            return failed(_not_finite_at_x(probe))
         if mode == "directional":
             full_shape = probe.out_shape + probe.shape
             if a.shape != full_shape or not np.all(np.isfinite(a)):
@@ -106,15 +113,7 @@ def check_jacobian(
         try:
             est = numeric.estimate(probe, rel, scheme)
         except SchemeError as exc:
-            problem = dataclasses.replace(
-                cmp.compare(a, np.zeros(probe.out_shape + probe.shape), out_ndim=out_ndim, of=of, wrt=wrt, **common),
-                passed=False,
-                problem=str(exc),
-                worst=(),
-                hints=(),
-                mismatch_map=None,
-            )
-            return stamp(problem)
+            return failed(str(exc))
         if est.shrunk:
             common["method"] += f", shrunk at {est.shrunk} entries where f left its domain"
         common.update(out_ndim=out_ndim, of=of, wrt=wrt, label_class=label_class)
@@ -125,6 +124,17 @@ def check_jacobian(
         if not result.passed and not result.problem:
             result = dataclasses.replace(result, diagnosis=_sweep(probe, a, est, result))
         return stamp(result)
+
+
+def _not_finite_at_x(probe: numeric.Probe) -> str:
+    """What f(x) holds that is not finite, where no derivative can be."""
+    bad = np.flatnonzero(~probe.finite0)
+    k = int(bad[0])
+    name = validate.entry("f(x)", tuple(int(i) for i in np.unravel_index(k, probe.out_shape)))
+    return (
+        f"f(x) itself has {bad.size} non-finite entries ({name} = {probe.f0[k]}): no derivative is defined there; "
+        "check at a point where f is finite"
+    )
 
 
 class Tolerance(NamedTuple):
@@ -197,8 +207,35 @@ def assert_jacobian(f: Function, x: ArrayLike, analytic: Analytic, **options: An
     return result
 
 
-def _positive(name: str, value: float, *, allow_zero: bool = False) -> float:
-    value = float(value)
-    if not (value >= 0 if allow_zero else value > 0) or not np.isfinite(value):
-        raise ValueError(f"{name} must be {'non-negative' if allow_zero else 'positive'}, got {value!r}")
-    return value
+def _check_arguments(
+    f: object,
+    mode: object,
+    scheme: object,
+    step: object,
+    probes: object,
+    seed: object,
+    of: object,
+    wrt: object,
+    title: object,
+    label_class: object,
+) -> None:
+    """check_jacobian's arguments other than x, analytic and the tolerances (checked where they are read)."""
+    validate.function("f", f)
+    validate.choice("mode", mode, MODES)
+    validate.choice("scheme", scheme, SCHEMES)
+    if step is not None:
+        validate.number("step", step)
+    validate.integer("probes", probes, minimum=1)
+    validate.integer("seed", seed, minimum=0)
+    validate.text("of", of)
+    validate.text("wrt", wrt)
+    validate.text("title", title, optional=True)
+    if label_class is not None:
+        validate.integer("label_class", label_class, minimum=0)
+
+
+def _analytic(analytic: Analytic, x: NDArray[Any]) -> NDArray[Any]:
+    """The analytic derivative at x as an array of real numbers: `analytic` itself, or what it returns."""
+    if callable(analytic):
+        return validate.output(analytic(x.copy()), call="analytic")
+    return validate.array("analytic", analytic, "an array of real numbers or a function of x")
