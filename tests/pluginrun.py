@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +87,18 @@ def sections(result: pytest.RunResult) -> dict[str, list[str]]:
         elif current is not None and line.strip():
             current.append(line)
     return out
+
+
+def pytest_in(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m pytest -p no:cacheprovider ARGS` in a fresh interpreter in `cwd`, without this
+    run's PYTEST_* variables (xdist's among them); `env` adds variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

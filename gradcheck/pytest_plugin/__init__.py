@@ -50,9 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CaseFile | None:
     state = parent.config.stash[STATE]
-    if state.settings.claims(file_path.resolve()) or (
-        file_path.suffix in YAML_SUFFIXES and parent.session.isinitpath(file_path)
-    ):
+    if state.settings.claims(file_path) or (file_path.suffix in YAML_SUFFIXES and parent.session.isinitpath(file_path)):
         from .collect import CaseFile  # numpy, yaml and the checks load here, with the first case file
 
         return CaseFile.from_parent(parent, path=file_path)

@@ -99,9 +99,12 @@ class Settings:
     atol: float | None
 
     def claims(self, path: Path) -> bool:
-        """Whether `path` (resolved) is a case file under one of the case paths."""
-        named = any(fnmatch.fnmatch(path.name, pattern) for pattern in self.patterns)
-        return named and any(path == r or r in path.parents for r in self.roots)
+        """Whether `path` is a case file under one of the case paths. Called for every file pytest
+        collects: a path is resolved (a system call per folder) only when its name matches."""
+        if not self.roots or not any(fnmatch.fnmatch(path.name, pattern) for pattern in self.patterns):
+            return False
+        resolved = path.resolve()
+        return any(resolved == r or r in resolved.parents for r in self.roots)
 
 
 def read(config: pytest.Config) -> Settings:
