@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +99,20 @@ def sections(result: pytest.RunResult) -> dict[str, list[str]]:
         elif current is not None and line.strip():
             current.append(line)
     return out
+
+
+def pytest_in(cwd: Path, *args: str, plain: bool = False, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m pytest -p no:cacheprovider ARGS` in a fresh interpreter in `cwd` (with plain=True the
+    `pytest` command itself, which does not put `cwd` on sys.path), without this run's PYTEST_*
+    variables (xdist's among them); `env` adds variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    command = [str(Path(sys.executable).with_name("pytest"))] if plain else [sys.executable, "-m", "pytest"]
+    return subprocess.run(
+        [*command, "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

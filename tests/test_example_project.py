@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+from pluginrun import pytest_in
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "numpy-mlp"
@@ -15,20 +15,6 @@ LAYERS = ROOT / "examples" / "numpy-layers"
 #: The `pytest` command of this environment: not `python -m pytest`, which would put the
 #: current directory on sys.path and hide a project that is not importable as its README runs it.
 PYTEST = Path(sys.executable).with_name("pytest")
-
-
-def pytest_in(cwd: Path, *args: str, plain: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    command = [str(PYTEST)] if plain else [sys.executable, "-m", "pytest"]
-    return subprocess.run(
-        [*command, "-p", "no:cacheprovider", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def outcomes(stdout: str) -> dict[str, int]:
@@ -45,7 +31,7 @@ def copy_of(example: Path, tmp_path: Path) -> Path:
 
 def test_the_example_project_passes_as_shipped(tmp_path: Path) -> None:
     assert PYTEST.is_file(), f"no pytest command beside {sys.executable}"
-    result = pytest_in(copy_of(EXAMPLE, tmp_path), "-v")
+    result = pytest_in(copy_of(EXAMPLE, tmp_path), "-v", plain=True)
     assert result.returncode == 0, result.stdout + result.stderr
     # 9 YAML items pass, 1 is the deliberately wrong derivative, 2 are ordinary tests
     assert outcomes(result.stdout) == {"passed": 11, "xfailed": 1}, result.stdout
@@ -57,7 +43,7 @@ def test_the_example_project_passes_as_shipped(tmp_path: Path) -> None:
 def test_the_layers_example_checks_every_shape_from_yaml_alone(tmp_path: Path) -> None:
     project = copy_of(LAYERS, tmp_path)
     assert not [p for p in project.rglob("*.py") if p.parent.name == "cases"]  # no adapter code
-    result = pytest_in(project, "-v")
+    result = pytest_in(project, "-v", plain=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert outcomes(result.stdout) == {"passed": 22, "xfailed": 1}, result.stdout
     for item in (
@@ -76,7 +62,7 @@ def test_the_layers_example_checks_every_shape_from_yaml_alone(tmp_path: Path) -
 
 def test_the_wrong_derivative_of_the_layers_example_fails_with_its_report(tmp_path: Path) -> None:
     project = copy_of(LAYERS, tmp_path)
-    result = pytest_in(project, "cases/functional.yaml::softmax-loss-v0[gradient]", "--runxfail")
+    result = pytest_in(project, "cases/functional.yaml::softmax-loss-v0[gradient]", "--runxfail", plain=True)
     assert result.returncode == 1
     assert "gradcheck: gradient returned by tinynet.functional:softmax_loss_v0 of case" in result.stdout
     assert "analytic = 5 * numeric" in result.stdout
@@ -87,13 +73,13 @@ def test_without_its_pythonpath_setting_the_example_cannot_import_its_package(tm
     project = copy_of(EXAMPLE, tmp_path)
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('pythonpath = ["."]', ""))
-    result = pytest_in(project)
+    result = pytest_in(project, plain=True)
     assert result.returncode != 0
     assert "No module named 'mlp'" in result.stdout
 
 
 def test_the_wrong_derivative_of_the_example_fails_with_its_report(tmp_path: Path) -> None:
-    result = pytest_in(copy_of(EXAMPLE, tmp_path), "cases/activations.yaml::mse-v0[gradient]", "--runxfail")
+    result = pytest_in(copy_of(EXAMPLE, tmp_path), "cases/activations.yaml::mse-v0[gradient]", "--runxfail", plain=True)
     assert result.returncode == 1
     assert "gradcheck: gradient mlp.losses:mse_grad_v0 of case 'mse-v0'" in result.stdout
     assert "analytic = 0.5 * numeric" in result.stdout
@@ -101,7 +87,7 @@ def test_the_wrong_derivative_of_the_example_fails_with_its_report(tmp_path: Pat
 
 def test_this_projects_runs_do_not_collect_the_example() -> None:
     for args in (["--gradcheck-cases", "cases/"], []):
-        result = pytest_in(ROOT, "--co", "-q", *args, plain=False)
+        result = pytest_in(ROOT, "--co", "-q", *args)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "::" in result.stdout
         assert "examples" not in result.stdout

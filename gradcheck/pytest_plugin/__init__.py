@@ -48,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CaseFile | None:
     state = parent.config.stash[STATE]
-    if state.settings.claims(file_path.resolve()) or (
+    if state.settings.claims(file_path) or (
         file_path.suffix in paths.YAML_SUFFIXES and parent.session.isinitpath(file_path)
     ):
         from .collect import CaseFile  # numpy, yaml and the checks load here, with the first case file
@@ -75,7 +75,10 @@ def pytest_make_collect_report(
     claimed = [
         path
         for path in paths.passed_over(collector.path)
-        if (s.claims(folder / path.name) or (path.suffix in paths.YAML_SUFFIXES and session.isinitpath(path)))
+        if (
+            s.claims(folder / path.name, resolved=True)
+            or (path.suffix in paths.YAML_SUFFIXES and session.isinitpath(path))
+        )
         and not ignored(collection_path=path, config=config)
     ]
     if claimed:

@@ -120,9 +120,13 @@ class Settings:
         """Whether a failing check draws its pictures: for the folder, or for the HTML report."""
         return self.drawable and (self.plots is not None or self.html)
 
-    def claims(self, path: Path) -> bool:
-        """Whether `path` (resolved) is a case file under one of the case paths."""
-        return paths.claimed(path.name, self.patterns) and self.covers(path)
+    def claims(self, path: Path, *, resolved: bool = False) -> bool:
+        """Whether `path` is a case file under one of the case paths. Called for every file pytest
+        collects: a path is resolved (a system call per folder) only when its name matches, and
+        not at all where it is `resolved` already."""
+        if not self.roots or not paths.claimed(path.name, self.patterns):
+            return False
+        return self.covers(path if resolved else path.resolve())
 
     def covers(self, path: Path) -> bool:
         """Whether `path` (resolved) is one of the case paths or lies under one."""
