@@ -1,10 +1,12 @@
 """Speed of the dL/dW check of a softmax + cross-entropy layer, against the anchors.
 
-Run:  python benchmarks/compare.py [--quick]
+Run:  python benchmarks/compare.py [--quick] [--only SECTION ...]
 
 Uses the standard library and numpy; torch.autograd.gradcheck and scipy.optimize.check_grad
-are anchors used only where installed. Everything runs in this one process (the plugin table
-runs pytest in subprocesses), and every time is the median of several runs.
+are anchors used only where installed. Everything runs in this one process (the plugin and
+startup tables run pytest in subprocesses), and every time is the median of several runs.
+Sections: speed (the checkers' table), plugin (1,000 case files against parametrize),
+memory (peak memory of a check), startup (pytest with and without the plugin).
 """
 
 from __future__ import annotations
@@ -314,10 +316,94 @@ def plugin_overhead(cases: int, repeats: int) -> tuple[float, float, int, int]:
     return yaml_time, plain_time, yaml_passed, plain_passed
 
 
+TRIVIAL = "def test_trivial():\n    assert True\n"
+
+
+def pytest_child(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak resident MB) of one `python -m pytest` in a child of its own,
+    which must pass."""
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pytest", *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    assert child.stdout is not None
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage
+    seconds = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0 or b"1 passed" not in out:
+        raise AssertionError(out.decode(errors="replace")[-2000:])
+    kib = usage.ru_maxrss / 1024 if sys.platform == "darwin" else usage.ru_maxrss  # bytes on macOS
+    return seconds, usage.ru_utime + usage.ru_stime, kib / 1024
+
+
+#: The startup pairs: (what, what pytest collects, arguments with the plugin, without it, whether
+#: the other installed plugins load).
+#: The first is the run the targets are set for: the same command with and without `-p no:gradcheck`.
+#: The others show the plugin's cost undiluted by other plugins (it is loaded with -p, every other
+#: autoload is off), and in a folder of many files.
+STARTUP_PAIRS = [
+    ("a trivial test file, installed plugins", "test_trivial.py", [], ["-p", "no:gradcheck"], True),
+    ("a trivial test file, pytest alone", "test_trivial.py", ["-p", "gradcheck.pytest_plugin"], [], False),
+    ("a folder of 3,000 other files, pytest alone", ".", ["-p", "gradcheck.pytest_plugin"], [], False),
+]
+#: The other files of the folder: every file pytest collects from passes through the plugin's hook.
+TREE_FOLDERS, TREE_FILES = 60, 50
+
+
+def startup(rounds: int) -> list[tuple[str, list[float], list[float]]]:
+    """(what, medians with the plugin, medians without) for pytest runs that collect no case file;
+    the medians are [wall seconds, CPU seconds, peak MB]. The runs alternate (with, without, with,
+    ...), so that both meet the machine in the same state; one unmeasured round warms the caches."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "pytest.ini").write_text("[pytest]\n")
+        (root / "test_trivial.py").write_text(TRIVIAL)
+        for i in range(TREE_FOLDERS):
+            folder = root / "tree" / f"part{i}" / "src" / "data"
+            folder.mkdir(parents=True)
+            for j in range(TREE_FILES):
+                (folder / f"file{j}.txt").write_text("")
+        # Python's default: compiled modules are cached, as after `pip install` (the warm-up round
+        # writes the caches of an editable install); pytest's own settings from the environment are left out.
+        base = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k != "PYTHONDONTWRITEBYTECODE"}
+        runs = []
+        for name, where, with_args, without_args, autoload in STARTUP_PAIRS:
+            env = base if autoload else {**base, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+            common = ["-p", "no:cacheprovider", where]
+            runs.append((name, [*with_args, *common], [*without_args, *common], env))
+        samples: dict[tuple[str, bool], list[tuple[float, float, float]]] = {}
+        for i in range(rounds + 1):
+            for name, with_args, without_args, env in runs:
+                for plugin, args in ((True, with_args), (False, without_args)):
+                    sample = pytest_child(args, root, env)
+                    if i:
+                        samples.setdefault((name, plugin), []).append(sample)
+    return [(name, _medians(samples[(name, True)]), _medians(samples[(name, False)])) for name, *_ in runs]
+
+
+def _medians(samples: list[tuple[float, float, float]]) -> list[float]:
+    """The median of each column."""
+    return [statistics.median(sample[i] for sample in samples) for i in range(3)]
+
+
+#: Startup targets: pytest with the plugin at most this many times as slow as without it, ...
+STARTUP_RATIO = 1.05
+#: ... and at most this many MB more peak memory.
+STARTUP_MB = 2.0
+
+
+SECTIONS = ("speed", "plugin", "memory", "startup")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and 200 plugin cases (a smoke run)")
+    parser.add_argument(
+        "--only", action="append", choices=SECTIONS, metavar="SECTION", help=f"run only this section: {SECTIONS}"
+    )
     args = parser.parse_args()
+    only = set(args.only or SECTIONS)
     repeats = 3 if args.quick else 5
     print(f"# gradcheck benchmark: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
     print(f"numpy {np.__version__}", end="")
@@ -328,27 +414,27 @@ def main() -> int:
             print(f", {mod} not installed", end="")
     print()
 
+    targets: list[tuple[str, bool | None]] = []
+    if "speed" in only:
+        targets += speed_section(repeats)
+    if "plugin" in only:
+        targets += plugin_section(200 if args.quick else 1000)
+    if "memory" in only:
+        targets += memory_section()
+    if "startup" in only:
+        targets += startup_section(7 if args.quick else 21)
+    print("\n## Targets\n")
+    for text, ok in targets:
+        print(f"- {'met' if ok else ('NOT MET' if ok is False else 'not measured (anchor missing)')}: {text}")
+    return 0 if all(ok is not False for _, ok in targets) else 1
+
+
+def speed_section(repeats: int) -> list[tuple[str, bool | None]]:
     results = speed_table(repeats)
     print_speed(results)
-
-    cases = 200 if args.quick else 1000
-    yaml_time, plain_time, yaml_passed, plain_passed = plugin_overhead(cases, 3)
-    print(f"\n## Plugin overhead: {cases} YAML cases ({yaml_passed} items) against a parametrized file\n")
-    print("| run | items | median wall time | ratio |")
-    print("|---|---|---|---|")
-    print(f"| `pytest --gradcheck-cases cases` | {yaml_passed} | {yaml_time:.2f} s | {yaml_time / plain_time:.2f} |")
-    print(f"| `pytest test_plain.py` (parametrize) | {plain_passed} | {plain_time:.2f} s | 1.00 |")
-
-    memory = peak_memory()
-    print("\n## Peak memory of one check (tracemalloc)\n")
-    print("| check | peak | chunk bound | x | (peak - chunk) / x |")
-    print("|---|---|---|---|---|")
-    for label, peak, bound, xmb in memory:
-        print(f"| {label} | {peak:.1f} MB | {bound:.0f} MB | {xmb:.2f} MB | {(peak - bound) / xmb:.1f} |")
-
     caught = directional_catches_one_weight()
     mnist, big = results[(784, 10)], results[(1024, 1000)]
-    targets = [
+    return [
         (
             "784x10 vectorized (order F, 2 threads as torch's 2) <= 1/20 of torch gradcheck",
             _le(mnist["gradcheck vectorized, order F, 2 threads"], mnist.get("torch gradcheck"), 1 / 20),
@@ -366,19 +452,51 @@ def main() -> int:
             _le(big["gradcheck directional"], big.get("torch fast_mode"), 0.5),
         ),
         ("1024x1000 directional fails on one weight off by 0.05, and names it", caught),
-        (
-            "plugin overhead <= 1.5x the parametrized file",
-            yaml_time <= 1.5 * plain_time and yaml_passed == plain_passed,
-        ),
-        (
-            f"peak memory <= chunk bound + {MEMORY_COPIES} copies of x",
-            all(p <= b + MEMORY_COPIES * xm for _, p, b, xm in memory),
-        ),
     ]
-    print("\n## Targets\n")
-    for text, ok in targets:
-        print(f"- {'met' if ok else ('NOT MET' if ok is False else 'not measured (anchor missing)')}: {text}")
-    return 0 if all(ok is not False for _, ok in targets) else 1
+
+
+def plugin_section(cases: int) -> list[tuple[str, bool | None]]:
+    yaml_time, plain_time, yaml_passed, plain_passed = plugin_overhead(cases, 3)
+    print(f"\n## Plugin overhead: {cases} YAML cases ({yaml_passed} items) against a parametrized file\n")
+    print("| run | items | median wall time | ratio |")
+    print("|---|---|---|---|")
+    print(f"| `pytest --gradcheck-cases cases` | {yaml_passed} | {yaml_time:.2f} s | {yaml_time / plain_time:.2f} |")
+    print(f"| `pytest test_plain.py` (parametrize) | {plain_passed} | {plain_time:.2f} s | 1.00 |")
+    ok = yaml_time <= 1.5 * plain_time and yaml_passed == plain_passed
+    return [("plugin overhead <= 1.5x the parametrized file", ok)]
+
+
+def memory_section() -> list[tuple[str, bool | None]]:
+    memory = peak_memory()
+    print("\n## Peak memory of one check (tracemalloc)\n")
+    print("| check | peak | chunk bound | x | (peak - chunk) / x |")
+    print("|---|---|---|---|---|")
+    for label, peak, bound, xmb in memory:
+        print(f"| {label} | {peak:.1f} MB | {bound:.0f} MB | {xmb:.2f} MB | {(peak - bound) / xmb:.1f} |")
+    ok = all(p <= b + MEMORY_COPIES * xm for _, p, b, xm in memory)
+    return [(f"peak memory <= chunk bound + {MEMORY_COPIES} copies of x", ok)]
+
+
+def startup_section(rounds: int) -> list[tuple[str, bool | None]]:
+    """The targets are on CPU time (user + system) of the child: on a shared machine its wall time
+    also counts the time other processes held the cores. Both are printed."""
+    rows = startup(rounds)
+    print(f"\n## Startup: pytest collecting no case file, with and without the plugin ({rounds} rounds)\n")
+    print("| pytest on | CPU with gradcheck | without | ratio | wall ratio | peak RSS with | without | difference |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, (wall_on, cpu_on, mb_on), (wall_off, cpu_off, mb_off) in rows:
+        print(
+            f"| {name} | {cpu_on * 1e3:.0f} ms | {cpu_off * 1e3:.0f} ms | {cpu_on / cpu_off:.3f} "
+            f"| {wall_on / wall_off:.3f} | {mb_on:.1f} MB | {mb_off:.1f} MB | {mb_on - mb_off:+.1f} MB |"
+        )
+    _, (_, cpu_on, mb_on), (_, cpu_off, mb_off) = rows[0]
+    return [
+        (
+            f"startup, first row: CPU time with the plugin <= {STARTUP_RATIO}x without",
+            cpu_on <= STARTUP_RATIO * cpu_off,
+        ),
+        (f"startup, first row: peak memory with the plugin within {STARTUP_MB:.0f} MB", mb_on - mb_off <= STARTUP_MB),
+    ]
 
 
 #: "A few copies of x": x, the steps, both sides of the stencil, the estimate, the error terms.

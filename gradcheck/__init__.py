@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .errors import ArgumentError
     from .functions import (
         cross_entropy,
         cross_entropy_grad,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 #: Where each public name lives.
 _PUBLIC = {
+    "ArgumentError": "errors",
     "Comparison": "verdict.comparison",
     "JacobianCheck": "pytest_plugin.fixture",
     "assert_jacobian": "verdict.verify",
@@ -41,6 +43,7 @@ _PUBLIC = {
 }
 
 __all__ = [
+    "ArgumentError",
     "Comparison",
     "JacobianCheck",
     "assert_jacobian",

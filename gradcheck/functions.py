@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-Array = NDArray[np.floating]
+from .options import REDUCTIONS
 
-REDUCTIONS = ("mean", "sum")
+Array = NDArray[np.floating]
 
 
 def _float_array(a: ArrayLike) -> Array:

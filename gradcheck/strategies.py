@@ -14,6 +14,8 @@ from hypothesis.extra import numpy as hnp
 from numpy.typing import NDArray
 
 from .casefile.layer import Case
+from .errors import ArgumentError
+from .numerics import validate
 
 __all__ = ["Layer", "arrays", "layer_cases", "layers"]
 
@@ -27,8 +29,7 @@ def arrays(
     shape: int | tuple[int, ...], *, scale: float = 1.0, dtype: Any = np.float64
 ) -> st.SearchStrategy[NDArray[Any]]:
     """Arrays of `shape` whose entries are finite numbers in [-scale, scale], without subnormals."""
-    if not scale > 0:
-        raise ValueError(f"scale must be positive, got {scale!r}")
+    validate.number("scale", scale)
     width = np.dtype(dtype).itemsize * 8
     elements = st.floats(-scale, scale, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=width)
     return hnp.arrays(dtype, shape, elements=elements)
@@ -54,9 +55,7 @@ class Layer:
         return self.y
 
 
-@st.composite
 def layers(
-    draw: st.DrawFn,
     *,
     inputs: tuple[int, int] = (1, 12),
     classes: tuple[int, int] = (2, 8),
@@ -64,9 +63,41 @@ def layers(
     w_scale: float = W_SCALE,
     bias: bool | None = None,
     soft_labels: bool = True,
-) -> Layer:
+) -> st.SearchStrategy[Layer]:
     """Layers with inputs and classes in the given (inclusive) ranges. bias: True always,
-    False never, None either; soft_labels=False gives class indices only."""
+    False never, None either; soft_labels=False gives class indices only. A misuse is an
+    ArgumentError now, not an error of hypothesis's when the first example is drawn."""
+    for name, bounds in (("inputs", inputs), ("classes", classes)):
+        _range(name, bounds)
+    validate.number("x_scale", x_scale)
+    validate.number("w_scale", w_scale)
+    if bias is not None:
+        validate.flag("bias", bias)
+    validate.flag("soft_labels", soft_labels)
+    return _layers(inputs, classes, x_scale, w_scale, bias, soft_labels)
+
+
+def _range(name: str, bounds: object) -> None:
+    """`bounds` is (least, most), positive integers in order."""
+    if not (
+        isinstance(bounds, tuple)
+        and len(bounds) == 2
+        and all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+        and 1 <= bounds[0] <= bounds[1]
+    ):
+        raise ArgumentError(f"{name} must be (least, most), positive integers with least <= most, got {bounds!r}")
+
+
+@st.composite
+def _layers(
+    draw: st.DrawFn,
+    inputs: tuple[int, int],
+    classes: tuple[int, int],
+    x_scale: float,
+    w_scale: float,
+    bias: bool | None,
+    soft_labels: bool,
+) -> Layer:
     n = draw(st.integers(*inputs), label="inputs")
     k = draw(st.integers(*classes), label="classes")
     x = draw(arrays(n, scale=x_scale), label="x")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+# The plugin's lazily imported modules (numpy and yaml among them) are imported once, here:
+# pytester's in-process runs drop the modules a run imported, and numpy refuses a second import.
+import gradcheck.pytest_plugin.collect  # noqa: F401
 from gradcheck.checks.names import DEFAULT_CHECKS
 
 #: The checks a case runs when it names none.
@@ -26,9 +32,12 @@ cases:
     label: 2
 """
 
-# A bug planted in the built-in shortcut gradient (1e-3 added to W[2, 1]) for the inner run
-# only: patched in pytest_configure, undone in pytest_unconfigure, so nothing leaks out.
-PLANTED_LOSS_GRAD = """\
+
+def planted(name: str, params: str, change: str) -> str:
+    """A conftest.py that plants a bug in gradcheck.functions.<name> for the inner run only:
+    patched in pytest_configure, undone in pytest_unconfigure, so nothing leaks out. `change`
+    edits `out`, the array the real function returned."""
+    return f"""\
 import numpy as np
 import pytest
 
@@ -38,19 +47,25 @@ _patch = pytest.MonkeyPatch()
 
 
 def pytest_configure(config):
-    real = gradcheck.functions.loss_grad
+    real = gradcheck.functions.{name}
 
-    def planted(x, W, y, b=None):
-        grad = np.array(real(x, W, y, b), dtype=float)
-        grad[2, 1] += 1e-3
-        return grad
+    def planted({params}):
+        out = np.array(real({params.replace("=None", "")}), dtype=float)
+        {change}
+        return out
 
-    _patch.setattr(gradcheck.functions, "loss_grad", planted)
+    _patch.setattr(gradcheck.functions, "{name}", planted)
 
 
 def pytest_unconfigure(config):
     _patch.undo()
 """
+
+
+#: The built-in shortcut gradient with 1e-3 added to W[2, 1].
+PLANTED_LOSS_GRAD = planted("loss_grad", "x, W, y, b=None", "out[2, 1] += 1e-3")
+#: The layer's Jacobian dS/dW, (K, n, K), with the block of one class, dS[2]/dW, 1 % too large.
+PLANTED_LAYER_JACOBIAN = planted("layer_jacobian", "x, W, b=None", "out[2] *= 1.01")
 
 
 def write(pytester: pytest.Pytester, relpath: str, text: str | bytes) -> Path:
@@ -84,3 +99,20 @@ def sections(result: pytest.RunResult) -> dict[str, list[str]]:
         elif current is not None and line.strip():
             current.append(line)
     return out
+
+
+def pytest_in(cwd: Path, *args: str, plain: bool = False, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m pytest -p no:cacheprovider ARGS` in a fresh interpreter in `cwd` (with plain=True the
+    `pytest` command itself, which does not put `cwd` on sys.path), without this run's PYTEST_*
+    variables (xdist's among them); `env` adds variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    command = [str(Path(sys.executable).with_name("pytest"))] if plain else [sys.executable, "-m", "pytest"]
+    return subprocess.run(
+        [*command, "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pluginrun import CHECKS, PLANTED_LOSS_GRAD, SEED, run, write
+from pluginrun import CHECKS, PLANTED_LOSS_GRAD, SEED, planted, run, write
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "tests" / "snapshots" / "collect.txt"
@@ -164,6 +164,7 @@ def test_report_has_one_record_per_item(pytester: pytest.Pytester) -> None:
     ]
     keys = ["id", "file", "line", "check", "case", "outcome", "passed", "max_abs_error", "max_rel_error"]
     keys += ["mismatched", "total", "rtol", "atol", "step", "scheme", "mode", "seconds", "error", "diagnosis", "hints"]
+    keys += ["plots"]
     assert all(list(r) == keys for r in got)
     by_id = {r["id"]: r for r in got}
     softmax, loss = by_id["cases/x.yaml::seed[softmax]"], by_id["cases/x.yaml::seed[loss]"]
@@ -204,7 +205,7 @@ def test_report_outcome_of_an_expected_failure(pytester: pytest.Pytester) -> Non
 
 
 def test_report_with_a_non_finite_error_is_strict_json(pytester: pytest.Pytester) -> None:
-    conftest = PLANTED_LOSS_GRAD.replace("grad[2, 1] += 1e-3", "grad[2, 1] = np.nan")
+    conftest = planted("loss_grad", "x, W, y, b=None", "out[2, 1] = np.nan")
     pytester.makeconftest(conftest)
     write(pytester, "cases/x.yaml", SEED + "    checks: [loss]\n")
     run(pytester, "--gradcheck-cases", "cases", "--gradcheck-report", "r.json").assert_outcomes(failed=1)
@@ -215,9 +216,7 @@ def test_report_with_a_non_finite_error_is_strict_json(pytester: pytest.Pytester
 
 
 def test_report_of_a_check_that_raises_before_its_verdict(pytester: pytest.Pytester) -> None:
-    conftest = PLANTED_LOSS_GRAD.replace(
-        "grad = np.array(real(x, W, y, b), dtype=float)", "raise ArithmeticError('planted: no gradient\\nsecond line')"
-    )
+    conftest = planted("loss_grad", "x, W, y, b=None", "raise ArithmeticError('planted: no gradient\\nsecond line')")
     pytester.makeconftest(conftest)
     write(pytester, "cases/x.yaml", SEED + "    checks: [loss, softmax]\n")
     run(pytester, "--gradcheck-cases", "cases", "--gradcheck-report", "r.json").assert_outcomes(passed=1, failed=1)

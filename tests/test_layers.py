@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "gradcheck"
 #: Each part of the package by its layer: a part imports only from lower layers and from itself.
 #: The data flows YAML -> case (casefile) -> check (checks) -> numeric estimate (numerics) ->
-#: comparison -> report (verdict); the entry points (cli, pytest_plugin) sit on top.
+#: comparison -> report (verdict) -> pictures (plots); the entry points (cli, pytest_plugin) sit on top.
 LAYERS = {
     "errors": 0,
     "options": 0,
@@ -19,11 +19,12 @@ LAYERS = {
     "verdict": 2,
     "casefile": 2,
     "checks": 3,
-    "cli": 4,
-    "pytest_plugin": 4,
-    "strategies": 4,
-    "__init__": 5,
-    "__main__": 5,
+    "plots": 4,
+    "cli": 5,
+    "pytest_plugin": 5,
+    "strategies": 5,
+    "__init__": 6,
+    "__main__": 6,
 }
 #: Parts that import neither the test framework nor the YAML reader: the maths stands alone.
 NO_PYTEST = ("errors", "options", "functions", "numerics", "verdict", "casefile", "checks")

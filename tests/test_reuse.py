@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pluginrun import run, write
+from pluginrun import run, sections, write
 
 # A user's module whose derivative is off by a relative 1e-4: it fails the default rtol (1e-6)
 # and passes an rtol of 1e-3.
@@ -185,6 +185,42 @@ def test_fixture_passes_and_fails_with_the_report_without_plugin_frames(pytester
         assert internal not in out
 
 
+TWO_CALLS = """\
+import numpy as np
+
+
+def helper(jacobian_check, x, factor):
+    return jacobian_check(np.tanh, x, lambda x: factor * np.diag(1 - np.tanh(x) ** 2))
+
+
+def test_two_calls(jacobian_check):
+    x = np.array([0.5, -1.0])
+    helper(jacobian_check, x, 1.0)
+    jacobian_check(np.tanh, x, lambda x: np.diag(1 - np.tanh(x) ** 2), of="tanh")
+    jacobian_check(np.tanh, x, lambda x: 2 * np.diag(1 - np.tanh(x) ** 2), of="tanh")
+"""
+
+
+def test_a_fixture_failure_names_the_line_of_the_call_that_failed(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_two=TWO_CALLS)
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    (section,) = sections(result).values()
+    assert section[:2] == [
+        'test_two.py:12: jacobian_check(np.tanh, x, lambda x: 2 * np.diag(1 - np.tanh(x) ** 2), of="tanh")',
+        "gradcheck of dtanh/dx: FAILED",
+    ]
+    for internal in ("fixture.py", "verify.py", "_pytest", "Traceback"):
+        assert internal not in result.stdout.str()
+
+
+def test_a_fixture_failure_in_a_helper_names_the_helpers_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_two=TWO_CALLS.replace("x, 1.0)", "x, 3.0)"))
+    result = run(pytester)
+    (section,) = sections(result).values()
+    assert section[0].startswith("test_two.py:5: return jacobian_check(np.tanh, x, "), section[0]
+
+
 def test_fixture_honours_the_ini_rtol_and_an_explicit_rtol_wins(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\ngradcheck_rtol = 1e-3\n")
     pytester.makepyfile(test_fix=FIXTURE_TESTS)
@@ -261,8 +297,10 @@ def test_registering_a_taken_name_is_an_error(pytester: pytest.Pytester) -> None
         "def pytest_gradcheck_register_checks(registry):\n    registry.register('loss', lambda case: None)\n"
     )
     result = run(pytester)
-    assert result.ret != pytest.ExitCode.OK
-    assert "a check named 'loss' is already registered" in result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: conftest.py:2: pytest_gradcheck_register_checks: 'loss' is a built-in check; *another name"]
+    )
 
 
 ADJUST_CONFTEST = """\
@@ -292,7 +330,8 @@ def test_adjust_case_changes_a_case_before_it_runs(pytester: pytest.Pytester) ->
             "*near[[]jacobian[]] FAILED*",
             "*loosen[[]jacobian[]] PASSED*",
             "*bad[[]jacobian[]] FAILED*",
-            "*pytest_gradcheck_adjust_case returned str; expected a FunctionCase*",
+            "cases/x.yaml:10: pytest_gradcheck_adjust_case in conftest.py:4 returned a str ('not a case'); "
+            "expected a FunctionCase (dataclasses.replace(case, ...)) or None",
         ]
     )
 

@@ -21,6 +21,7 @@ from gradcheck.errors import CaseError
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "cases").glob("*.y*ml"))
 EXAMPLE = sorted((ROOT / "examples" / "numpy-mlp" / "cases").glob("*.y*ml"))
+EXAMPLES = sorted((ROOT / "examples").glob("*/cases/*.y*ml"))
 SCHEMA_FILE = ROOT / "gradcheck" / "casefile" / "case.schema.json"
 SYNC = "gradcheck/casefile/case.schema.json is stale: run python -m gradcheck generate"
 USER_SYNC = SYNC
@@ -59,8 +60,9 @@ def test_user_case_properties_are_the_user_case_keys(schema: dict[str, Any]) -> 
     layer = schema["definitions"]["case"]["properties"]
     shared = set(format.FUNCTION_KEYS) & set(format.LAYER_KEYS)
     assert {k: user[k] for k in shared} == {k: layer[k] for k in shared}  # one meaning for a shared key
-    for kind in ("function", *format.KINDS):
-        assert user[kind]["pattern"] == f"^{function_case.TARGET_RE.pattern}$", USER_SYNC
+    for kind in ("function", *format.KINDS):  # module:attribute, or a method of the case's object
+        assert user[kind]["pattern"] == f"^({format.CALLABLE_PATTERN})$", USER_SYNC
+    assert user["object"]["pattern"] == f"^{function_case.TARGET_RE.pattern}$", USER_SYNC
 
 
 def test_what_makes_a_user_case_follows_the_loader(schema: dict[str, Any]) -> None:
@@ -87,13 +89,14 @@ def test_top_level_and_array_spec_keys(schema: dict[str, Any]) -> None:
 
 def test_enumerated_values(schema: dict[str, Any]) -> None:
     props = schema["definitions"]["case"]["properties"]
-    assert props["dtype"]["enum"] == list(options.DTYPES), SYNC
-    assert props["mode"]["enum"] == list(options.MODES), SYNC
-    assert props["scheme"]["enum"] == list(options.SCHEMES), SYNC
-    assert props["reduction"]["enum"] == list(options.REDUCTIONS), SYNC
+    # null: a case key set to null removes the defaults' value
+    assert props["dtype"]["enum"] == [*options.DTYPES, None], SYNC
+    assert props["mode"]["enum"] == [*options.MODES, None], SYNC
+    assert props["scheme"]["enum"] == [*options.SCHEMES, None], SYNC
+    assert props["reduction"]["enum"] == [*options.REDUCTIONS, None], SYNC
     assert props["name"]["pattern"] == f"^{fields.NAME_RE.pattern}$", SYNC
     user = schema["definitions"]["functionCase"]["properties"]
-    assert user["order"]["enum"] == list(options.ORDERS), USER_SYNC
+    assert user["order"]["enum"] == [*options.ORDERS, None], USER_SYNC
     assert (user["workers"]["minimum"], user["workers"]["maximum"]) == (1, options.MAX_WORKERS), USER_SYNC
 
 
@@ -109,8 +112,8 @@ def test_there_are_shipped_case_files() -> None:
     assert len(SHIPPED) >= 5
 
 
-@pytest.mark.parametrize("path", EXAMPLE, ids=[p.name for p in EXAMPLE])
-def test_every_case_file_of_the_example_project_validates(validator: jsonschema.Draft7Validator, path: Path) -> None:
+@pytest.mark.parametrize("path", EXAMPLES, ids=[f"{p.parent.parent.name}/{p.name}" for p in EXAMPLES])
+def test_every_case_file_of_the_example_projects_validates(validator: jsonschema.Draft7Validator, path: Path) -> None:
     assert errors(validator, path.read_text(encoding="utf-8")) == []
 
 
@@ -192,9 +195,21 @@ USER_FILES = {
     "no-derivative-beside-the-defaults": "defaults:\n  function: m:f\ncases:\n  - name: a\n    args: {x: [1.0]}\n",
     "a-derivative-without-function": "cases:\n  - name: a\n    vjp: m:v\n    args: {x: [1.0]}\n",
     "a-layer-key": f"cases:\n{TANH}    checks: [loss]\n",
+    "object-case": "cases:\n  - name: a\n    object: m:Dense\n    init: {W: [[1.0]], n: 2, act: tanh}\n"
+    "    function: forward\n    backward: backward\n    args: {x: [1.0]}\n    wrt: [x, W, params.b]\n"
+    "    gradients: {W: dW, params.b: 1}\n",
+    "object-in-the-defaults": "defaults:\n  object: m:Sigmoid\n  function: fn\n"
+    "cases:\n  - name: a\n    elementwise: gradient\n    args: {z: {integers: [0, 3], shape: [2], seed: 0}}\n",
+    "returned": "cases:\n  - name: a\n    function: m:f\n    gradient: returned\n    args: {x: [1.0], y: [0]}\n",
+    "null-the-defaults-kind": "defaults:\n  function: m:f\n  gradient: m:g\n  args: {x: [1.0], y: [0]}\n"
+    "cases:\n  - name: a\n    gradient: null\n    vjp: m:v\n    args: {y: null}\n",
+    "an-object-without-function": "cases:\n  - name: a\n    object: m:Dense\n    gradient: g\n    wrt: W\n",
+    "a-method-path-for-function": "cases:\n  - name: a\n    function: m.f\n    gradient: returned\n"
+    "    args: {x: [1.0]}\n",
 }
 VALID = {"user-case", "plain-args", "defaults-name-both", "defaults-name-the-function", "defaults-name-the-kind"}
-VALID |= {"layer-and-user", "user-case-stacks"}
+VALID |= {"layer-and-user", "user-case-stacks", "object-case", "object-in-the-defaults", "returned"}
+VALID |= {"null-the-defaults-kind"}
 
 
 @pytest.mark.parametrize("name", list(USER_FILES))
@@ -299,4 +314,6 @@ def test_a_spec_with_two_draws_is_refused_in_the_parser() -> None:
     text = "cases:\n  - name: s\n    inputs: 3\n    classes: 2\n    x: {seed: 1, fill: 1, scale: 2}\n"
     text += "    weights: {seed: 2}\n    label: 0\n"
     (entry,) = document.parse_document(yamlreader.parse(text), "x.yaml")
-    assert str(entry.case) == "x.yaml:5: x: give at most one of fill, scale or low/high, e.g. {seed: 0, scale: 1}"
+    assert str(entry.case) == (
+        "x.yaml:5: x: give at most one of fill, scale, low/high or integers, e.g. {seed: 0, scale: 1}"
+    )

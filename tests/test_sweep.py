@@ -191,6 +191,7 @@ def test_a_user_function_that_raises_during_the_sweep_is_one_line(
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(sw, "plot", lambda result, path: None)
     monkeypatch.setattr(sw, "plot_available", lambda: True)  # the test needs no matplotlib
+    monkeypatch.setattr(sw, "image_formats", lambda: ["png"])
     try:
         assert main(["sweep", f"{path}::fragile[gradient]"]) == 1
     finally:
@@ -206,6 +207,7 @@ def test_the_command_sweeps_a_user_case(
     plotted: list[tuple[vs.Sweep, str]] = []
     monkeypatch.setattr(sw, "plot", lambda result, path: plotted.append((result, str(path))))
     monkeypatch.setattr(sw, "plot_available", lambda: True)  # the test needs no matplotlib
+    monkeypatch.setattr(sw, "image_formats", lambda: ["png"])
     target = f"{example_importable}/activations.yaml::mse-v0[gradient]"
     assert main(["sweep", target, "--entries", "2", "-o", "out.png"]) == 0
     ((result, path),) = plotted
@@ -224,6 +226,7 @@ def test_the_command_imports_a_user_case_from_its_projects_root_wherever_it_runs
     monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(EXAMPLE))])
     monkeypatch.setattr(sw, "plot", lambda result, path: None)
     monkeypatch.setattr(sw, "plot_available", lambda: True)
+    monkeypatch.setattr(sw, "image_formats", lambda: ["png"])
     for name in [m for m in sys.modules if m == "mlp" or m.startswith("mlp.")]:
         monkeypatch.delitem(sys.modules, name)
     assert sw.project_root(EXAMPLE / "cases" / "activations.yaml") == EXAMPLE

@@ -310,6 +310,7 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
     assert list(got) == ["tanh", "sq", "flipped", "known", "gone"]
     keys = ["id", "file", "line", "check", "case", "outcome", "passed", "max_abs_error", "max_rel_error"]
     keys += ["mismatched", "total", "rtol", "atol", "step", "scheme", "mode", "seconds", "error", "diagnosis", "hints"]
+    keys += ["plots"]
     assert all(list(r) == keys for r in got.values())  # the same keys as a layer case's record
     tanh, sq, flipped = got["tanh"], got["sq"], got["flipped"]
     assert (tanh["id"], tanh["file"], tanh["line"], tanh["check"]) == (
@@ -361,12 +362,13 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
         (
             ["function: mylib.act:tanh", "args: {x: [1.0]}"],
             "function:",
-            "function: needs its derivative: give one of jacobian:, gradient: or vjp:*",
+            "function: needs its derivative: give one of jacobian:, gradient:, vjp:, backward: or elementwise:",
         ),
         (
             ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "vjp: mylib.act:tanh_vjp", "args: {}"],
             "vjp:",
-            "vjp: give only one of jacobian:, gradient: or vjp:; this case has jacobian, vjp",
+            "vjp: give only one of jacobian:, gradient:, vjp:, backward: or elementwise:; this case has jacobian, "
+            "vjp (null removes one the defaults give, e.g. gradient: null)",
         ),
         (
             ["function: mylib.act.tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}"],

@@ -18,7 +18,9 @@ from .format import SPEC_KEYS
 from .yamlreader import YList, YMap, show
 
 #: The keys of a spec that say how its values are drawn; a spec gives at most one (none: scale 1).
-DRAWS = ("fill", "scale", "low")
+DRAWS = ("fill", "scale", "low", "integers")
+#: Integer entries of a literal list stay integers below this magnitude (int64).
+INT_LIMIT = 2**63
 
 
 def array(
@@ -31,20 +33,31 @@ def array(
 ) -> NDArray[np.floating]:
     """The array `key` holds, a list or a spec, cast to `dtype`. `shape` is what the case needs
     (`reason` says why, e.g. "inputs=3"); None where a spec must give its own shape."""
+    return cast(fields, key, typed(fields, key, limit, shape, reason), dtype)
+
+
+def typed(
+    fields: FieldReader,
+    key: str,
+    limit: int,
+    shape: tuple[int, ...] | None = None,
+    reason: str = "",
+) -> NDArray[np.float64] | NDArray[np.int64]:
+    """The array `key` holds as YAML gives it: int64 for a list of integers or an `integers:`
+    spec, float64 otherwise."""
     spec = fields.values[key]
     if isinstance(spec, YList):
-        arr = literal(fields, key, spec, limit)
+        arr = literal(fields, key, spec, limit, integers=True)
         if shape is not None and arr.shape != shape:
             raise fields.error(key, f"has shape {arr.shape}; {reason} needs {shape}")
-    elif isinstance(spec, YMap):
-        arr = generated(fields, key, spec, _spec_shape(fields, key, spec, shape, reason, limit))
-    else:
-        expected = f"a list of shape {shape} or an array spec" if shape is not None else "a list or an array spec"
-        raise fields.error(key, f"{show(spec)} is {kind(spec)}; expected {expected}")
-    return cast(fields, key, arr, dtype)
+        return arr
+    if isinstance(spec, YMap):
+        return generated(fields, key, spec, _spec_shape(fields, key, spec, shape, reason, limit))
+    expected = f"a list of shape {shape} or an array spec" if shape is not None else "a list or an array spec"
+    raise fields.error(key, f"{show(spec)} is {kind(spec)}; expected {expected}")
 
 
-def cast(fields: FieldReader, key: str, arr: NDArray[np.float64], dtype: str) -> NDArray[np.floating]:
+def cast(fields: FieldReader, key: str, arr: NDArray[Any], dtype: str) -> NDArray[np.floating]:
     """`arr` as `dtype`, refused where it overflows that type."""
     with np.errstate(over="ignore"):
         out = arr.astype(dtype)
@@ -54,8 +67,9 @@ def cast(fields: FieldReader, key: str, arr: NDArray[np.float64], dtype: str) ->
     return out
 
 
-def literal(fields: FieldReader, key: str, spec: YList, limit: int) -> NDArray[np.float64]:
-    """A rectangular nested list of finite numbers as a float64 array."""
+def literal(fields: FieldReader, key: str, spec: YList, limit: int, integers: bool = False) -> NDArray[Any]:
+    """A rectangular nested list of finite numbers as a float64 array; with `integers`, an int64
+    array where every entry is an integer (of int64's range)."""
     shape: list[int] = []
     level: Any = spec
     while isinstance(level, list):
@@ -65,6 +79,8 @@ def literal(fields: FieldReader, key: str, spec: YList, limit: int) -> NDArray[n
         raise fields.error(key, f"has {math.prod(shape)} entries, over the limit of {limit}")
     flat: list[float] = []
     _flatten(fields, key, spec, tuple(shape), flat)
+    if integers and flat and all(type(v) is int and -INT_LIMIT <= v < INT_LIMIT for v in flat):
+        return np.array(flat, dtype=np.int64).reshape(shape)
     return np.array(flat, dtype=np.float64).reshape(shape)
 
 
@@ -74,7 +90,7 @@ def _flatten(fields: FieldReader, key: str, node: Any, shape: tuple[int, ...], o
             raise fields.error(key, f"entry {show(node)} is {kind(node)}; expected a number")
         if not finite(node):
             raise fields.error(key, f"entry {show(node)} is not finite; expected a finite number")
-        out.append(float(node))
+        out.append(node)
         return
     if not isinstance(node, list) or len(node) != shape[0]:
         got = f"a list of {len(node)}" if isinstance(node, list) else kind(node)
@@ -107,10 +123,14 @@ def _spec_shape(
     return tuple(given)
 
 
-def generated(fields: FieldReader, key: str, spec: YMap, shape: tuple[int, ...]) -> NDArray[np.float64]:
+def generated(
+    fields: FieldReader, key: str, spec: YMap, shape: tuple[int, ...]
+) -> NDArray[np.float64] | NDArray[np.int64]:
     """The array a spec describes: fill, normal (scale; the default) or uniform (low/high),
-    plus offset, with a fraction of zeros; seeded by `seed`."""
+    plus offset, with a fraction of zeros; or random integers; seeded by `seed`."""
     check_keys(spec, SPEC_KEYS, fields.path, key)
+    if "integers" in spec:
+        return _integers(fields, key, spec, shape)
     numbers = {k: spec[k] for k in SPEC_KEYS[1:] if k in spec}
     for k, v in numbers.items():
         if not finite(v):
@@ -119,15 +139,9 @@ def generated(fields: FieldReader, key: str, spec: YMap, shape: tuple[int, ...])
         raise fields.error(key, "low and high go together; give both, e.g. {seed: 0, low: -1, high: 1}")
     draws = [k for k in DRAWS if k in numbers]
     if len(draws) > 1:
-        raise fields.error(key, "give at most one of fill, scale or low/high, e.g. {seed: 0, scale: 1}")
+        raise fields.error(key, "give at most one of fill, scale, low/high or integers, e.g. {seed: 0, scale: 1}")
     draw = draws[0] if draws else "scale"
-    if draw != "fill" or "zeros" in numbers or "seed" in numbers:
-        seed = numbers.get("seed")
-        if not isinstance(seed, int) or seed < 0:
-            raise fields.error(
-                key, f"seed {show(seed)} is not a non-negative integer; random arrays need one, e.g. seed: 0"
-            )
-    rng = np.random.default_rng(int(numbers.get("seed", 0)))
+    rng = _rng(fields, key, numbers, draw != "fill" or "zeros" in numbers or "seed" in numbers)
     if draw == "fill":
         arr = np.full(shape, float(numbers["fill"]))
     elif draw == "scale":
@@ -152,3 +166,34 @@ def generated(fields: FieldReader, key: str, spec: YMap, shape: tuple[int, ...])
     if not np.all(np.isfinite(arr)):
         raise fields.error(key, "the spec produces values that are not finite; use a smaller scale or offset")
     return arr
+
+
+def _rng(fields: FieldReader, key: str, spec: dict[str, Any], random: bool) -> np.random.Generator:
+    """The spec's generator, seeded by its `seed`; a random draw needs one."""
+    seed = spec.get("seed")
+    if random and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise fields.error(
+            key, f"seed {show(seed)} is not a non-negative integer; random arrays need one, e.g. seed: 0"
+        )
+    return np.random.default_rng(int(seed or 0))
+
+
+def _integers(fields: FieldReader, key: str, spec: YMap, shape: tuple[int, ...]) -> NDArray[np.int64]:
+    """`{integers: [low, high], seed: N}`: random integers on [low, high), an int64 array."""
+    others = [k for k in spec if k not in ("shape", "seed", "integers")]
+    if others:
+        raise fields.error(
+            key, f"integers: takes shape and seed only, not {', '.join(others)}; e.g. {{integers: [0, 10], seed: 0}}"
+        )
+    bounds = spec["integers"]
+    if not (
+        isinstance(bounds, list)
+        and len(bounds) == 2
+        and all(isinstance(b, int) and not isinstance(b, bool) and -INT_LIMIT <= b < INT_LIMIT for b in bounds)
+        and bounds[0] < bounds[1]
+    ):
+        raise fields.error(
+            key, f"integers {show(bounds)} is not [low, high] with integers low < high; expected e.g. [0, 10]"
+        )
+    rng = _rng(fields, key, dict(spec), True)
+    return rng.integers(bounds[0], bounds[1], shape, dtype=np.int64)

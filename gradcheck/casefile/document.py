@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import CaseError
+from ..errors import CaseError, did_you_mean
 from ..options import MAX_ELEMENTS
 from . import yamlreader
-from .fields import NAME_RE, check_keys, did_you_mean, kind
+from .fields import NAME_RE, check_keys, kind
 from .format import FUNCTION_KEYS, FUNCTION_ONLY_KEYS, LAYER_KEYS, TOP_KEYS
 from .function import FunctionCase, is_function_case, parse_function, refuse_function_keys
 from .layer import Case, parse_layer
-from .yamlreader import YBroken, YList, YMap, show
+from .yamlreader import YBroken, YList, YMap, show, show_key
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,13 @@ def _parts(doc: Any, path: str, doc_line: int) -> tuple[YMap, YList]:
     if not isinstance(doc, YMap):
         line = int(getattr(doc, "line", doc_line))
         raise CaseError(path, line, f"top level is {kind(doc)}; expected a mapping with a 'cases:' list")
+    if doc and "cases" not in doc and not any(key in TOP_KEYS or did_you_mean(key, TOP_KEYS) for key in doc):
+        raise CaseError(
+            path,
+            doc.line,
+            f"not a case file: no 'cases:' list (top-level keys: {', '.join(map(show_key, doc))}); keep other "
+            "YAML out of the case folders, or set gradcheck_pattern (e.g. *.case.yaml)",
+        )
     check_keys(doc, TOP_KEYS, path, "top level")
     if "version" in doc and (doc["version"] != 1 or not isinstance(doc["version"], int) or doc["version"] is True):
         raise CaseError(path, doc.key_lines["version"], f"version: {show(doc['version'])} is not supported; expected 1")
@@ -133,7 +140,7 @@ def _check_defaults_keys(defaults: YMap, path: str) -> None:
     for key in defaults:
         if key in LAYER_KEYS or key in FUNCTION_KEYS:
             continue
-        function = "function" in defaults or bool(did_you_mean(key, FUNCTION_ONLY_KEYS))
+        function = "function" in defaults or "object" in defaults or bool(did_you_mean(key, FUNCTION_ONLY_KEYS))
         check_keys(_only(defaults, (key,)), FUNCTION_KEYS if function else LAYER_KEYS, path, "defaults")
 
 

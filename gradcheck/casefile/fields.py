@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import CaseError
+from ..errors import CaseError, did_you_mean
 from .format import NAME_PATTERN
 from .yamlreader import YMap, show, show_key
 
@@ -21,6 +20,8 @@ UNSAFE_MARK_KWARGS = {
     "drop it (a mark in a case file always applies)",
     "raises": "names an exception class, which a case file cannot hold; drop it",
 }
+#: The keys whose mappings merge over the defaults' key by key.
+MERGED = ("args", "init")
 _NUMBER_AS_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
@@ -43,8 +44,21 @@ class FieldReader:
     def merged(
         cls, item: YMap, defaults: Mapping[str, Any], default_lines: Mapping[str, int], path: str
     ) -> FieldReader:
-        """The case's fields over the defaults' (only those `defaults` holds)."""
-        return cls({**defaults, **item}, {**default_lines, **item.key_lines}, path, item.line)
+        """The case's fields over the defaults' (only those `defaults` holds). A key set to null is
+        not given: it removes what the defaults give it. Mappings of keyword arguments (MERGED)
+        merge key by key, where null also removes the defaults' entry."""
+        values = {k: v for k, v in defaults.items() if v is not None}
+        lines = {k: default_lines[k] for k in values}
+        for key, value in item.items():
+            if value is None:
+                values.pop(key, None)
+                lines.pop(key, None)
+                continue
+            default = values.get(key)
+            if key in MERGED and isinstance(value, YMap) and isinstance(default, YMap):
+                value = _merged_map(default, value)
+            values[key], lines[key] = value, item.key_lines[key]
+        return cls(values, lines, path, item.line)
 
     def error(self, key: str, message: str) -> CaseError:
         return CaseError(self.path, self.lines.get(key, self.line), f"{key}: {message}")
@@ -135,6 +149,18 @@ class FieldReader:
         raise self.error("marks", f"{name}: expected a reason string or a mapping of plain values")
 
 
+def _merged_map(default: YMap, own: YMap) -> YMap:
+    """`own` over `default`, key by key; an entry of `own` set to null removes the default's."""
+    out = YMap(own.line)
+    for source in (default, own):
+        for name, value in source.items():
+            if value is None and source is own and name in default:
+                del out[name], out.key_lines[name]
+                continue
+            out[name], out.key_lines[name] = value, source.key_lines[name]
+    return out
+
+
 def check_keys(mapping: YMap, allowed: Iterable[str], path: str, where: str) -> None:
     """Refuse a key of `mapping` that is not `allowed`, at its line, with the closest allowed one."""
     allowed = tuple(allowed)
@@ -146,11 +172,6 @@ def check_keys(mapping: YMap, allowed: Iterable[str], path: str, where: str) -> 
                 f"{show_key(key)}: unknown key in {where}{did_you_mean(key, allowed)}; "
                 f"expected one of {', '.join(allowed)}",
             )
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def kind(value: Any) -> str:

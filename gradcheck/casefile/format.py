@@ -45,6 +45,11 @@ TYPES = (
     "checks",  # a check name, a list of them, or 'all'
     "marks",  # pytest marks
     "target",  # module:attribute
+    "callable",  # module:attribute, or with `object:` a method name; `returned` for some
+    "class",  # module:Class
+    "wrt",  # an argument name or an object path, or a list of them
+    "gradients",  # an object path, or a mapping of wrt names to paths or positions
+    "range",  # a pair of integers [low, high)
     "args",  # keyword arguments: arrays, specs or plain values
     "identifier",  # the name of an argument
     "version",  # the constant 1
@@ -55,6 +60,12 @@ TYPES = (
 
 #: A target: `module:attribute`, the attribute possibly dotted.
 TARGET_PATTERN = r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*"
+#: A method of an object, an attribute path on it (`parameters.W`), or an argument's name.
+PATH_PATTERN = r"[A-Za-z_]\w*(\.\w+)*"
+#: What a function case names its function and derivative by: `module:attribute`, or a method of its object.
+CALLABLE_PATTERN = rf"{TARGET_PATTERN}|[A-Za-z_]\w*"
+#: A derivative key that says the function returns it, after its value: `gradient: returned`.
+RETURNED = "returned"
 #: A case's name.
 NAME_PATTERN = r"[A-Za-z0-9_.-]+"
 
@@ -83,42 +94,87 @@ CASE_FORMAT: tuple[Key, ...] = (
     ),
     Key(
         "function",
-        "target",
-        "`module:attribute` of `f`, called as `f(**args)`; `attribute` may be dotted (`Class.method`)",
+        "callable",
+        "`module:attribute` of `f`, called as `f(**args)`; with `object:`, the name of its method (`forward`). "
+        "A tuple returned is `(output, *rest)`: the output is differentiated, the rest goes to `backward`",
         cases=(FUNCTION,),
     ),
-    Key("jacobian", "target", "`module:attribute` of `J(**args)`, shape `f.shape + x.shape`", cases=(FUNCTION,)),
+    Key(
+        "object",
+        "class",
+        "`module:Class`: `function` and the derivative are methods of `Class(**init)`, made anew for every check "
+        "(NumPy's global random state seeded to 0 while it is made and first called)",
+        "none",
+        cases=(FUNCTION,),
+    ),
+    Key(
+        "init",
+        "args",
+        "with `object:`: keyword arguments of the constructor, as in `args`",
+        "none",
+        cases=(FUNCTION,),
+    ),
+    Key(
+        "jacobian",
+        "callable",
+        "`J(**args)`, shape `f.shape + x.shape`; `returned` if `f` returns `(value, J)`",
+        cases=(FUNCTION,),
+    ),
     Key(
         "gradient",
-        "target",
-        "`module:attribute` of `g(**args)` for a scalar `f`, shape `x.shape`",
+        "callable",
+        "`g(**args)` for a scalar `f`, shape `x.shape`; `returned` if `f` returns `(value, g)`",
         cases=(FUNCTION,),
     ),
     Key(
         "vjp",
-        "target",
-        "`module:attribute` of `vjp(cotangent, **args)` = `u·J`, shape `x.shape`, for a cotangent `u` of `f`'s shape",
+        "callable",
+        "`vjp(cotangent, **args)` = `u·J`, shape `x.shape`, for a cotangent `u` of `f`'s shape",
+        cases=(FUNCTION,),
+    ),
+    Key(
+        "backward",
+        "callable",
+        "`backward(dout, *rest)`, called after `f` with the rest of what `f` returned (its cache): `u·J`",
+        cases=(FUNCTION,),
+    ),
+    Key(
+        "elementwise",
+        "callable",
+        "`d(**args)` = `f'(x)` of an elementwise `f`, shape `x.shape` (the Jacobian's diagonal); `returned` if "
+        "`f` returns `(value, d)`",
         cases=(FUNCTION,),
     ),
     Key(
         "args",
         "args",
-        "keyword arguments: a list (an array), an array spec with `shape:`, or a plain number, string, boolean or "
-        "null, passed as it is",
+        "keyword arguments: a list (an array; integers stay integers), an array spec with `shape:`, or a plain "
+        "number, string, boolean or null, passed as it is; merged over the defaults' `args` key by key",
         cases=(FUNCTION,),
     ),
     Key(
         "wrt",
-        "identifier",
-        "the array argument differentiated (with several arrays in `args`, an error names them)",
-        "the only array in `args`",
+        "wrt",
+        "what is differentiated: an array argument, or with `object:` a parameter on the object (`W`, "
+        "`params.W1`), perturbed in place; a list gives one item per entry, `name[kind:W]`",
+        "the only float array in `args`",
+        cases=(FUNCTION,),
+    ),
+    Key(
+        "gradients",
+        "gradients",
+        "where each gradient is read when the derivative gives several: `{W: dW, b: db}` (paths on the object "
+        "after the call, `grads.W` a key), a position `{w: 1}` in the tuple it returns, or one path `grads` for "
+        "every parameter by its name",
+        "what it returns: a tuple in `wrt`'s order, a dict by name",
         cases=(FUNCTION,),
     ),
     Key(
         "vectorized",
         "boolean",
         "`true` if `f` broadcasts over leading axes: `f` of a stack `(P,) + x.shape` returns `(P,) + f.shape`, so "
-        "perturbed points are evaluated in one call (checked on a stack of two copies)",
+        "perturbed points are evaluated in one call (checked on a stack of two copies; not for an object's "
+        "parameters)",
         "`false`",
         cases=(FUNCTION,),
     ),
@@ -134,7 +190,8 @@ CASE_FORMAT: tuple[Key, ...] = (
     Key(
         "workers",
         "integer",
-        "with `vectorized: true`: threads that evaluate the stacks; `f` must be thread-safe, as NumPy code is",
+        "with `vectorized: true`: threads that evaluate the stacks; `f` must be thread-safe, as NumPy code is "
+        "(an object's methods are not taken to be)",
         "1",
         cases=(FUNCTION,),
         minimum=1,
@@ -188,6 +245,7 @@ SPEC_FORMAT: tuple[Key, ...] = (
     Key("low", "number", "uniform entries on `[low, high)`, with `high`"),
     Key("high", "number", "uniform entries on `[low, high)`, with `low`"),
     Key("fill", "number", "every entry equal to this value"),
+    Key("integers", "range", "random integers on `[low, high)`, e.g. `[0, 10]` for class labels; an integer array"),
     Key("offset", "number", "added to every entry", "0"),
     Key("zeros", "number", "that fraction of entries set to 0 (needs a `seed`)", "0", minimum=0, maximum=1),
 )
@@ -223,4 +281,6 @@ FUNCTION_KEYS = keys_of(FUNCTION)
 FUNCTION_ONLY_KEYS = tuple(k.name for k in CASE_FORMAT if k.cases == (FUNCTION,))
 SPEC_KEYS = tuple(k.name for k in SPEC_FORMAT)
 #: The derivative a function case names: one of these keys.
-KINDS = ("jacobian", "gradient", "vjp")
+KINDS = ("jacobian", "gradient", "vjp", "backward", "elementwise")
+#: The derivatives that a function may return itself, after its value (`gradient: returned`).
+RETURNABLE = ("jacobian", "gradient", "elementwise")

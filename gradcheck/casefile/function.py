@@ -1,39 +1,42 @@
-"""Function cases: a function named `module:attr` in YAML, with its jacobian, gradient or vjp, into a FunctionCase."""
+"""Function cases: a function named `module:attr` in YAML (or a method of an object made from
+`module:Class`), with its jacobian, gradient, vjp, backward or elementwise derivative, into a FunctionCase."""
 
 from __future__ import annotations
 
-import keyword
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import CaseError
+from ..errors import CaseError, did_you_mean
 from ..options import DTYPES, MAX_WORKERS, MODES, ORDERS, SCHEMES
-from . import arrays
-from .fields import FieldReader, Mark, did_you_mean, finite, kind
-from .format import FUNCTION_KEYS, FUNCTION_ONLY_KEYS, KINDS, LAYER_KEYS, TARGET_PATTERN
-from .yamlreader import YList, YMap, show, show_key
+from . import arrays, objects
+from .fields import FieldReader, Mark
+from .format import FUNCTION_KEYS, FUNCTION_ONLY_KEYS, KINDS, LAYER_KEYS, RETURNABLE, RETURNED, TARGET_PATTERN
+from .yamlreader import YMap, show, show_key
 
 #: `module:attribute`, the attribute possibly dotted.
 TARGET_RE = re.compile(TARGET_PATTERN)
+#: The name of a method.
+METHOD_RE = re.compile(r"[A-Za-z_]\w*")
 
 
 @dataclass(frozen=True, eq=False)
 class FunctionCase:
-    """One validated function case; arrays are built, every field remembers its line."""
+    """One validated function case; arrays are built, every field remembers its line. A case whose
+    `wrt` is a list gives one check per name: the collector makes a copy with `wrt` set to each."""
 
     name: str
     path: str
     line: int
-    function: str  # "module:attribute"
-    kind: str  # "jacobian", "gradient" or "vjp"
-    derivative: str  # "module:attribute" of the jacobian, gradient or vjp
+    function: str  # "module:attribute", or with an object the name of its method
+    kind: str  # "jacobian", "gradient", "vjp", "backward" or "elementwise"
+    derivative: str  # "module:attribute" (or a method's name) of the derivative, or "returned"
     args: Mapping[str, Any]  # keyword arguments: arrays, or plain YAML scalars
-    wrt: str  # the array argument differentiated
+    wrt: str  # what this check differentiates: an array argument, or a parameter on the object
     vectorized: bool
     rtol: float | None
     atol: float | None
@@ -46,6 +49,10 @@ class FunctionCase:
     order: str = "C"  # the memory order of each point of a stack (vectorized only)
     workers: int = 1  # threads evaluating the stacks (vectorized only)
     subgradient: bool = False  # at a kink, any value between the one-sided derivatives passes
+    cls: str | None = None  # "module:Class" (the `object:` key): function and derivative are its methods
+    init: Mapping[str, Any] = field(default_factory=dict)  # the constructor's keyword arguments
+    wrts: tuple[str, ...] = ()  # `wrt:` given as a list: one check for each (empty: one check, of `wrt`)
+    gradients: Mapping[str, str | int] = field(default_factory=dict)  # wrt: path on the object or position
 
     def line_of(self, key: str) -> int:
         """The line of field `key` (`args.x` for an argument), or of the case itself."""
@@ -53,14 +60,38 @@ class FunctionCase:
 
     @property
     def x(self) -> NDArray[np.floating]:
-        """The point the derivative is checked at: the `wrt` argument."""
+        """The point the derivative is checked at: the `wrt` argument (a parameter of an object is
+        known only once the object is made)."""
+        if self.wrt not in self.args:
+            raise AttributeError(f"{self.wrt!r} is a parameter of the object, not an argument")
         value: NDArray[np.floating] = self.args[self.wrt]
         return value
 
+    @property
+    def check(self) -> str:
+        """The check's name in the item's id: the kind, with the name differentiated when wrt is a list."""
+        return f"{self.kind}:{self.wrt}" if self.wrts else self.kind
+
+    @property
+    def differentiated(self) -> tuple[str, ...]:
+        """Every name the derivative gives a gradient for, in the order of `wrt`."""
+        return self.wrts or (self.wrt,)
+
+    def shown(self, key: str) -> str:
+        """How the callable of `key` (function or the derivative) is named in a message."""
+        name = self.function if key == "function" or self.derivative == RETURNED else self.derivative
+        return f"{self.cls}.{name}" if self.cls else name
+
+    @property
+    def title(self) -> str:
+        """What a report's first line says the check is: `gradient mylib:f_grad`, `backward:W mylib:Dense.backward`."""
+        returned = "returned by " if self.derivative == RETURNED else ""
+        return f"{self.check} {returned}{self.shown(self.kind)}"
+
 
 def is_function_case(item: YMap, defaults: YMap) -> bool:
-    """Whether a case is a function case: it or the defaults name a function."""
-    return "function" in item or "function" in defaults
+    """Whether a case is a function case: it or the defaults name a function or an object."""
+    return any(key in item or key in defaults for key in ("function", "object"))
 
 
 def refuse_function_keys(item: YMap, path: str) -> None:
@@ -88,7 +119,10 @@ def _refuse(key: str, line: int, path: str) -> None:
     if key in FUNCTION_KEYS:
         return
     if key == "checks":
-        message = "does not apply to a user-function case, which checks its jacobian:, gradient: or vjp:; remove it"
+        message = (
+            "does not apply to a user-function case, which checks its jacobian:, gradient:, vjp:, backward: or "
+            "elementwise:; remove it"
+        )
     elif key in LAYER_KEYS:
         message = (
             "is a key of layer cases; a user-function case passes its function's inputs in args:, "
@@ -108,105 +142,132 @@ class _FunctionReader:
     def parse(self) -> FunctionCase:
         f = self.fields
         name = f.name()
-        function = self._target("function")
+        cls = self._class()
+        function = self._callable("function", cls)
         kind_ = self._kind()
         dtype = f.dtype(DTYPES)
-        args, arg_lines = self._args(dtype)
-        vectorized = f.boolean("vectorized")
-        for key in ("order", "workers"):
-            if key in f.values and not vectorized:
-                raise self.error(
-                    key, f"applies to vectorized: true only; add vectorized: true (if f broadcasts) or drop {key}"
-                )
+        args, arg_lines, size = objects.keyword_args(f, "args", dtype, self.limit)
+        if not args and cls is None:
+            raise self.error("args", "missing; give the function's keyword arguments, e.g. args: {x: [0.5, -1.0]}")
+        init, init_lines, _ = objects.keyword_args(f, "init", dtype, self.limit - size)
+        names, listed = objects.wrt_names(f, args, cls is not None)
+        for wrt in names:  # what is differentiated is floating, whatever YAML gave
+            if wrt in args:
+                args[wrt] = arrays.cast(f, "wrt", args[wrt], dtype)
+        vectorized = self._vectorized(names, args)
+        scheme, workers = f.choice("scheme", SCHEMES, "central"), f.bounded_int("workers", 1, MAX_WORKERS)
+        if cls is not None:
+            self._object_limits(cls, [name for name in names if name not in args], scheme, workers)
         return FunctionCase(
             name=name,
             path=f.path,
             line=f.line,
             function=function,
             kind=kind_,
-            derivative=self._target(kind_),
+            derivative=self._callable(kind_, cls),
             args=args,
-            wrt=self._wrt(args),
+            wrt=names[0],
             vectorized=vectorized,
             rtol=f.positive("rtol"),
             atol=f.positive("atol", zero=True),
             step=f.positive("step"),
             dtype=dtype,
             marks=f.marks(),
-            lines={**f.lines, **arg_lines},
+            lines={**f.lines, **arg_lines, **init_lines},
             mode=f.choice("mode", MODES, "auto"),
-            scheme=f.choice("scheme", SCHEMES, "central"),
+            scheme=scheme,
             order=f.choice("order", ORDERS, "C"),
-            workers=f.bounded_int("workers", 1, MAX_WORKERS),
+            workers=workers,
             subgradient=f.boolean("subgradient"),
+            cls=cls,
+            init=init,
+            wrts=tuple(names) if listed else (),
+            gradients=objects.gradient_sources(f, names, args, cls is not None),
         )
 
-    def _target(self, key: str) -> str:
-        value = self.fields.values[key]
+    def _class(self) -> str | None:
+        values = self.fields.values
+        if "object" not in values:
+            if "init" in values:
+                raise self.error("init", "applies with object: only; add object: module:Class, or drop init")
+            return None
+        value = values["object"]
         if not isinstance(value, str) or not TARGET_RE.fullmatch(value):
-            raise self.error(key, f"{show(value)} is not 'module:attribute'; expected e.g. mylib.activations:tanh")
+            raise self.error("object", f"{show(value)} is not 'module:Class'; expected e.g. mylib.layers:Dense")
         return value
+
+    def _callable(self, key: str, cls: str | None) -> str:
+        """A function or derivative: `module:attribute`; with an object, a method's name; `returned`."""
+        if key not in self.fields.values:  # only `function` can be missing here
+            raise self.error(
+                key, "missing; name the function, module:attribute, or with object: its method, e.g. forward"
+            )
+        value = self.fields.values[key]
+        if value == RETURNED and key in RETURNABLE:
+            return RETURNED
+        if value == RETURNED:
+            raise self.error(key, f"returned applies to {', '.join(RETURNABLE)} only; name the {key} function")
+        if cls is None:
+            if isinstance(value, str) and TARGET_RE.fullmatch(value):
+                return value
+            hint = (
+                " (a method needs object: module:Class beside it)"
+                if isinstance(value, str) and METHOD_RE.fullmatch(value)
+                else ""
+            )
+            raise self.error(
+                key, f"{show(value)} is not 'module:attribute'{hint}; expected e.g. mylib.activations:tanh"
+            )
+        if isinstance(value, str) and METHOD_RE.fullmatch(value):
+            return value
+        raise self.error(
+            key, f"{show(value)} is not a method name; with object: {cls}, name its method, e.g. {key}: forward"
+        )
 
     def _kind(self) -> str:
         given = [k for k in KINDS if k in self.fields.values]
         if not given:
             raise self.error(
-                "function", "needs its derivative: give one of jacobian:, gradient: or vjp: as module:attribute"
+                "function",
+                "needs its derivative: give one of jacobian:, gradient:, vjp:, backward: or elementwise:",
             )
         if len(given) > 1:
             later = max(given, key=lambda k: self.fields.lines.get(k, self.fields.line))
-            raise self.error(later, f"give only one of jacobian:, gradient: or vjp:; this case has {', '.join(given)}")
+            raise self.error(
+                later,
+                f"give only one of jacobian:, gradient:, vjp:, backward: or elementwise:; this case has "
+                f"{', '.join(given)} (null removes one the defaults give, e.g. gradient: null)",
+            )
         return given[0]
 
-    def _args(self, dtype: str) -> tuple[dict[str, Any], dict[str, int]]:
-        """The keyword arguments (arrays built), and the line of each as `args.NAME`."""
-        if "args" not in self.fields.values:
-            raise self.error("args", "missing; give the function's keyword arguments, e.g. args: {x: [0.5, -1.0]}")
-        raw = self.fields.values["args"]
-        if not isinstance(raw, YMap) or not raw:
-            raise self.error("args", f"{show(raw)} is {kind(raw)}; expected a mapping of keyword arguments")
-        lines = {f"args.{name}": raw.key_lines[name] for name in raw}
-        # the arguments read as fields of their own, `args.x`, at their own lines
-        fields = FieldReader({f"args.{n}": v for n, v in raw.items()}, lines, self.fields.path, self.fields.line)
-        out: dict[str, Any] = {}
-        total = 0
-        for name, value in raw.items():
-            key = f"args.{name}"
-            if not name.isidentifier() or keyword.iskeyword(name):
-                raise fields.error(key, "is not a Python keyword argument name; expected an identifier")
-            if not isinstance(value, YList | YMap):
-                if value is None or isinstance(value, bool | str) or finite(value):
-                    out[name] = value  # a plain argument: passed as it is
-                    continue
-                raise fields.error(key, f"{show(value)} is {kind(value)}; expected a number, a list or an array spec")
-            arr = arrays.array(fields, key, dtype, self.limit)
-            total += arr.size
-            if total > self.limit:
-                raise fields.error(key, f"the array arguments have {total} entries, over the limit of {self.limit}")
-            out[name] = arr
-        return out, lines
+    def _object_limits(self, cls: str, parameters: list[str], scheme: str, workers: int) -> None:
+        """What an object's state rules out: threads calling its methods at once, and a complex step in
+        a parameter (a float array on the object, which cannot hold one)."""
+        if workers > 1:
+            raise self.error(
+                "workers",
+                f"threads would call the methods of one {cls} object at once, which is not safe where they keep "
+                "state on it (self.x = x); drop workers",
+            )
+        if scheme == "complex" and parameters:
+            raise self.error(
+                "scheme",
+                f"complex steps x by an imaginary h, which the parameter {parameters[0]}, a float array perturbed in "
+                "place on the object, cannot hold; use central, central4 or richardson",
+            )
 
-    def _wrt(self, args: dict[str, Any]) -> str:
-        arrays_ = [name for name, value in args.items() if isinstance(value, np.ndarray)]
-        if "wrt" not in self.fields.values:
-            if len(arrays_) == 1:
-                return arrays_[0]
-            if not arrays_:
-                raise self.error("args", "has no array to differentiate; give one as a list or an array spec")
+    def _vectorized(self, names: list[str], args: dict[str, Any]) -> bool:
+        f = self.fields
+        vectorized = f.boolean("vectorized")
+        for key in ("order", "workers"):
+            if key in f.values and not vectorized:
+                raise self.error(
+                    key, f"applies to vectorized: true only; add vectorized: true (if f broadcasts) or drop {key}"
+                )
+        if vectorized and not any(name in args for name in names):
             raise self.error(
-                "args",
-                f"has several arrays ({', '.join(arrays_)}); name the one to differentiate, e.g. wrt: {arrays_[0]}",
+                "vectorized",
+                "stacks points of an argument, and wrt names only parameters of the object, which are perturbed "
+                "in place one point at a time; drop vectorized",
             )
-        wrt = self.fields.values["wrt"]
-        if not isinstance(wrt, str) or wrt not in args:
-            hint = did_you_mean(wrt, args) if isinstance(wrt, str) else ""
-            raise self.error("wrt", f"{show(wrt)} is not an argument{hint}; expected one of {', '.join(args)}")
-        if wrt not in arrays_:
-            raise self.error(
-                "wrt",
-                f"{wrt!r} is {kind(args[wrt])}; expected an array argument (a list or an array spec): "
-                f"one of {', '.join(arrays_) or 'none given'}",
-            )
-        if args[wrt].size == 0:
-            raise self.error("wrt", f"{wrt!r} has no entries; give it at least one")
-        return wrt
+        return vectorized

@@ -8,12 +8,14 @@ import re
 from typing import Any
 
 from .format import (
+    CALLABLE_PATTERN,
     CASE_FORMAT,
     FUNCTION,
     FUNCTION_ONLY_KEYS,
     KINDS,
     LAYER,
     NAME_PATTERN,
+    PATH_PATTERN,
     SPEC_FORMAT,
     TARGET_PATTERN,
     TOP_FORMAT,
@@ -28,6 +30,7 @@ TABLE_RE = re.compile(r"(<!-- generated: (?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<
 _NUMBERS = {"$ref": "#/definitions/numbers"}
 _SPEC = {"$ref": "#/definitions/spec"}
 _INDEX = {"type": "integer", "minimum": 0}
+_PATH = {"type": "string", "pattern": f"^{PATH_PATTERN}$"}
 
 
 def _bounds(key: Key, schema: dict[str, Any]) -> dict[str, Any]:
@@ -56,6 +59,25 @@ def _of_type(key: Key) -> dict[str, Any]:
         "identifier": {"type": "string"},
         "boolean": {"type": "boolean"},
         "target": {"type": "string", "pattern": f"^{TARGET_PATTERN}$"},
+        "class": {"type": "string", "pattern": f"^{TARGET_PATTERN}$"},
+        "callable": {"type": "string", "pattern": f"^({CALLABLE_PATTERN})$"},
+        "wrt": {
+            "anyOf": [
+                _PATH,
+                {"type": "array", "items": _PATH, "minItems": 1, "uniqueItems": True},
+            ]
+        },
+        "gradients": {
+            "anyOf": [
+                _PATH,
+                {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": {"anyOf": [_PATH, {"type": "integer", "minimum": 0}]},
+                },
+            ]
+        },
+        "range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
         "version": {"const": 1},
         "array": {"anyOf": [_NUMBERS, _SPEC]},
         "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
@@ -99,7 +121,6 @@ def _of_type(key: Key) -> dict[str, Any]:
         },
         "args": {
             "type": "object",
-            "minProperties": 1,
             "additionalProperties": {"anyOf": [_NUMBERS, _SPEC, {"type": ["number", "string", "boolean", "null"]}]},
         },
     }
@@ -114,12 +135,36 @@ def _property(key: Key) -> dict[str, Any]:
     return {**_of_type(key), "description": _plain(key.help)}
 
 
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """A case key's schema that also takes null: in a case, null removes what the defaults give."""
+    out = dict(schema)
+    if "enum" in out:
+        out["enum"] = [*out["enum"], None]
+    elif isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    elif "anyOf" in out:
+        out["anyOf"] = [*out["anyOf"], {"type": "null"}]
+    else:
+        raise ValueError(f"no null form for {schema}")
+    return out
+
+
+def _case_properties(keys: tuple[Key, ...]) -> dict[str, Any]:
+    """The properties of a case: each but `name` may be null."""
+    return {key.name: _property(key) if key.name == "name" else _nullable(_property(key)) for key in keys}
+
+
 def _properties(keys: tuple[Key, ...]) -> dict[str, Any]:
     return {key.name: _property(key) for key in keys}
 
 
-def _required(*names: str) -> list[dict[str, list[str]]]:
-    return [{"required": [name]} for name in names]
+def _required(*names: str) -> list[dict[str, Any]]:
+    """For each name: the key is given, and not null (which removes it)."""
+    return [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in names]
+
+
+def _nulled(name: str) -> dict[str, Any]:
+    return {"required": [name], "properties": {name: {"type": "null"}}}
 
 
 def _cases_items(schema: dict[str, Any]) -> dict[str, Any]:
@@ -130,12 +175,16 @@ def _defaults_have(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": ["defaults"], "properties": {"defaults": schema}}
 
 
+def _listed(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def schema() -> dict[str, Any]:
     """The JSON Schema (draft 7) of a case file."""
     layer = tuple(k for k in CASE_FORMAT if LAYER in k.cases)
     function = tuple(k for k in CASE_FORMAT if FUNCTION in k.cases)
     top = {k.name: k for k in TOP_FORMAT}
-    defaults = {k.name: _property(k) for k in CASE_FORMAT if k.name != "name"}
+    defaults = {k.name: _nullable(_property(k)) for k in CASE_FORMAT if k.name != "name"}
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "gradcheck case file",
@@ -155,8 +204,9 @@ def schema() -> dict[str, Any]:
         },
         "allOf": [
             {
-                "description": "A case is a function case when it or the defaults name a function; else a layer case.",
-                "if": _defaults_have({"required": ["function"]}),
+                "description": "A case is a function case when it or the defaults name a function or an object; "
+                "else a layer case.",
+                "if": _defaults_have({"anyOf": _required("function", "object")}),
                 "then": _cases_items({"$ref": "#/definitions/functionCase"}),
                 "else": _cases_items(
                     {
@@ -167,11 +217,32 @@ def schema() -> dict[str, Any]:
                 ),
             },
             {
-                "description": "A function case has one of jacobian, gradient or vjp, in it or in the defaults.",
+                "description": f"A function case has one of {_listed(KINDS)}, in it or in the defaults; a case "
+                "may give the defaults' one anew, or set it to null and name another.",
                 "if": _defaults_have({"anyOf": _required(*KINDS)}),
-                "then": _cases_items({"$ref": "#/definitions/noKind"}),
+                "then": {
+                    "allOf": [
+                        {
+                            "if": _defaults_have(_required(kind)[0]),
+                            "then": _cases_items(
+                                {
+                                    "anyOf": [
+                                        {"$ref": "#/definitions/noKind"},
+                                        {
+                                            "allOf": [
+                                                {"$ref": "#/definitions/oneKind"},
+                                                {"anyOf": [_required(kind)[0], _nulled(kind)]},
+                                            ]
+                                        },
+                                    ]
+                                }
+                            ),
+                        }
+                        for kind in KINDS
+                    ]
+                },
                 "else": {
-                    "if": _defaults_have({"required": ["function"]}),
+                    "if": _defaults_have({"anyOf": _required("function", "object")}),
                     "then": _cases_items({"$ref": "#/definitions/oneKind"}),
                     "else": _cases_items(
                         {"if": {"$ref": "#/definitions/functionKey"}, "then": {"$ref": "#/definitions/oneKind"}}
@@ -185,23 +256,23 @@ def schema() -> dict[str, Any]:
                 "description": "A layer case: a softmax classifier layer and the checks to run on it.",
                 "additionalProperties": False,
                 "required": ["name"],
-                "properties": _properties(layer),
+                "properties": _case_properties(layer),
             },
             "functionCase": {
                 "type": "object",
-                "description": "A function case: its function against its jacobian, gradient or vjp "
+                "description": f"A function case: its function against its {_listed(KINDS)} "
                 "(each may come from defaults).",
                 "additionalProperties": False,
                 "required": ["name"],
-                "properties": _properties(function),
+                "properties": _case_properties(function),
             },
             "functionKey": {
                 "description": "A case with a key only function cases have.",
                 "anyOf": _required(*FUNCTION_ONLY_KEYS),
             },
-            "oneKind": {"description": "Exactly one of jacobian, gradient or vjp.", "oneOf": _required(*KINDS)},
+            "oneKind": {"description": f"Exactly one of {_listed(KINDS)}.", "oneOf": _required(*KINDS)},
             "noKind": {
-                "description": "None of jacobian, gradient or vjp (the defaults name it).",
+                "description": f"None of {_listed(KINDS)} (the defaults name it).",
                 "not": {"anyOf": _required(*KINDS)},
             },
             "numbers": {"type": "array", "items": {"anyOf": [{"type": "number"}, _NUMBERS]}},
@@ -242,6 +313,11 @@ def _value(key: Key) -> str:
         "identifier": "argument name",
         "boolean": "`true` or `false`",
         "target": "`module:attribute`",
+        "class": "`module:Class`",
+        "callable": "`module:attribute` or method",
+        "wrt": "name or list of names",
+        "gradients": "mapping or path",
+        "range": "`[low, high]`",
         "array": "list or array spec",
         "shape": "list of integers",
         "label": "index, distribution or `{seed: N}`",

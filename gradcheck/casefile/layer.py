@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ..errors import did_you_mean
 from ..options import DTYPES, MODES, REDUCTIONS, SCHEMES
 from . import arrays, labels
-from .fields import FieldReader, Mark, did_you_mean, finite, kind
+from .fields import FieldReader, Mark, finite, kind
 from .yamlreader import YList, YMap, show
 
 #: `checks: all` runs every built-in check.

@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 import re
 import reprlib
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .. import errors
 
 #: A case file larger than this is refused before it is parsed.
 MAX_FILE_BYTES = 8 * 2**20
@@ -77,11 +80,33 @@ class YList(list[Any]):
 
 
 def read(path: Path) -> str:
-    """The text of a case file: size-checked before it is read, then decoded as UTF-8."""
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise YamlError(1, f"file is {size} bytes, over the limit of {MAX_FILE_BYTES}; split it into several files")
-    return decode(path.read_bytes())
+    """The text of a case file: a regular file, size-checked before it is read, decoded as UTF-8.
+    A file that cannot be read (a broken link, a loop, no permission, a pipe or device) is a YamlError."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise YamlError(1, f"file is {errors.kind(info.st_mode)}, not a regular file; a case file is a YAML text file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise YamlError(1, _too_large(info.st_size))
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    if len(data) > MAX_FILE_BYTES:  # it grew since
+        raise YamlError(1, _too_large(len(data)))
+    return decode(data)
+
+
+def _unreadable(path: Path, error: OSError) -> YamlError:
+    why, fix = errors.unreachable(path, error)
+    return YamlError(1, f"file {why}; {fix}")
+
+
+def _too_large(size: int) -> str:
+    return f"file is {size} bytes, over the limit of {MAX_FILE_BYTES}; split it into several files"
 
 
 def decode(data: bytes) -> str:
@@ -284,6 +309,8 @@ class _Builder:
                 merged.extend(self._merge_sources(value_node))
                 continue
             key = self.build(key_node)
+            if not isinstance(key, str) and isinstance(key_node, yaml.ScalarNode):
+                key = key_node.value  # `on:`, `yes:` or `1:` as written, not True or 1: keys are names
             if not isinstance(key, str):
                 raise YamlError(line, f"key {show(key)} is not a string; keys are field names")
             if key in out.key_lines:

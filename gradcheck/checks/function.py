@@ -1,20 +1,21 @@
-"""A function case's Check: import its function and derivative, call each once to check what it
-returns, and compare the derivative (a jacobian, a gradient, or a Jacobian assembled from a vjp)
+"""A function case's Check: make its subject (a function, or an object and its methods), call it
+once to check what it returns, read the derivative for the case's `wrt` (a jacobian, a gradient,
+an elementwise derivative, or a Jacobian assembled from a vjp or a backward pass) and compare it
 with central differences."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..casefile.fields import did_you_mean
 from ..casefile.function import FunctionCase
-from ..errors import UserCodeError
+from ..errors import did_you_mean, summary
+from . import objects
 from .base import Check
+from .targets import PathError, error, lookup, numbers
 
 #: A vjp is checked in full (one call per basis cotangent) for outputs up to this many
 #: entries; a larger output is checked through VJP_PROBES seeded random cotangents.
@@ -28,213 +29,201 @@ VJP_SCALE = 2.0
 VJP_LINEAR_RTOL = 1e-6
 #: How far f(stack of x, x) may stray from f(x), relatively, for vectorized: true.
 VECTORIZED_RTOL = 1e-6
-#: How much of a user's exception message goes into the one-line error.
-MESSAGE_CHARS = 200
+
+Rows = Callable[[NDArray[Any]], NDArray[Any]]
 
 
 def build_check(case: FunctionCase) -> Check:
-    """Import the case's function and derivative, call each once to check what it returns,
-    and give the Check that compares the derivative with central differences."""
-    f = _guarded(case, "function", resolve(case, "function"))
-    derivative = _guarded(case, case.kind, resolve(case, case.kind))
-    fixed = {name: _read_only(value) for name, value in case.args.items()}
-    x0 = np.array(case.x)
-
-    def at(x: Any) -> dict[str, Any]:
-        return {**fixed, case.wrt: x}
-
-    def func(x: NDArray[np.floating]) -> Any:
-        return f(**at(x))
-
-    out = _numbers(case, "function", func(x0.copy()), "returned")
-    if case.vectorized:
-        _check_vectorized(case, func, x0, out)
-    of = case.function.rsplit(":", 1)[1].rsplit(".", 1)[-1]
+    """Make the case's subject and call it once to check what it returns, read the derivative
+    for `wrt`, and give the Check that compares it with central differences."""
+    subject = objects.subject(case)
+    x0 = subject.x0
+    out = numbers(case, "function", objects.split(subject.raw_first)[0], "returned")
+    vectorized = case.vectorized and not subject.on_object
+    if vectorized:
+        _check_vectorized(case, subject.f, x0, out)
+    evaluation: dict[str, Any] = {"vectorized": vectorized, "order": case.order, "workers": case.workers}
+    of = case.function.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
     what = f"{case.wrt}.shape {x0.shape}"
-    if case.kind == "gradient":
-        if out.shape != ():
-            raise UserCodeError(
-                case.path,
-                case.line_of("function"),
-                f"function: {case.function} returned shape {out.shape}; a gradient: case needs a scalar function "
-                "(for other outputs use jacobian: or vjp:)",
-            )
-        analytic = _shaped(case, derivative(**at(x0.copy())), x0.shape, what)
-        return Check("gradient", func, x0, analytic, of=of, wrt=case.wrt, **_evaluation(case))
-    if case.kind == "jacobian":
-        expected = out.shape + x0.shape
-        analytic = _shaped(case, derivative(**at(x0.copy())), expected, f"f.shape {out.shape} + {what}")
-        return Check("jacobian", func, x0, analytic, of=of, wrt=case.wrt, **_evaluation(case))
-    return _vjp_check(case, func, derivative, at, x0, out, of)
+    if case.kind == "gradient" and out.shape != ():
+        raise error(
+            case,
+            "function",
+            f"{case.shown('function')} returned shape {out.shape}; a gradient: case needs a scalar function "
+            "(for other outputs use jacobian:, vjp: or backward:)",
+        )
+    if case.kind == "elementwise" and out.shape != x0.shape:
+        raise error(
+            case,
+            "function",
+            f"{case.shown('function')} returned shape {out.shape} for {what}; an elementwise: derivative needs "
+            "an f whose output has x's shape (for others use jacobian:, vjp: or backward:)",
+        )
+    if case.kind in ("jacobian", "gradient"):
+        shape = out.shape + x0.shape if case.kind == "jacobian" else x0.shape
+        expected = f"f.shape {out.shape} + {what}" if case.kind == "jacobian" else what
+        analytic = _read(case, *subject.derivative_at(), shape, expected)
+        return Check(case.kind, subject.f, x0, analytic, of=of, wrt=case.wrt, **evaluation)
+    if case.kind == "elementwise":
+        diagonal = _read(case, *subject.derivative_at(), x0.shape, what)
 
+        def rows(u: NDArray[Any]) -> NDArray[Any]:
+            row: NDArray[Any] = u * diagonal
+            return row
 
-def _evaluation(case: FunctionCase) -> dict[str, Any]:
-    """How the case's checks evaluate f: one point at a time, or stacks (in order, by workers)."""
-    return {"vectorized": case.vectorized, "order": case.order, "workers": case.workers}
+    else:  # vjp, backward
+
+        def rows(u: NDArray[Any]) -> NDArray[Any]:
+            return _read(case, *subject.derivative_at(u), x0.shape, what)
+
+    return _vjp_check(case, subject.f, rows, x0, out, of, evaluation)
 
 
 def _vjp_check(
     case: FunctionCase,
     func: Callable[[NDArray[np.floating]], Any],
-    vjp: Callable[..., Any],
-    at: Callable[[Any], dict[str, Any]],
+    rows_of: Rows,
     x0: NDArray[np.floating],
     out: NDArray[Any],
     of: str,
+    evaluation: dict[str, Any],
 ) -> Check:
-    """vjp(u, **args) is u·J. Small outputs: J assembled from the basis cotangents, row by row.
-    Large ones: the Jacobian of g(x) = U·f(x) for a few seeded random cotangents U, whose rows are vjp(U[k])."""
-    what = f"{case.wrt}.shape {x0.shape}"
+    """rows_of(u) is u·J. Small outputs: J assembled from the basis cotangents, row by row.
+    Large ones: the Jacobian of g(x) = U·f(x) for a few seeded random cotangents U, whose rows are u·J.
+    Either way the rows are checked to be linear in their cotangent first."""
     dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
-    problem = _nonlinear(case, vjp, at, x0, out.shape, dtype)
+    problem = _nonlinear(case, rows_of, out.shape, dtype)
     if out.size <= VJP_BASIS_MAX:
         rows = []
         for k in range(out.size):
             u = np.zeros(out.shape, dtype=dtype)
-            u.flat[k] = VJP_SCALE
-            rows.append(_shaped(case, vjp(u, **at(x0.copy())), x0.shape, what) / VJP_SCALE)
+            u.flat[k] = VJP_SCALE  # not 1: a backward that ignores its cotangent shows
+            rows.append(rows_of(u) / VJP_SCALE)
         jac = np.stack(rows).reshape(out.shape + x0.shape) if rows else np.zeros(out.shape + x0.shape)
-        return Check("vjp", func, x0, jac, of=of, wrt=case.wrt, problem=problem, **_evaluation(case))
+        return Check(case.kind, func, x0, jac, of=of, wrt=case.wrt, problem=problem, **evaluation)
     cotangents = np.random.default_rng(VJP_SEED).standard_normal((VJP_PROBES, *out.shape)).astype(dtype)
-    rows = [_shaped(case, vjp(u, **at(x0.copy())), x0.shape, what) for u in cotangents]
+    projections = np.stack([rows_of(u) for u in cotangents])
     axes = tuple(range(1, 1 + out.ndim))
 
     def projected(x: NDArray[np.floating]) -> NDArray[Any]:
         y = np.asarray(func(x))
-        if case.vectorized:  # (B,) + out.shape against (P,) + out.shape: (B, P)
+        if y.ndim > out.ndim:  # a stack (B,) + out.shape against (P,) + out.shape: (B, P)
             return np.tensordot(y, cotangents, axes=(axes, axes))
         return np.tensordot(cotangents, y, axes=out.ndim)
 
-    return Check("vjp", projected, x0, np.stack(rows), of=f"u·{of}", wrt=case.wrt, problem=problem, **_evaluation(case))
+    return Check(case.kind, projected, x0, projections, of=f"u·{of}", wrt=case.wrt, problem=problem, **evaluation)
 
 
-def _nonlinear(
-    case: FunctionCase,
-    vjp: Callable[..., Any],
-    at: Callable[[Any], dict[str, Any]],
-    x0: NDArray[np.floating],
-    shape: tuple[int, ...],
-    dtype: np.dtype,
-) -> str:
-    """What is wrong with a vjp that is not linear in its cotangent (vjp(2u) = 2 vjp(u) for a
-    seeded random u), or "" where it is."""
+def _nonlinear(case: FunctionCase, rows_of: Rows, shape: tuple[int, ...], dtype: np.dtype) -> str:
+    """What is wrong with a vjp (or backward) that is not linear in its cotangent (rows(2u) = 2 rows(u)
+    for a seeded random u), or "" where it is."""
     u = np.random.default_rng(VJP_SEED + 1).standard_normal(shape).astype(dtype)
-    what = f"{case.wrt}.shape {x0.shape}"
-    once = np.asarray(_shaped(case, vjp(u, **at(x0.copy())), x0.shape, what), dtype=np.float64)
-    twice = np.asarray(_shaped(case, vjp(2 * u, **at(x0.copy())), x0.shape, what), dtype=np.float64)
+    once = np.asarray(rows_of(u), dtype=np.float64)
+    twice = np.asarray(rows_of(2 * u), dtype=np.float64)
     size = float(np.max(np.abs(once), initial=0.0))
+    name, k = f"{case.kind}: {case.shown(case.kind)}", case.kind
     with np.errstate(all="ignore"):
         if np.allclose(twice, 2 * once, rtol=VJP_LINEAR_RTOL, atol=VJP_LINEAR_RTOL * size, equal_nan=True):
             return ""
         if size > 0 and np.allclose(twice, once, rtol=VJP_LINEAR_RTOL, atol=VJP_LINEAR_RTOL * size):
             return (
-                f"vjp: {case.derivative} ignores its cotangent: vjp(2u) equals vjp(u); "
+                f"{name} ignores its cotangent: {k}(2u) equals {k}(u); "
                 "it must return u·J, the cotangent u times the Jacobian"
             )
-    return f"vjp: {case.derivative} is not linear in its cotangent: vjp(2u) is not 2 vjp(u); it must return u·J"
+    return f"{name} is not linear in its cotangent: {k}(2u) is not 2 {k}(u); it must return u·J"
 
 
-def resolve(case: FunctionCase, key: str) -> Callable[..., Any]:
-    """Import `module:attribute` named by the case's `key` (function, jacobian, gradient or vjp)."""
-    target = case.function if key == "function" else case.derivative
-    line = case.line_of(key)
-    module_name, _, attr = target.partition(":")
-    importlib.invalidate_caches()  # files written since the last import are found
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UserCodeError(case.path, line, f"{key}: cannot import {module_name!r}: {_first_line(exc)}", exc) from exc
-    except Exception as exc:  # the module itself raised while being imported
-        raise UserCodeError(case.path, line, f"{key}: importing {module_name!r} raised {_described(exc)}", exc) from exc
-    parts = attr.split(".")
-    for i, part in enumerate(parts):
-        if not hasattr(obj, part):
-            owner = module_name if i == 0 else f"{module_name}:{'.'.join(parts[:i])}"
-            known = [n for n in dir(obj) if not n.startswith("_")]
-            raise UserCodeError(
-                case.path, line, f"{key}: {owner!r} has no attribute {part!r}{did_you_mean(part, known)}"
-            )
-        obj = getattr(obj, part)
-    if not callable(obj):
-        raise UserCodeError(case.path, line, f"{key}: {target!r} is {type(obj).__name__}, not a function")
-    return obj  # type: ignore[no-any-return]
-
-
-def _guarded(case: FunctionCase, key: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """fn, with an exception it raises turned into a UserCodeError at the case's line."""
-    target = case.function if key == "function" else case.derivative
-
-    def call(*args: Any, **kwargs: Any) -> Any:
+def _read(case: FunctionCase, raw: Any, holder: Any, shape: tuple[int, ...], expected: str) -> NDArray[Any]:
+    """The derivative for the case's `wrt`, out of what the derivative returned (`raw`) or off the
+    object it ran on (`holder`), as `gradients:` says; of the shape `expected` explains."""
+    key, source = case.kind, case.gradients.get(case.wrt)
+    if isinstance(source, str):
         try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            raise UserCodeError(case.path, case.line_of(key), f"{key}: {target} raised {_described(exc)}", exc) from exc
-
-    return call
-
-
-def _numbers(case: FunctionCase, key: str, value: Any, verb: str) -> NDArray[Any]:
-    """`value` as an array of numbers, or a UserCodeError naming what it was."""
-    target = case.function if key == "function" else case.derivative
-    try:
-        arr = np.asarray(value)
-    except Exception:  # a ragged list, say
-        arr = np.asarray(None)
-    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_) or (key == "function" and arr.size == 0):
-        got = f"an empty array {arr.shape}" if arr.size == 0 else f"{type(value).__name__} of dtype {arr.dtype}"
-        raise UserCodeError(case.path, case.line_of(key), f"{key}: {target} {verb} {got}; expected an array of numbers")
-    return arr
-
-
-def _shaped(case: FunctionCase, value: Any, shape: tuple[int, ...], what: str) -> NDArray[Any]:
-    arr = _numbers(case, case.kind, value, "returned")
+            value = lookup(holder, source, type(holder).__name__)
+        except PathError as exc:
+            raise error(case, "gradients", f"after {case.shown(key)}, {exc}") from None
+        where, verb = f" for {case.wrt} ({type(holder).__name__}.{source})", "left"
+    else:
+        value, where = _returned(case, raw, source)
+        verb = "returned"
+    arr = numbers(case, key, value, verb, where)
     if arr.shape != shape:
-        raise UserCodeError(
-            case.path,
-            case.line_of(case.kind),
-            f"{case.kind}: {case.derivative} returned shape {arr.shape}; expected {shape}, from {what}",
-        )
+        raise error(case, key, f"{case.shown(key)} {verb} shape {arr.shape}{where}; expected {shape}, from {expected}")
     return arr
+
+
+def _returned(case: FunctionCase, raw: Any, position: int | None) -> tuple[Any, str]:
+    """The entry for `wrt` of what the derivative returned: a dict (by name), a tuple (by the
+    order of the names in wrt that `gradients:` does not place elsewhere, or by position), or
+    one array; and the words that say which entry it was."""
+    wrt, shown = case.wrt, case.shown(case.kind)
+    unread = [name for name in case.differentiated if name not in case.gradients]
+    several = isinstance(raw, tuple) or (isinstance(raw, list) and len(unread) > 1)
+    if isinstance(raw, Mapping) and position is None:
+        name = wrt if wrt in raw else wrt.rsplit(".", 1)[-1]
+        if name not in raw:
+            keys = [str(k) for k in raw]
+            raise error(
+                case,
+                case.kind,
+                f"{shown} returned a dict without {name!r}{did_you_mean(name, keys)}; "
+                f"it has {', '.join(keys) or 'none'}",
+            )
+        return raw[name], f" for {wrt} (key {name!r})"
+    if position is not None:
+        if not several or position >= len(raw):
+            got = f"{len(raw)} entries" if several else "one array"
+            raise error(case, "gradients", f"{wrt}: {position} is beyond what {shown} returned, {got}")
+        return raw[position], f" for {wrt} (entry {position})"
+    if several:
+        if len(raw) != len(unread):
+            raise error(
+                case,
+                case.kind,
+                f"{shown} returned {len(raw)} gradients; wrt names {len(unread)} to read from it "
+                f"({', '.join(unread)}): list in wrt every argument it returns a gradient for, in its order, "
+                f"or give each one's position, e.g. gradients: {{{wrt}: 0}}",
+            )
+        index = unread.index(wrt)
+        return raw[index], (f" for {wrt} (entry {index} of {len(raw)})" if len(raw) > 1 else "")
+    if len(unread) > 1:
+        raise error(
+            case,
+            case.kind,
+            f"{shown} returned one array; wrt names {len(unread)} to read from it ({', '.join(unread)}): return "
+            "a tuple in that order or a dict, or say where the others are, e.g. gradients: {W: dW}",
+        )
+    return raw, ""
 
 
 def _check_vectorized(
     case: FunctionCase, func: Callable[[NDArray[np.floating]], Any], x0: NDArray[np.floating], out: NDArray[Any]
 ) -> None:
     """With vectorized: true, f of a stack (x, x) must be (f(x), f(x)), so leading axes broadcast."""
-    stacked = _numbers(case, "function", func(np.stack([x0, x0])), "given a stack of 2 points returned")
-    line = case.line_of("vectorized")
+    stack = np.stack([x0, x0])
+    likely = "vectorized: true is the likely cause: make it broadcast over leading axes, or drop vectorized"
+    try:
+        value = func(stack)
+    except Exception as exc:  # raised only on a stack: one line, no traceback into NumPy
+        cause = getattr(exc, "cause", None) or exc
+        raise error(
+            case,
+            "vectorized",
+            f"{case.shown('function')} given a stack of 2 points {stack.shape} raised {summary(cause)}; {likely}",
+        ) from None
+    stacked = numbers(case, "function", value, "given a stack of 2 points returned")
     if stacked.shape != (2, *out.shape):
-        raise UserCodeError(
-            case.path,
-            line,
-            f"vectorized: {case.function} given a stack of 2 points {(2, *x0.shape)} returned shape "
+        raise error(
+            case,
+            "vectorized",
+            f"{case.shown('function')} given a stack of 2 points {stack.shape} returned shape "
             f"{stacked.shape}; expected {(2, *out.shape)}: make it broadcast over leading axes, or drop vectorized",
         )
     scale = float(np.max(np.abs(out))) if out.size else 0.0
     if not np.allclose(stacked, out, rtol=VECTORIZED_RTOL, atol=VECTORIZED_RTOL * scale, equal_nan=True):
-        raise UserCodeError(
-            case.path,
-            line,
-            f"vectorized: {case.function} of a stack of 2 copies of {case.wrt} differs from its value at "
+        raise error(
+            case,
+            "vectorized",
+            f"{case.shown('function')} of a stack of 2 copies of {case.wrt} differs from its value at "
             f"{case.wrt}; the points of a stack must not mix: make it broadcast over leading axes, or drop vectorized",
         )
-
-
-def _read_only(value: Any) -> Any:
-    """A read-only copy of an array argument, so that a function writing into it fails loudly."""
-    if not isinstance(value, np.ndarray):
-        return value
-    copy = value.copy()
-    copy.setflags(write=False)
-    return copy
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    line = text[0] if text else ""
-    return line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS] + "..."
-
-
-def _described(exc: BaseException) -> str:
-    message = _first_line(exc)
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

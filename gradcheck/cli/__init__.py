@@ -7,10 +7,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 from importlib import resources
+from typing import NoReturn
 
 import numpy as np
 
-from ..errors import GradcheckError, UserCodeError
+from ..errors import ArgumentError, GradcheckError, UserCodeError, summary
 from ..verdict.sweep import SWEEP_ENTRIES
 from . import generate
 from . import sweep as sw
@@ -24,8 +25,26 @@ def schema_text() -> str:
     return resources.files("gradcheck.casefile").joinpath(SCHEMA).read_text(encoding="utf-8")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr, `gradcheck sweep: what is wrong`, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog.removeprefix('python -m ')}: {message} (see {self.prog} --help)\n")
+
+
+def _count(text: str) -> int:
+    """A count on the command line: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; expected e.g. {SWEEP_ENTRIES}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not positive; expected e.g. {SWEEP_ENTRIES}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gradcheck", description=__doc__)
+    parser = _Parser(prog="python -m gradcheck", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     schema = commands.add_parser("schema", help="Print the JSON Schema for case files.")
     schema.add_argument("--path", action="store_true", help="Print where the installed schema file is instead.")
@@ -35,14 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("target", metavar="FILE::CASE[CHECK]", help="A test id, e.g. cases/x.yaml::seed[loss].")
     sweep.add_argument("-o", "--output", default="sweep.png", help="The image to write (default: sweep.png).")
     sweep.add_argument(
-        "--entries", type=int, default=SWEEP_ENTRIES, help="How many of the worst entries to follow (default: 3)."
+        "--entries", type=_count, default=SWEEP_ENTRIES, help="How many of the worst entries to follow (default: 3)."
     )
     generate.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # --help (0), or a malformed argument (2, its one line written)
+        return done.code if isinstance(done.code, int) else 2
     if args.command == "schema":
         if args.path:
             print(resources.files("gradcheck.casefile").joinpath(SCHEMA))
@@ -59,12 +81,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not sw.plot_available():  # fail before the sweep runs, not after
         print(INSTALL_PLOT, file=sys.stderr)
         return 2
+    problem = sw.output_problem(args.output, sw.image_formats())
+    if problem:
+        print(f"gradcheck sweep: -o/--output: {problem}", file=sys.stderr)
+        return 2
     try:
         result = sw.sweep_check(check, entries=args.entries, title=args.target, case_step=case.step)
-    except UserCodeError as error:  # a user case's function raised at a perturbed point
+    except (UserCodeError, ArgumentError) as error:  # a user case's function raised, or returned junk, near x
         print(f"gradcheck sweep: {error}", file=sys.stderr)
         return 1
-    sw.plot(result, args.output)
+    try:
+        sw.plot(result, args.output)
+    except Exception as error:  # checked before the sweep; still, a disk fills up, a format needs LaTeX (pgf)
+        print(f"gradcheck sweep: -o/--output: cannot write {args.output}: {summary(error)}", file=sys.stderr)
+        return 2
     for curve in result.curves:
         best = int(np.where(np.isfinite(curve.errors), curve.errors, np.inf).argmin())
         print(

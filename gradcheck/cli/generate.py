@@ -7,11 +7,12 @@ import argparse
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ..casefile.generate import SCHEMA_FILE, readme_with_tables, schema_text
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
     generate = commands.add_parser(
         "generate", help="Write the case-file JSON Schema and the README's key tables from the format's declaration."
     )

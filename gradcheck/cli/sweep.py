@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
-import numpy as np
 from numpy.typing import ArrayLike
 
 from ..casefile import document
-from ..casefile.fields import did_you_mean
 from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
 from ..checks import Check, Registry
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
-from ..errors import CaseError, UserCodeError
+from ..errors import CaseError, UserCodeError, did_you_mean, kind, unreachable
+from ..plots import draw
 from ..verdict.sweep import SWEEP_ENTRIES, Sweep, sweep
 
 #: Files that mark a project's root directory, as pytest looks for its rootdir.
@@ -78,11 +80,14 @@ def load_check(target: str) -> tuple[Case | FunctionCase, Check]:
         if isinstance(case, CaseError):
             raise ValueError(str(case))
         if isinstance(case, FunctionCase):
-            if check != case.kind:
+            checks = {c.check: c for c in (dataclasses.replace(case, wrt=wrt) for wrt in case.differentiated)}
+            if check not in checks:
+                expected = " or ".join(f"{path}::{name}[{c}]" for c in checks)
                 raise ValueError(
                     f"{path}:{entry.line}: {name!r} is a user-function case, which checks its {case.kind}; "
-                    f"expected {path}::{name}[{case.kind}]"
+                    f"expected {expected}"
                 )
+            case = checks[check]
             root = str(project_root(Path(path)))
             if root not in sys.path:
                 sys.path.insert(0, root)  # for the rest of the command: f imports lazily too
@@ -106,26 +111,47 @@ def plot_available() -> bool:
     return True
 
 
+def image_formats() -> list[str]:
+    """The file suffixes matplotlib writes images in (png, pdf, svg, ...); needs matplotlib."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+def output_problem(path: str, formats: list[str]) -> str:
+    """What is wrong with `path` as the image to write ("" if nothing): a suffix among `formats`
+    (so that the file written is the file named), a folder that exists and takes new files, and
+    not a folder or a pipe itself."""
+    if not path.strip():
+        return "the path is empty; expected an image file, e.g. sweep.png"
+    target = Path(path)
+    if target.suffix[1:].lower() not in formats:
+        what = f"has the suffix {target.suffix!r}" if target.suffix else "has no suffix"
+        return f"{path} {what}; expected an image file named by its format: {', '.join(formats)}"
+    try:
+        mode = target.stat().st_mode if target.exists() else None
+    except OSError as error:
+        return f"{path} {unreachable(target, error)[0]}"
+    if mode is not None and not stat.S_ISREG(mode):
+        return f"{path} is {kind(mode)}; expected an image file to write"
+    folder = target.parent
+    if not folder.is_dir():
+        return (
+            f"{path}: the folder {folder} does not exist"
+            if not folder.exists()
+            else f"{path}: {folder} is not a folder"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        return f"{path} cannot be written: {folder} refuses new files ({error.strerror or error})"
+    return ""
+
+
 def plot(result: Sweep, path: str | Path) -> None:
     """Draw the sweep as a log-log PNG (or any format matplotlib knows by the suffix).
 
-    Imports matplotlib here, so that the rest of gradcheck never needs it.
+    matplotlib is imported when drawing, so that the rest of gradcheck never needs it.
     """
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.0, 4.5), layout="constrained")
-    ax = fig.subplots()
-    for curve in result.curves:
-        shown = np.isfinite(curve.errors) & (curve.errors > 0)
-        ax.loglog(result.steps[shown], curve.errors[shown], marker=".", label=f"{curve.name} = {curve.analytic:.6g}")
-    ax.axvline(
-        result.default_step, color="grey", linestyle="--", label=f"default step eps^(1/3) = {result.default_step:.3g}"
-    )
-    if result.case_step is not None and result.case_step != result.default_step:
-        ax.axvline(result.case_step, color="black", linestyle=":", label=f"case step = {result.case_step:.3g}")
-    ax.set_xlabel("relative step h (entry i moves by h * max(1, |x_i|))")
-    ax.set_ylabel("|analytic - central difference|")
-    ax.set_title(result.title)
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize="small")
-    fig.savefig(path, dpi=100)
+    draw.sweep_figure(result).savefig(path, dpi=draw.DPI)

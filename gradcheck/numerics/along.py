@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from . import scratch
+from . import scratch, validate
 from .types import Array, Function
 
 
 class Along:
     """f at points along directions through x (`base`, x flattened, read only)."""
 
-    def __init__(self, f: Function, base: Array, shape: tuple[int, ...], m: int, *, vectorized: bool) -> None:
-        self.f, self.base, self.shape, self._m, self.vectorized = f, base, shape, m, vectorized
+    def __init__(
+        self, f: Function, base: Array, shape: tuple[int, ...], out_shape: tuple[int, ...], *, vectorized: bool
+    ) -> None:
+        self.f, self.base, self.shape, self.out_shape, self.vectorized = f, base, shape, out_shape, vectorized
+        self._m = math.prod(out_shape)
         self._points: Array | None = None  # the points of a direction ...
         self._points_raw: Array = np.empty(0)  # ... a view of this scratch buffer
 
@@ -28,14 +33,14 @@ class Along:
                 if self.vectorized:
                     np.add(base, minus, out=plus)
                     np.subtract(base, minus, out=minus)
-                    out = np.asarray(self.f(points.reshape((2, *self.shape))), dtype=np.float64).reshape(2, m)
+                    out = self._stack(points.reshape((2, *self.shape))).reshape(2, m)
                     fp[r], fm[r] = out[0], out[1]
                     continue
                 plus += base  # x + h d
-                fp[r] = np.asarray(self.f(plus.reshape(self.shape)), dtype=np.float64).reshape(-1)
+                fp[r] = self._one(plus.reshape(self.shape))
                 np.subtract(base, plus, out=minus)  # x - (x + h d) = -h d ...
                 minus += base  # ... and x - h d
-                fm[r] = np.asarray(self.f(minus.reshape(self.shape)), dtype=np.float64).reshape(-1)
+                fm[r] = self._one(minus.reshape(self.shape))
         return fp, fm, 2.0 * h
 
     def rolled(self, stepped: Array, shift: int) -> Array:
@@ -50,9 +55,9 @@ class Along:
                 sign(base[:shift], stepped[cut:], out=points[row, :shift])
                 sign(base[shift:], stepped[:cut], out=points[row, shift:])
                 if not self.vectorized:
-                    outs.append(np.asarray(self.f(points[row].reshape(self.shape)), dtype=np.float64).reshape(m))
+                    outs.append(self._one(points[row].reshape(self.shape)))
             if self.vectorized:
-                both = np.asarray(self.f(points.reshape((2, *self.shape))), dtype=np.float64).reshape(2, m)
+                both = self._stack(points.reshape((2, *self.shape))).reshape(2, m)
                 outs = [both[0], both[1]]
         diff: Array = (outs[0] - outs[1]) / 2.0
         return diff
@@ -65,6 +70,15 @@ class Along:
             self._points_raw = scratch.take(rows * n)
             self._points = self._points_raw[: rows * n].reshape(rows, n)
         return self._points
+
+    def _stack(self, points: Array) -> Array:
+        """f of a stack of points, checked to be one value of f(x)'s shape per point."""
+        return np.asarray(validate.stacked(self.f(points), len(points), self.out_shape), dtype=np.float64)
+
+    def _one(self, point: Array) -> Array:
+        """f at one point along a direction, checked to be of f(x)'s shape, flat."""
+        value = validate.shaped(self.f(point), self.out_shape, at="at a point along a direction from x")
+        return np.asarray(value, dtype=np.float64).reshape(-1)
 
     def release(self) -> None:
         """Give the points back to scratch memory; the next evaluation takes them again."""

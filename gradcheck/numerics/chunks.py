@@ -3,13 +3,14 @@ memory, each point in C or Fortran order, evaluated by one or more worker thread
 
 from __future__ import annotations
 
+import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import NDArray
 
-from . import scratch
+from . import scratch, validate
 from .types import Array, Function
 
 #: Vectorized evaluation: the perturbed points of one chunk take at most this much memory...
@@ -32,10 +33,19 @@ class Chunks:
     the perturbed entries change (then go back)."""
 
     def __init__(
-        self, f: Function, flat: Array, shape: tuple[int, ...], m: int, *, order: str, workers: int, chunk_bytes: int
+        self,
+        f: Function,
+        flat: Array,
+        shape: tuple[int, ...],
+        out_shape: tuple[int, ...],
+        *,
+        order: str,
+        workers: int,
+        chunk_bytes: int,
     ) -> None:
-        """`flat` is x flattened (read only here), of `shape`; f(x) has `m` entries."""
-        self.f, self.flat, self.shape, self._m, self.order = f, flat, shape, m, order
+        """`flat` is x flattened (read only here), of `shape`; f(x) has `out_shape`."""
+        self.f, self.flat, self.shape, self.out_shape, self.order = f, flat, shape, out_shape, order
+        self._m = math.prod(out_shape)
         self.workers, self.chunk_bytes = workers, chunk_bytes
         self._buffers: list[Array] = []  # one chunk of points per worker, filled with x ...
         self._raw: list[Array] = []  # ... each a view of a scratch buffer
@@ -122,12 +132,12 @@ class Chunks:
                         plus = memory[first : first + j * (n + 1) : n + 1]
                         minus = memory[j * n + first : j * n + first + j * (n + 1) : n + 1]
                         plus[...], minus[...] = up, down
-                        out = np.asarray(self.f(points(buf, 2 * j)), dtype=np.float64)
+                        out = self._stack(points(buf, 2 * j))
                         plus[...], minus[...] = xi, xi
                     else:
                         rows = np.arange(j)
                         buf[rows, sel], buf[j + rows, sel] = up, down
-                        out = np.asarray(self.f(points(buf, 2 * j)), dtype=np.float64)
+                        out = self._stack(points(buf, 2 * j))
                         buf[rows, sel], buf[j + rows, sel] = xi, xi
                     width[out_rows] = up - down
                     out = out.reshape(2 * j, m)
@@ -157,6 +167,10 @@ class Chunks:
         else:
             scratch.give(self._raw[worker])
             self._buffers[worker], self._raw[worker] = chunk, raw
+
+    def _stack(self, points: Array) -> Array:
+        """f of a stack of points, checked to be one value of f(x)'s shape per point."""
+        return np.asarray(validate.stacked(self.f(points), len(points), self.out_shape), dtype=np.float64)
 
     def release(self) -> None:
         """Give the chunks back to scratch memory; the next evaluation takes them again."""

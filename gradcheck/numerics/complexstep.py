@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import validate
 from .chunks import chunk_pairs
 from .evaluation import Evaluator, SchemeError
 from .types import Array
@@ -37,20 +38,24 @@ def _complex_step(ev: Evaluator, idx: NDArray[np.intp], h: Array) -> Array:
             sel, hs = idx[start : start + c], h[start : start + c]
             rows = np.arange(sel.size)
             buf[rows, sel] += 1j * hs
-            out = _complex_out(ev.f(buf[: sel.size].reshape((sel.size, *ev.shape))))
+            out = _complex_out(ev, ev.f(buf[: sel.size].reshape((sel.size, *ev.shape))), sel.size)
             buf[rows, sel] = xc.reshape(-1)[sel]
             cols[start : start + sel.size] = out.imag.reshape(sel.size, m) / hs[:, None]
         return cols
     flat = xc.reshape(-1)
     for r, (i, hi) in enumerate(zip(idx.tolist(), h.tolist(), strict=True)):
         flat[i] += 1j * hi
-        cols[r] = _complex_out(ev.f(xc)).imag.reshape(-1) / hi
+        cols[r] = _complex_out(ev, ev.f(xc)).imag.reshape(-1) / hi
         flat[i] = ev.flat[i]
     return cols
 
 
-def _complex_out(out: ArrayLike) -> NDArray[np.complexfloating]:
-    arr = np.asarray(out)
+def _complex_out(ev: Evaluator, out: ArrayLike, points: int | None = None) -> NDArray[np.complexfloating]:
+    """What f returned at complex points (a stack of `points`, or one): complex, of f(x)'s shape."""
+    if points is None:
+        arr = validate.shaped(out, ev.out_shape, at="at x + ih (complex step)", complex_ok=True)
+    else:
+        arr = validate.stacked(out, points, ev.out_shape, complex_ok=True)
     if not np.iscomplexobj(arr):
         raise SchemeError(
             "scheme 'complex' needs a function that accepts complex input and keeps it complex; "

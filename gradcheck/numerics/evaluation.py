@@ -4,17 +4,29 @@ along a direction. stencils.py turns these evaluations into derivatives."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from ..errors import FunctionError
+from ..errors import ArgumentError, FunctionError
 from ..options import ORDERS
+from . import validate
 from .along import Along
 from .chunks import CHUNK_BYTES, Chunks
 from .types import Array, Function
 
 #: The black-box loop converts this many entries at a time to Python floats.
 LOOP_BLOCK = 1024
+
+
+def _flat(value: object) -> NDArray[Any]:
+    """f's value in the black-box loop, flat. Not numbers (None, which NumPy would turn into NaN,
+    strings, objects) is a TypeError, which the loop's caller turns into what f returned."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iufc":
+        raise TypeError("f returned something other than numbers")
+    return arr.reshape(-1)
 
 
 class SchemeError(ValueError):
@@ -65,18 +77,13 @@ class Evaluator:
         workers: int = 1,
         order: str = "C",
     ) -> None:
-        x_arr = np.asarray(x)
-        if order not in ORDERS:
-            raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
-        self.order = order
+        validate.function("f", f)
+        x_arr = validate.point(x)
+        self.order = validate.choice("order", order, ORDERS)
         self.f = f
-        self.vectorized = vectorized
-        self.chunk_bytes = int(chunk_bytes)
-        if self.chunk_bytes <= 0:
-            raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes!r}")
-        self.workers = int(workers)
-        if self.workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers!r}")
+        self.vectorized = validate.flag("vectorized", vectorized)
+        self.chunk_bytes = validate.integer("chunk_bytes", chunk_bytes, minimum=1)
+        self.workers = validate.integer("workers", workers, minimum=1)
         self.shape: tuple[int, ...] = x_arr.shape
         self._given = x_arr
         self.given_dtype = x_arr.dtype
@@ -89,7 +96,7 @@ class Evaluator:
         else:
             self.base = self.flat
         with np.errstate(all="ignore"):
-            out = np.asarray(f(self.base.reshape(self.shape)))  # an error here is f's own, at x
+            out = validate.output(f(self.base.reshape(self.shape)))  # an error here is f's own, at x
         self.out_shape: tuple[int, ...] = out.shape
         self.out_dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
         self.f0 = np.asarray(out.real if np.iscomplexobj(out) else out, dtype=np.float64).reshape(-1)
@@ -150,13 +157,15 @@ class Evaluator:
                 self.f,
                 self.flat,
                 self.shape,
-                self.f0.size,
+                self.out_shape,
                 order=self.order,
                 workers=self.workers,
                 chunk_bytes=self.chunk_bytes,
             )
         try:
             return self._chunks.pairs(idx, h)
+        except ArgumentError:  # what f returned, said already
+            raise
         except Exception as exc:
             first = int(idx[0]) if idx.size else None
             raise PointError(exc, self.look, first, float(h[0]) if h.size else 0.0, points=2 * idx.size) from exc
@@ -165,6 +174,8 @@ class Evaluator:
         """f(x + h_r d), f(x - h_r d) for each step h_r along one direction d."""
         try:
             return self._along().pairs(d, h)
+        except ArgumentError:  # what f returned, said already
+            raise
         except Exception as exc:
             raise PointError(exc, self.look, None, float(h[0]) if h.size else 0.0) from exc
 
@@ -173,12 +184,14 @@ class Evaluator:
         directional fast path, two passes over x per evaluation."""
         try:
             return self._along().rolled(stepped, shift)
+        except ArgumentError:  # what f returned, said already
+            raise
         except Exception as exc:
             raise PointError(exc, self.look, None, 1.0) from exc
 
     def _along(self) -> Along:
         if self._directions is None:
-            self._directions = Along(self.f, self.base, self.shape, self.f0.size, vectorized=self.vectorized)
+            self._directions = Along(self.f, self.base, self.shape, self.out_shape, vectorized=self.vectorized)
         return self._directions
 
     def release(self) -> None:
@@ -240,13 +253,17 @@ def _loop_pairs(ev: Evaluator, idx: NDArray[np.intp], h: Array) -> tuple[Array, 
                         flat[i] = down
                         fm_s[r] = f(x)
                     else:
-                        fp[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
+                        fp[r] = _flat(f(x))
                         flat[i] = down
-                        fm[r] = np.asarray(f(x), dtype=np.float64).reshape(-1)
+                        fm[r] = _flat(f(x))
                     flat[i] = xi
                     widths[r - start] = up - down
     except Exception as exc:
         offset = float(flat[i]) - xi
+        if isinstance(exc, (TypeError, ValueError)):  # f's own error, or what it returned there
+            problem = validate.returned_when_moved(f, x, np.asarray(ev._given), ev.out_shape)  # puts x back
+            if problem is not None:
+                raise problem from None
         flat[i] = xi
         raise PointError(exc, ev.look, i, offset) from exc
     return fp, fm, width

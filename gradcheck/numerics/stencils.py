@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ..options import SCHEMES
+from . import validate
 from .chunks import CHUNK_BYTES
 from .complexstep import complex_step
 from .evaluation import Evaluator, PointError, working_dtype
@@ -158,11 +159,13 @@ def richardson_tableau(
     return best, best_err
 
 
-def relative_step(probe: Probe, step: float | None, scheme: str = "central") -> float:
-    """The relative step: `step`, or the scheme's default for the precision f computes in."""
-    rel = base_step(probe.precision, scheme) if step is None else float(step)
-    if not (rel > 0 and np.isfinite(rel)):
-        raise ValueError(f"step must be positive and finite, got {step!r}")
+def relative_step(probe: Probe, step: float | None, scheme: str = "central", wrt: str = "x") -> float:
+    """The relative step: `step`, or the scheme's default for the precision f computes in. A step
+    given must move every entry of x (named `wrt` in an error)."""
+    if step is None:
+        return base_step(probe.precision, scheme)
+    rel = validate.number("step", step)
+    validate.resolved_steps(probe.x, rel, complex_step=scheme == "complex", name=wrt)
     return rel
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -9,11 +10,10 @@ from typing import Any
 import pytest
 
 from ..casefile import document
-from ..casefile.fields import did_you_mean
 from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
 from ..checks.names import BUILTIN_NAMES
-from ..errors import CaseError
+from ..errors import CaseError, did_you_mean
 from .items import CaseErrorItem, FunctionItem, LayerItem
 from .state import STATE
 
@@ -43,10 +43,12 @@ class CaseFile(pytest.File):
             except CaseError as error:
                 yield CaseErrorItem.from_parent(self, name=entry.name, error=error)
                 continue
-            if isinstance(case, FunctionCase):
-                yield FunctionItem.from_parent(
-                    self, name=f"{case.name}[{case.kind}]", case=case, check=case.kind, marks=marks
-                )
+            if isinstance(case, FunctionCase):  # one item, or one per name in a wrt list
+                for wrt in case.differentiated:
+                    one = dataclasses.replace(case, wrt=wrt)
+                    yield FunctionItem.from_parent(
+                        self, name=f"{case.name}[{one.check}]", case=one, check=one.check, marks=marks
+                    )
                 continue
             for check in state.registry.names_for(case):
                 yield LayerItem.from_parent(self, name=f"{case.name}[{check}]", case=case, check=check, marks=marks)

@@ -19,7 +19,9 @@ def pytest_gradcheck_register_checks(registry: Registry, config: pytest.Config) 
     Call ``registry.register("my_check", builder)`` where ``builder(case)`` takes the layer
     Case and returns a :class:`gradcheck.checks.Check`. Called once the plugin is configured,
     and for a conftest.py found later as soon as it is loaded: always before the case files
-    next to it are collected. A name already taken is an error.
+    next to it are collected. A name is letters, digits, ``_``, ``.`` and ``-``; a name already
+    taken (a built-in one, or one registered before), a builder that is not callable, or an
+    exception from the hook is one line naming the conftest and its line, and stops the run.
     """
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import shlex
 import sys
@@ -10,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import pluggy
 import pytest
 
 from ..casefile.function import FunctionCase
@@ -18,17 +16,14 @@ from ..casefile.layer import Case
 from ..checks import Check
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
-from ..errors import CaseError, FunctionError, UserCodeError
+from ..errors import ArgumentError, CaseError, FunctionError, GradcheckError, UserCodeError, described, summary
+from ..plots import failure
 from ..verdict.comparison import Comparison
+from . import extensions
+from .frames import user_error_report
+from .htmlreport import PICTURES
 from .jsonreport import GRADCHECK_ITEM
 from .state import STATE
-
-#: Frames of these packages are left out of the traceback of an error in the user's code.
-_HIDDEN = (
-    Path(__file__).resolve().parent.parent,  # gradcheck
-    *(Path(module.__file__).resolve().parent for module in (pytest, pluggy, importlib) if module.__file__),
-    Path(pytest.__file__).resolve().parent.parent / "_pytest",
-)
 
 C = TypeVar("C", Case, FunctionCase)
 _importable = pytest.StashKey[bool]()
@@ -52,6 +47,9 @@ class CheckItem(pytest.Item, Generic[C]):
         self.case: C = case
         self.check = check
         self.comparison: Comparison | None = None
+        self.adjusted_by = ""  # where pytest_gradcheck_adjust_case changed the case, if it did
+        self.plots: list[str] = []  # where its pictures were written
+        self.picture_error: str | None = None  # why they could not be drawn
         self.stash[GRADCHECK_ITEM] = True
         self.add_marker("gradcheck")
         for mark in marks:
@@ -60,15 +58,8 @@ class CheckItem(pytest.Item, Generic[C]):
 
     def adjusted(self) -> C:
         """The case as the pytest_gradcheck_adjust_case hook leaves it."""
-        result = self.config.hook.pytest_gradcheck_adjust_case(case=self.case, check=self.check, config=self.config)
-        if result is None:
-            return self.case
-        if type(result) is not type(self.case):
-            raise TypeError(
-                f"pytest_gradcheck_adjust_case returned {type(result).__name__}; "
-                f"expected a {type(self.case).__name__} (e.g. dataclasses.replace(case, ...)) or None"
-            )
-        return result
+        case, self.adjusted_by = extensions.adjust(self.config, self.case, self.check)
+        return case
 
     def verdict(self, check: Check, case: C, title: str) -> None:
         """Run `check` with the case's tolerances (its own, else the command line's, else the
@@ -88,13 +79,80 @@ class CheckItem(pytest.Item, Generic[C]):
                 subgradient=case.subgradient,
             )
         except FunctionError as error:  # f raised at a perturbed point: the case's line, the user's frames
-            name = f"function: {case.function}" if isinstance(case, FunctionCase) else f"check '{self.check}': f"
-            line = case.line_of("function")
-            raise UserCodeError(case.path, line, error.described(name), error.cause) from error.cause
+            message = error.described(self.code(case)) + self.adjusted_note()
+            raise UserCodeError(case.path, self.code_line(case), message, error.cause) from error.cause
+        except ArgumentError as error:  # what f returned, or a step too small for x
+            line = case.line_of("step") if error.argument == "step" and case.step is not None else self.code_line(case)
+            who = "" if error.argument == "step" else f"{self.code(case)}: "
+            raise CaseError(case.path, line, f"{who}{error}{self.adjusted_note()}") from None
+        except GradcheckError:  # said already, at the case's line (a function case's guarded calls)
+            raise
+        except Exception as error:
+            if not self.runs_user_code():
+                raise
+            message = f"{self.code(case)} raised {summary(error)}{self.adjusted_note()}"
+            raise UserCodeError(case.path, self.code_line(case), message, error) from error
         self.comparison = comparison
         self.user_properties += [(key, value) for key, value in comparison.figures().items() if value is not None]
         if not comparison.passed:
+            self.draw(check, case, comparison)
             raise CheckFailed(comparison)
+
+    def draw(self, check: Check, case: C, comparison: Comparison) -> None:
+        """The pictures of a failure, where --gradcheck-plots or an HTML report asks for them."""
+        s = self.config.stash[STATE].settings
+        if not s.pictures:
+            return
+        try:
+            pictures = failure.pictures(check, comparison, title=self.nodeid, case_step=case.step)
+            self.stash[PICTURES] = pictures
+            if s.plots is not None:
+                here = self.config.invocation_params.dir
+                written = failure.write(pictures, s.plots, self.nodeid)
+                self.plots = [(p.relative_to(here) if p.is_relative_to(here) else p).as_posix() for p in written]
+        except Exception as error:  # a picture that cannot be drawn must not hide the failure it shows
+            self.picture_error = summary(error)
+
+    def failure_text(self, comparison: Comparison) -> str:
+        """The report of a failed check: the comparison, the sweep command, where its pictures are."""
+        lines = [str(comparison)]
+        if self.sweepable():  # what `python -m gradcheck sweep` can rebuild
+            lines.append(f"  plot: {sweep_command(self)}")
+        if self.plots:
+            lines.append(f"  pictures: {', '.join(self.plots)}")
+        if self.picture_error:
+            lines.append(f"  pictures: not drawn: {self.picture_error}")
+        return "\n".join(lines)
+
+    def code(self, case: C) -> str:
+        """Whose code the check runs, as an error names it."""
+        return f"check {self.check!r}"
+
+    def code_line(self, case: C) -> int:
+        """The line of the case an error in that code points at."""
+        return case.line
+
+    def runs_user_code(self) -> bool:
+        """Whether an exception from the check's f or derivative is the user's to read (a
+        registered check's), rather than gradcheck's own or said already."""
+        return False
+
+    def adjusted_note(self) -> str:
+        return f" (after {extensions.ADJUST} in {self.adjusted_by} changed the case)" if self.adjusted_by else ""
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        error = excinfo.value
+        if isinstance(error, CheckFailed):
+            return self.failure_text(error.comparison)
+        if isinstance(error, UserCodeError):
+            return user_error_report(str(error), error.cause) or str(error)
+        if isinstance(error, CaseError):
+            return str(error)
+        return super().repr_failure(excinfo, style)
+
+    def sweepable(self) -> bool:
+        """Whether `python -m gradcheck sweep` can rebuild this check."""
+        return True
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.case.line - 1, self.name
@@ -106,15 +164,35 @@ class LayerItem(CheckItem[Case]):
     def runtest(self) -> None:
         case = self.adjusted()
         title = f"gradcheck: check '{self.check}' of case '{case.name}' ({case.path}:{case.line})"
-        self.verdict(self.config.stash[STATE].registry.build(self.check, case), case, title)
+        self.verdict(self.built(case), case, title)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, CheckFailed):
-            report = str(excinfo.value.comparison)
-            if self.check in BUILTIN_NAMES:  # what `python -m gradcheck sweep` can rebuild
-                report += f"\n  plot: {sweep_command(self)}"
-            return report
-        return super().repr_failure(excinfo, style)
+    def built(self, case: Case) -> Check:
+        """The check for `case`: a built-in one, or what a registered builder returns (checked)."""
+        registry = self.config.stash[STATE].registry
+        if not self.runs_user_code():
+            return registry.build(self.check, case)
+        try:
+            check = registry.build(self.check, case)
+        except Exception as error:
+            message = f"{self.code(case)}: its builder raised {summary(error)}{self.adjusted_note()}"
+            raise UserCodeError(case.path, case.line, message, error) from error
+        if not isinstance(check, Check):
+            raise CaseError(
+                case.path,
+                case.line,
+                f"{self.code(case)}: its builder returned {described(check)}; expected a gradcheck.checks.Check",
+            )
+        return check
+
+    def code(self, case: Case) -> str:
+        owner = self.config.stash[STATE].registry.owner_of(self.check)
+        return f"check {self.check!r}{f' (registered in {owner})' if owner else ''}"
+
+    def runs_user_code(self) -> bool:
+        return self.check not in BUILTIN_NAMES
+
+    def sweepable(self) -> bool:
+        return self.check in BUILTIN_NAMES
 
 
 class FunctionItem(CheckItem[FunctionCase]):
@@ -123,18 +201,14 @@ class FunctionItem(CheckItem[FunctionCase]):
     def runtest(self) -> None:
         _make_importable(self.config)
         case = self.adjusted()
-        title = f"gradcheck: {case.kind} {case.derivative} of case '{case.name}' ({case.path}:{case.line})"
+        title = f"gradcheck: {case.title} of case '{case.name}' ({case.path}:{case.line})"
         self.verdict(build_check(case), case, title)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        error = excinfo.value
-        if isinstance(error, CheckFailed):
-            return f"{error.comparison}\n  plot: {sweep_command(self)}"
-        if isinstance(error, UserCodeError):
-            return _user_error_report(error)
-        if isinstance(error, CaseError):
-            return str(error)
-        return super().repr_failure(excinfo, style)
+    def code(self, case: FunctionCase) -> str:
+        return f"function: {case.function}"
+
+    def code_line(self, case: FunctionCase) -> int:
+        return case.line_of("function")
 
 
 class CaseErrorItem(pytest.Item):
@@ -164,31 +238,6 @@ def sweep_command(item: pytest.Item) -> str:
     `python -m gradcheck sweep FILE::CASE[CHECK]`, the target being the item's own id."""
     path = Path(os.path.relpath(item.path, item.config.invocation_params.dir)).as_posix()
     return f"python -m gradcheck sweep {shlex.quote(f'{path}::{item.name}')} -o sweep.png"
-
-
-def user_frames(excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
-    """The traceback (excinfo.traceback, filtered) without gradcheck's, pytest's, pluggy's and
-    importlib's frames: what getrepr(tbfilter=...) takes."""
-
-    def theirs(entry: Any) -> bool:  # a TracebackEntry
-        path = entry.path
-        if isinstance(path, str):  # "<frozen importlib._bootstrap>", "<string>"
-            return not path.startswith("<frozen")
-        resolved = Path(path).resolve()
-        return not any(resolved.is_relative_to(hidden) for hidden in _HIDDEN)
-
-    return excinfo.traceback.filter(theirs)
-
-
-def _user_error_report(error: UserCodeError) -> str:
-    """The one-line error, then the user's own traceback (if any of it is theirs)."""
-    if error.cause is None:
-        return str(error)
-    cause = pytest.ExceptionInfo.from_exception(error.cause)
-    if not len(user_frames(cause)):
-        return str(error)
-    tb = cause.getrepr(style="long", tbfilter=user_frames, chain=False)
-    return f"{error}\n\n{tb}"
 
 
 def _make_importable(config: pytest.Config) -> None:

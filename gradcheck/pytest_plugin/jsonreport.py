@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ..errors import UserCodeError
+from ..errors import GradcheckError
 
 #: The report attribute that carries an item's record from an xdist worker to the controller.
 REPORT_ATTR = "gradcheck"
@@ -69,6 +69,7 @@ def _record(
         error=item.error.message if case is None else _error_line(raised, c),
         diagnosis=_diagnosis(c, raised, case),
         hints=list(c.hints) if c is not None else [],
+        plots=list(getattr(item, "plots", [])),  # the pictures of a failure (--gradcheck-plots)
     )
     return record
 
@@ -82,11 +83,11 @@ def _diagnosis(c: Any, raised: BaseException | None, case: Any) -> str | None:
 
 
 def _error_line(raised: BaseException | None, c: Any) -> str | None:
-    """What stopped a check before its verdict, in one line: a function case's own message, or the
-    exception's type and first line (None when the check reached its verdict)."""
+    """What stopped a check before its verdict, in one line: gradcheck's own message (about the user's
+    code or a hook), or the exception's type and first line (None when the check reached its verdict)."""
     if raised is None or c is not None:
         return None
-    if isinstance(raised, UserCodeError):
+    if isinstance(raised, GradcheckError):  # the user's code, or a hook, said at the case's line
         return raised.message
     lines = str(raised).strip().splitlines()
     line = f"{type(raised).__name__}: {lines[0]}" if lines else type(raised).__name__
@@ -104,6 +105,7 @@ class _ReportWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.records: list[tuple[int, dict[str, Any]]] = []
+        self.failure = ""  # why the file could not be written
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         carried = getattr(report, REPORT_ATTR, None)
@@ -112,16 +114,23 @@ class _ReportWriter:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         records = [record for _, record in sorted(self.records, key=lambda pair: pair[0])]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"version": 1, "records": records}, indent=2, allow_nan=False)
-        self.path.write_text(text + "\n", encoding="utf-8")
+        try:  # checked when pytest configured; a folder can still vanish, or a disk fill up
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            self.failure = f"cannot write {self.path}: {error.strerror or error}"
+            if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+                session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        terminalreporter.write_sep("-", f"gradcheck report: {self.path}")
+        if self.failure:
+            terminalreporter.write_sep("-", f"gradcheck report: {self.failure}", red=True, bold=True)
+        else:
+            terminalreporter.write_sep("-", f"gradcheck report: {self.path}")
 
 
-def register_writer(config: pytest.Config) -> None:
+def register_writer(config: pytest.Config, path: Path | None) -> None:
     """With --gradcheck-report, the writer of the file (under xdist, on the controller only)."""
-    path = config.getoption("gradcheck_report")
-    if path and not hasattr(config, "workerinput"):
-        config.pluginmanager.register(_ReportWriter(config.invocation_params.dir / path), "gradcheck-report")
+    if path is not None and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_ReportWriter(path), "gradcheck-report")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import fnmatch
 import glob
+import importlib.util
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from ..options import DEFAULT_PATTERNS, MAX_ELEMENTS
+from . import paths
 
 GROUP = ("gradcheck", "gradcheck: derivative checks from YAML case files")
 
@@ -31,6 +33,14 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="PATH",
         dest="gradcheck_report",
         help="Write a JSON file with one record per derivative check (errors, tolerances, step, time) at the end.",
+    )
+    group.addoption(
+        "--gradcheck-plots",
+        default=None,
+        metavar="DIR",
+        dest="gradcheck_plots",
+        help="Write the pictures of every failing check to DIR: a heatmap of where it fails and the step sweep "
+        "of its worst entries (PNG; needs matplotlib: the plot extra).",
     )
     group.addoption(
         "--gradcheck-rtol",
@@ -56,6 +66,9 @@ def add_options(parser: pytest.Parser) -> None:
         "gradcheck_max_elements",
         default=str(MAX_ELEMENTS),
         help="Largest array a case may declare, in elements; larger ones are refused before allocation.",
+    )
+    parser.addini(
+        "gradcheck_plots", default="", help="Folder for the pictures of every failing check (as --gradcheck-plots)."
     )
     parser.addini("gradcheck_rtol", default="", help="Relative tolerance of every check that sets none.")
     parser.addini("gradcheck_atol", default="", help="Absolute tolerance of every check that sets none.")
@@ -97,24 +110,99 @@ class Settings:
     max_elements: int
     rtol: float | None  # for every check that sets none; None: by dtype
     atol: float | None
+    report: Path | None = None  # where the JSON report goes (--gradcheck-report)
+    plots: Path | None = None  # where the pictures of failing checks are written
+    html: bool = False  # pytest-html writes a report (--html)
+    drawable: bool = False  # matplotlib can be imported
 
-    def claims(self, path: Path) -> bool:
-        """Whether `path` (resolved) is a case file under one of the case paths."""
-        named = any(fnmatch.fnmatch(path.name, pattern) for pattern in self.patterns)
-        return named and any(path == r or r in path.parents for r in self.roots)
+    @property
+    def pictures(self) -> bool:
+        """Whether a failing check draws its pictures: for the folder, or for the HTML report."""
+        return self.drawable and (self.plots is not None or self.html)
+
+    def claims(self, path: Path, *, resolved: bool = False) -> bool:
+        """Whether `path` is a case file under one of the case paths. Called for every file pytest
+        collects: a path is resolved (a system call per folder) only when its name matches, and
+        not at all where it is `resolved` already."""
+        if not self.roots or not paths.claimed(path.name, self.patterns):
+            return False
+        return self.covers(path if resolved else path.resolve())
+
+    def covers(self, path: Path) -> bool:
+        """Whether `path` (resolved) is one of the case paths or lies under one."""
+        return any(path == r or r in path.parents for r in self.roots)
 
 
 def read(config: pytest.Config) -> Settings:
-    """The run's settings (command line over ini over default); a bad value is a UsageError."""
+    """The run's settings (command line over ini over default); a bad value, or a path that does
+    not exist or holds no case file, or a report path that cannot be written, is a UsageError."""
     cli, ini = case_paths(config)
+    names = paths.patterns([str(p) for p in config.getini("gradcheck_pattern")]) or DEFAULT_PATTERNS
+    skip = [str(p) for p in config.getini("norecursedirs")]
     base = config.invocation_params.dir
+    ini_base = config.inipath.parent if config.inipath else config.rootpath
+    roots = [paths.case_root(base / p, p, "--gradcheck-cases", names, skip) for p in cli]
+    for p in ini:
+        shown = os.path.relpath(p, ini_base) if Path(p).is_relative_to(ini_base) else p
+        roots.append(paths.case_root(Path(p), shown, "gradcheck_cases", names, skip))
+    raw = config.getoption("gradcheck_report")
+    report = None if raw is None else base / raw
+    if report is not None and not hasattr(config, "workerinput"):  # under xdist, the controller writes it
+        paths.report(report, raw, _other_reports(config))
     return Settings(
-        roots=tuple([(base / p).resolve() for p in cli] + [Path(p).resolve() for p in ini]),
-        patterns=tuple(str(p) for p in config.getini("gradcheck_pattern")) or DEFAULT_PATTERNS,
+        roots=tuple(roots),
+        patterns=names,
         max_elements=_max_elements(config),
         rtol=_tolerance(config, "gradcheck_rtol", zero=False),
         atol=_tolerance(config, "gradcheck_atol", zero=True),
+        report=report,
+        plots=_plots(config),
+        html=bool(config.getoption("htmlpath", default=None)),
+        drawable=_importable("matplotlib"),
     )
+
+
+#: What asking for pictures without matplotlib says.
+INSTALL_PLOT = 'needs matplotlib, which is not installed: pip install "gradcheck[plot]"'
+
+
+def _plots(config: pytest.Config) -> Path | None:
+    """The folder of --gradcheck-plots (from where pytest runs) or gradcheck_plots (from the ini
+    file's folder); a UsageError if matplotlib cannot draw them."""
+    cli = config.getoption("gradcheck_plots")
+    ini = str(config.getini("gradcheck_plots")).strip()
+    if cli is not None:
+        where, shown, folder = "--gradcheck-plots", str(cli), config.invocation_params.dir / str(cli)
+    elif ini:
+        where, shown, folder = (
+            "gradcheck_plots",
+            ini,
+            (config.inipath.parent if config.inipath else config.rootpath) / ini,
+        )
+    else:
+        return None
+    if not _importable("matplotlib"):
+        raise pytest.UsageError(f"{where} {INSTALL_PLOT}")
+    return paths.pictures(folder, shown, where).resolve()
+
+
+def _importable(module: str) -> bool:
+    """Whether `module` can be imported, without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+#: Other plugins' report files, by the option's destination: --gradcheck-report must not be one of them.
+OTHER_REPORTS = {"xmlpath": "--junitxml", "htmlpath": "--html"}
+
+
+def _other_reports(config: pytest.Config) -> dict[str, Path]:
+    """The files other report options write, by option."""
+    base = config.invocation_params.dir
+    given = {option: getattr(config.option, dest, None) for dest, option in OTHER_REPORTS.items()}
+    return {option: base / path for option, path in given.items() if isinstance(path, str) and path}
 
 
 def _max_elements(config: pytest.Config) -> int:

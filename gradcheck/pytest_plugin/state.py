@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ..checks.registry import Registry
+from .extensions import Registrar
 from .settings import Settings
 
 
@@ -15,8 +16,10 @@ class State:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.settings = settings
         self.registry = Registry()
-        # historic: a conftest.py loaded later (next to its case files) registers as it is loaded
-        config.hook.pytest_gradcheck_register_checks.call_historic(kwargs={"registry": self.registry, "config": config})
+        # Each plugin's pytest_gradcheck_register_checks is called on its own (so that a problem
+        # names it): those registered so far now, a conftest.py loaded later (next to its case
+        # files) as it is loaded, as a historic hook would be.
+        config.pluginmanager.register(Registrar(config, self.registry), "gradcheck-registrar")
 
 
 STATE = pytest.StashKey[State]()

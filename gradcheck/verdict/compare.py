@@ -7,6 +7,7 @@ import functools
 import numpy as np
 from numpy.typing import NDArray
 
+from . import map as mismatch
 from .comparison import Comparison, Entry, entry_name
 from .hints import shape_hints, value_hints
 
@@ -83,9 +84,10 @@ def compare(
                 max_rel_error=np.inf,
                 mismatched=int(bad.sum()),
                 problem=f"{label} has {int(bad.sum())} non-finite entries{why}: {shown}",
+                mismatch_map=mismatch.build(bad, None, out_ndim, of, wrt),
             )
     # In place where it can be: a check's memory is a few copies of its Jacobian.
-    err = np.subtract(a, numeric)
+    err = np.asarray(np.subtract(a, numeric))  # an array even for 0-d a (a scalar function of a scalar)
     np.abs(err, out=err)
     mag = np.abs(numeric)
     bound = mag * rtol
@@ -115,14 +117,26 @@ def compare(
         )
         for idx in (tuple(int(i) for i in np.unravel_index(o, err.shape)) for o in order)
     )
+    max_rel = float(rel.max(initial=0.0))
     return make(
-        passed=not over.any(),
+        passed=failing.size == 0,
         max_abs_error=float(err.max(initial=0.0)),
-        max_rel_error=float(rel.max(initial=0.0)),
-        mismatched=int(over.sum()),
+        max_rel_error=max_rel,
+        mismatched=int(failing.size),
         worst=worst,
-        hints=seen + value_hints(a, numeric, over, rtol, atol, out_ndim, label_class, x) if over.any() else (),
+        hints=seen + value_hints(a, numeric, over, rtol, atol, out_ndim, label_class, x) if failing.size else (),
+        mismatch_map=_map(over, err, bound, rel, out_ndim, of, wrt) if failing.size else None,
     )
+
+
+def _map(
+    over: NDArray[np.bool_], err: Array, bound: Array, scratch: Array, out_ndim: int, of: str, wrt: str
+) -> mismatch.MismatchMap:
+    """The mismatch map, its ratio |analytic - numeric| / tolerance computed in `scratch`'s memory."""
+    ratio = np.divide(err, bound, out=scratch, where=bound > 0)
+    zero = bound == 0  # atol=0 and numeric=0: an error there is infinitely many tolerances
+    ratio[zero] = np.where(err[zero] > 0, np.inf, 0.0)
+    return mismatch.build(over, ratio, out_ndim, of, wrt)
 
 
 def _shape_problem(got: tuple[int, ...], want: tuple[int, ...], out_ndim: int) -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+
+from .map import MismatchMap
+from .maptext import map_lines
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class Comparison:
     scheme: str = "central"  # the finite-difference scheme of the numeric reference
     sweeps: tuple[str, ...] = ()  # step sweeps of the worst entries
     diagnosis: str | None = None  # a failure's cause: bug, kink, noise, non-finite or error
+    mismatch_map: MismatchMap | None = field(default=None, compare=False, repr=False)  # where a failure lies
 
     def __str__(self) -> str:
         return format_report(self)
@@ -92,4 +97,6 @@ def format_report(c: Comparison) -> str:
             )
     lines.extend(f"  hint: {h}" for h in c.hints)
     lines.extend(f"  {d}" for d in c.sweeps)
+    if c.mismatch_map is not None and math.prod(c.mismatch_map.shape) > 1:
+        lines.extend(map_lines(c.mismatch_map))
     return "\n".join(lines)

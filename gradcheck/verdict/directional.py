@@ -16,6 +16,7 @@ from ..numerics.directional import LEAF, MAX_BLOCKS, Array, DirectionalCheck, Pr
 from ..numerics.noise import HALF, SPACING_POWER
 from .compare import WORST_SHOWN
 from .comparison import Comparison, Entry, entry_name
+from .map import from_entries
 from .review import resolution, review, suspects
 
 
@@ -123,7 +124,22 @@ def directional_comparison(
         hints=(*seen, summary) if summary else seen,
         unit="entries" if found else "projections",
         diagnosis=diagnosis or "bug",
+        mismatch_map=from_entries(
+            probe.out_shape + probe.shape,
+            len(probe.out_shape),
+            of,
+            wrt,
+            [e.index for e in found],
+            _ratios(found, atol, rtol),
+        )
+        if found
+        else None,
     )
+
+
+def _ratios(found: list[Entry], atol: float, rtol: float) -> list[float]:
+    """Each located entry's |analytic - numeric| / tolerance, for the map (at least 1: it failed)."""
+    return [max(1.0, e.abs_error / (atol + rtol * abs(e.numeric))) for e in found]
 
 
 def _look_along(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,8 +59,10 @@ def sweep(
     wrt: str = "x",
     title: str = "",
     case_step: float | None = None,
+    indices: Sequence[tuple[int, ...]] | None = None,
 ) -> Sweep:
-    """Follow the `entries` worst entries (by error at the default step) across `steps`."""
+    """Follow the `entries` worst entries (by error at the default step) across `steps`; or the
+    Jacobian entries at `indices` (f(x).shape + x.shape), as a failed check named them."""
     x64 = np.array(x, dtype=np.float64, copy=True, order="C")
     a = np.asarray(analytic(x64.copy()) if callable(analytic) else analytic, dtype=np.float64)
     f0 = np.asarray(f(x64.copy()))
@@ -67,16 +70,19 @@ def sweep(
     default = stencils.base_step(out_dtype)
     rel = default_steps() if steps is None else np.asarray(steps, dtype=np.float64).reshape(-1)
     a2 = a.reshape(f0.size, x64.size)
-    try:
-        first = stencils.estimate(stencils.Probe(f, x64, vectorized=vectorized)).jacobian.reshape(a2.shape)
-    except PointError as exc:  # what f raised, as the loop below would see it
-        raise exc.__cause__ or exc from None
-    with np.errstate(all="ignore"):
-        err = np.abs(a2 - first)
-    err[~np.isfinite(err)] = np.inf
-    # entries where f does not move and the derivative is 0 show no curve on a log axis
-    live = (err > 0) | (a2 != 0)
-    order = [int(k) for k in np.argsort(np.where(live, err, -1.0), axis=None)[::-1] if live.flat[k]][:entries]
+    if indices is not None:
+        order = [int(np.ravel_multi_index(index, f0.shape + x64.shape)) for index in indices][:entries]
+    else:
+        try:
+            first = stencils.estimate(stencils.Probe(f, x64, vectorized=vectorized)).jacobian.reshape(a2.shape)
+        except PointError as exc:  # what f raised, as the loop below would see it
+            raise exc.__cause__ or exc from None
+        with np.errstate(all="ignore"):
+            err = np.abs(a2 - first)
+        err[~np.isfinite(err)] = np.inf
+        # entries where f does not move and the derivative is 0 show no curve on a log axis
+        live = (err > 0) | (a2 != 0)
+        order = [int(k) for k in np.argsort(np.where(live, err, -1.0), axis=None)[::-1] if live.flat[k]][:entries]
     curves = []
     point = x64.reshape(-1)
     for k in order:

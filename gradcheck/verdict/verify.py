@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..numerics import stencils as numeric
+from ..numerics import validate
 from ..numerics.chunks import CHUNK_BYTES
 from ..numerics.directional import PROBES
 from ..numerics.evaluation import PointError, SchemeError
@@ -73,14 +74,12 @@ def check_jacobian(
     are wrong. An exception f raises at a perturbed point is re-raised as FunctionError,
     naming the entry, the step and the look, with f's own exception as its cause.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
-    rtol = None if rtol is None else _positive("rtol", rtol)
-    atol = None if atol is None else _positive("atol", atol, allow_zero=True)
-    x_arr = np.asarray(x)
-    a = np.asarray(analytic(x_arr.copy()) if callable(analytic) else analytic)
+    _check_arguments(f, mode, scheme, step, probes, seed, of, wrt, title, label_class)
+    subgradient = validate.flag("subgradient", subgradient)
+    rtol = None if rtol is None else validate.number("rtol", rtol)
+    atol = None if atol is None else validate.number("atol", atol, zero=True)
+    x_arr = validate.point(x)
+    a = _analytic(analytic, x_arr)
     probe = numeric.Probe(f, x_arr, vectorized=vectorized, chunk_bytes=chunk_bytes, workers=workers, order=order)
     with probe:
         if mode == "auto":
@@ -121,7 +120,7 @@ def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options, recheck: Recheck
     """The check of the analytic Jacobian `a` at the probe's point, in the probe's precision;
     None where `recheck`, asked when the first comparison fails, says to start again."""
     scheme = "central" if o.mode == "directional" else o.scheme  # projections: central differences
-    rel = numeric.relative_step(probe, o.step, scheme)
+    rel = numeric.relative_step(probe, o.step, scheme, o.wrt)
     d_rtol, d_atol = cmp.default_tolerances(probe.given_dtype, a.dtype, probe.precision)
     rtol, atol = d_rtol if o.rtol is None else o.rtol, d_atol if o.atol is None else o.atol
     out_ndim = len(probe.out_shape)
@@ -134,6 +133,15 @@ def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options, recheck: Recheck
         return dataclasses.replace(result, step=rel, mode=o.mode, scheme=scheme)
 
     full_shape = probe.out_shape + probe.shape
+
+    def failed(problem: str, diagnosis: str) -> Comparison:
+        """A check that failed before any derivative was compared, for the reason `problem`."""
+        blank = cmp.compare(a, np.zeros(full_shape), **names, **common)
+        changes: dict[str, Any] = {"problem": problem, "diagnosis": diagnosis, "mismatch_map": None}
+        return stamp(dataclasses.replace(blank, passed=False, worst=(), hints=(), **changes))
+
+    if not probe.finite0.all():
+        return failed(_not_finite_at_x(probe), "non-finite")
     if o.mode == "directional":
         if a.shape != full_shape or not np.all(np.isfinite(a)):
             return stamp(cmp.compare(a, np.zeros(full_shape), **names, **common))
@@ -144,10 +152,7 @@ def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options, recheck: Recheck
     try:
         est = numeric.estimate(probe, rel, scheme)
     except SchemeError as exc:
-        problem = cmp.compare(a, np.zeros(full_shape), **names, **common)
-        return stamp(
-            dataclasses.replace(problem, passed=False, problem=str(exc), worst=(), hints=(), diagnosis="error")
-        )
+        return failed(str(exc), "error")
     if est.shrunk:
         common["method"] += f", shrunk at {est.shrunk} entries where f left its domain"
     first = _first_steps(probe, est, scheme)
@@ -171,6 +176,17 @@ def _first_steps(probe: numeric.Probe, est: numeric.Estimate, scheme: str) -> ND
     return steps
 
 
+def _not_finite_at_x(probe: numeric.Probe) -> str:
+    """What f(x) holds that is not finite, where no derivative can be."""
+    bad = np.flatnonzero(~probe.finite0)
+    k = int(bad[0])
+    name = validate.entry("f(x)", tuple(int(i) for i in np.unravel_index(k, probe.out_shape)))
+    return (
+        f"f(x) itself has {bad.size} non-finite entries ({name} = {probe.f0[k]}): no derivative is defined there; "
+        "check at a point where f is finite"
+    )
+
+
 def _describe(scheme: str, rel: float, wrt: str) -> str:
     """How the numerical reference was computed, for the report."""
     steps = f"step {rel:.3g} * max(1, |{wrt}|)"
@@ -191,8 +207,35 @@ def assert_jacobian(f: Function, x: ArrayLike, analytic: Analytic, **options: An
     return result
 
 
-def _positive(name: str, value: float, *, allow_zero: bool = False) -> float:
-    value = float(value)
-    if not (value >= 0 if allow_zero else value > 0) or not np.isfinite(value):
-        raise ValueError(f"{name} must be {'non-negative' if allow_zero else 'positive'}, got {value!r}")
-    return value
+def _check_arguments(
+    f: object,
+    mode: object,
+    scheme: object,
+    step: object,
+    probes: object,
+    seed: object,
+    of: object,
+    wrt: object,
+    title: object,
+    label_class: object,
+) -> None:
+    """check_jacobian's arguments other than x, analytic and the tolerances (checked where they are read)."""
+    validate.function("f", f)
+    validate.choice("mode", mode, MODES)
+    validate.choice("scheme", scheme, SCHEMES)
+    if step is not None:
+        validate.number("step", step)
+    validate.integer("probes", probes, minimum=1)
+    validate.integer("seed", seed, minimum=0)
+    validate.text("of", of)
+    validate.text("wrt", wrt)
+    validate.text("title", title, optional=True)
+    if label_class is not None:
+        validate.integer("label_class", label_class, minimum=0)
+
+
+def _analytic(analytic: Analytic, x: NDArray[Any]) -> NDArray[Any]:
+    """The analytic derivative at x as an array of real numbers: `analytic` itself, or what it returns."""
+    if callable(analytic):
+        return validate.output(analytic(x.copy()), call="analytic")
+    return validate.array("analytic", analytic, "an array of real numbers or a function of x")

@@ -35,19 +35,3 @@ def backward(x: Array, y: Array, W1: Array, b1: Array, W2: Array, b2: Array) -> 
     d_h = d_out @ W2.T  # (B, h)
     d_a1 = d_h * (1.0 - h**2)  # through tanh
     return {"W1": x.T @ d_a1, "b1": d_a1.sum(axis=0), "W2": h.T @ d_out, "b2": d_out.sum(axis=0)}
-
-
-def grad_W1(x: Array, y: Array, W1: Array, b1: Array, W2: Array, b2: Array) -> Array:
-    return backward(x, y, W1, b1, W2, b2)["W1"]
-
-
-def grad_b1(x: Array, y: Array, W1: Array, b1: Array, W2: Array, b2: Array) -> Array:
-    return backward(x, y, W1, b1, W2, b2)["b1"]
-
-
-def grad_W2(x: Array, y: Array, W1: Array, b1: Array, W2: Array, b2: Array) -> Array:
-    return backward(x, y, W1, b1, W2, b2)["W2"]
-
-
-def grad_b2(x: Array, y: Array, W1: Array, b1: Array, W2: Array, b2: Array) -> Array:
-    return backward(x, y, W1, b1, W2, b2)["b2"]

@@ -1,0 +1,152 @@
+"""What a function case hands to the user's code and what it differentiates: keyword arguments
+(`args`, and `init` for an object's constructor), the names in `wrt` (arguments, or parameters
+living on the object such as `W` or `params.W1`) and where each gradient is read (`gradients`)."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Any
+
+import numpy as np
+
+from ..errors import did_you_mean
+from . import arrays
+from .fields import FieldReader, finite, kind
+from .format import PATH_PATTERN
+from .yamlreader import YList, YMap, show
+
+#: An attribute path on an object: `W`, `params.W1`, `layers.0.W`.
+PATH_RE = re.compile(PATH_PATTERN)
+
+
+def keyword_args(fields: FieldReader, key: str, dtype: str, limit: int) -> tuple[dict[str, Any], dict[str, int], int]:
+    """The keyword arguments `key` holds (`args` or `init`): arrays built (a list of integers or an
+    `integers:` spec stays int64, other arrays become `dtype`), plain values as they are; the line
+    of each as `KEY.NAME`; and how many array entries they hold, at most `limit`."""
+    raw = fields.values.get(key, YMap())
+    if not isinstance(raw, YMap):
+        raise fields.error(key, f"{show(raw)} is {kind(raw)}; expected a mapping of keyword arguments")
+    lines = {f"{key}.{name}": raw.key_lines[name] for name in raw}
+    # the arguments read as fields of their own, `args.x`, at their own lines
+    own = FieldReader({f"{key}.{n}": v for n, v in raw.items()}, lines, fields.path, fields.line)
+    out: dict[str, Any] = {}
+    total = 0
+    for name, value in raw.items():
+        field = f"{key}.{name}"
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise own.error(field, "is not a Python keyword argument name; expected an identifier")
+        if not isinstance(value, YList | YMap):
+            if value is None or isinstance(value, bool | str) or finite(value):
+                out[name] = value  # a plain argument: passed as it is
+                continue
+            raise own.error(field, f"{show(value)} is {kind(value)}; expected a number, a list or an array spec")
+        arr = arrays.typed(own, field, limit)
+        total += arr.size
+        if total > limit:
+            raise own.error(field, f"the array arguments have {total} entries, over the limit of {limit}")
+        out[name] = arr if arr.dtype.kind == "i" else arrays.cast(own, field, arr, dtype)
+    return out, lines, total
+
+
+def floating(value: Any) -> bool:
+    """Whether an argument is an array of floats (what wrt takes by default)."""
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f"
+
+
+def wrt_names(fields: FieldReader, args: dict[str, Any], on_object: bool) -> tuple[list[str], bool]:
+    """The names `wrt` gives and whether it gave a list (one item each). A name is an array
+    argument, or with an object a parameter on it (an attribute path such as `params.W1`)."""
+    arrays_ = [name for name, value in args.items() if isinstance(value, np.ndarray)]
+    if "wrt" not in fields.values:
+        floats = [name for name in arrays_ if floating(args[name])]
+        candidates = floats or arrays_
+        if len(candidates) == 1:
+            return candidates, False
+        if not candidates:
+            hint = "; or name a parameter of the object, e.g. wrt: W" if on_object else ""
+            raise fields.error("args", f"has no array to differentiate; give one as a list or an array spec{hint}")
+        raise fields.error(
+            "args",
+            f"has several arrays ({', '.join(candidates)}); name the one to differentiate, e.g. wrt: {candidates[0]}",
+        )
+    value = fields.values["wrt"]
+    listed = isinstance(value, YList)
+    names = list(value) if listed else [value]
+    if listed and not names:
+        raise fields.error("wrt", "the list is empty; name at least one argument")
+    for name in names:
+        _check_wrt(fields, name, args, arrays_, on_object)
+    twice = [name for i, name in enumerate(names) if name in names[:i]]
+    if twice:
+        raise fields.error("wrt", f"names {twice[0]!r} twice; list each once")
+    return names, listed
+
+
+def _check_wrt(fields: FieldReader, name: Any, args: dict[str, Any], arrays_: list[str], on_object: bool) -> None:
+    if isinstance(name, str) and name in args:
+        if name not in arrays_:
+            raise fields.error(
+                "wrt",
+                f"{name!r} is {kind(args[name])}; expected an array argument (a list or an array spec): "
+                f"one of {', '.join(arrays_) or 'none given'}",
+            )
+        if args[name].size == 0:
+            raise fields.error("wrt", f"{name!r} has no entries; give it at least one")
+        return
+    if on_object and isinstance(name, str) and PATH_RE.fullmatch(name):
+        return  # a parameter of the object, found when it is made
+    hint = did_you_mean(name, args) if isinstance(name, str) else ""
+    where = " nor a path on the object such as W or params.W1" if on_object else ""
+    raise fields.error(
+        "wrt", f"{show(name)} is not an argument{where}{hint}; expected one of {', '.join(args) or 'none given'}"
+    )
+
+
+def gradient_sources(
+    fields: FieldReader, names: list[str], args: dict[str, Any], on_object: bool
+) -> dict[str, str | int]:
+    """Where `gradients` says each gradient is read: a path on the object after the derivative
+    was called, or a position in the tuple it returned. One path `P` stands for `P.NAME` for
+    every parameter of the object that wrt names."""
+    if "gradients" not in fields.values:
+        return {}
+    value = fields.values["gradients"]
+    parameters = [name for name in names if name not in args]
+    if isinstance(value, str):
+        _need_object(fields, on_object, value)
+        if not parameters:
+            raise fields.error(
+                "gradients", f"a single path applies to parameters of the object; wrt names only arguments ({names[0]})"
+            )
+        return {name: f"{value}.{name.rsplit('.', 1)[-1]}" for name in parameters}
+    if not isinstance(value, YMap) or not value:
+        raise fields.error(
+            "gradients", f"{show(value)} is {kind(value)}; expected a mapping such as {{W: dW, b: db}} or a path"
+        )
+    out: dict[str, str | int] = {}
+    for name, source in value.items():
+        if name not in names:
+            raise fields.error(
+                "gradients", f"{name!r} is not in wrt{did_you_mean(name, names)}; expected one of {', '.join(names)}"
+            )
+        if isinstance(source, int) and not isinstance(source, bool) and source >= 0:
+            out[name] = source
+        elif isinstance(source, str):
+            _need_object(fields, on_object, source)
+            out[name] = source
+        else:
+            raise fields.error(
+                "gradients",
+                f"{name}: {show(source)} is {kind(source)}; expected a path on the object (dW) or a position (0)",
+            )
+    return out
+
+
+def _need_object(fields: FieldReader, on_object: bool, path: str) -> None:
+    if not PATH_RE.fullmatch(path):
+        raise fields.error("gradients", f"{path!r} is not a path; expected attribute names with dots, e.g. grads.W")
+    if not on_object:
+        raise fields.error(
+            "gradients", f"{path!r} is read on an object; add object: module:Class, or give positions such as {{x: 0}}"
+        )

@@ -1,0 +1,189 @@
+"""Pictures of a failure: PNG files (--gradcheck-plots), the JSON report's paths, pytest-html's extras."""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib.util
+import io
+import json
+import re
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from pluginrun import PLANTED_LAYER_JACOBIAN, SEED, run, write
+
+import gradcheck
+
+PNG = b"\x89PNG\r\n\x1a\n"
+MAP = "pics/cases_x.yaml_seed_layer.map.png"
+SWEEP = "pics/cases_x.yaml_seed_layer.sweep.png"
+NO_MATPLOTLIB = 'needs matplotlib, which is not installed: pip install "gradcheck[plot]"'
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def failing_layer(pytester: pytest.Pytester) -> None:
+    """A case whose layer check fails (class 2's block of dS/dW is 1 % off) and whose loss passes."""
+    pytester.makeconftest(PLANTED_LAYER_JACOBIAN)
+    write(pytester, "cases/x.yaml", SEED + "    checks: [layer, loss]\n")
+
+
+def test_each_failing_item_writes_its_pictures_and_says_where(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("matplotlib")  # CI installs the plot extra
+    failing_layer(pytester)
+    result = run(pytester, "--gradcheck-cases", "cases", "--gradcheck-plots", "pics", "--gradcheck-report", "r.json")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "  mismatches by a: a=2 (15)",
+            "  plot: python -m gradcheck sweep 'cases/x.yaml::seed[[]layer[]]' -o sweep.png",
+            f"  pictures: {MAP}, {SWEEP}",
+        ]
+    )
+    assert sorted(p.name for p in (pytester.path / "pics").iterdir()) == [Path(MAP).name, Path(SWEEP).name]
+    width, height = png_size((pytester.path / MAP).read_bytes())
+    assert width == 800 and 350 <= height <= 800
+    assert png_size((pytester.path / SWEEP).read_bytes()) == (700, 450)
+    records = {r["check"]: r for r in json.loads((pytester.path / "r.json").read_text())["records"]}
+    assert records["layer"]["plots"] == [MAP, SWEEP]
+    assert records["loss"]["plots"] == []
+
+
+def test_the_ini_setting_is_a_folder_next_to_the_ini_file(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("matplotlib")
+    failing_layer(pytester)
+    pytester.makeini("[pytest]\ngradcheck_plots = out/pictures\n")
+    monkeypatch.chdir(pytester.mkdir("elsewhere"))  # pytest runs from a folder below the ini file's
+    result = run(pytester, "--gradcheck-cases", "../cases")
+    result.assert_outcomes(passed=1, failed=1)
+    assert sorted(p.name for p in (pytester.path / "out" / "pictures").iterdir()) == [Path(MAP).name, Path(SWEEP).name]
+    shown = [f"{pytester.path}/out/pictures/{Path(p).name}" for p in (MAP, SWEEP)]
+    result.stdout.fnmatch_lines([f"  pictures: {', '.join(shown)}"])  # outside where pytest runs: absolute
+
+
+@pytest.mark.parametrize("how", ["option", "ini"])
+def test_asking_for_pictures_without_matplotlib_is_one_usage_error(pytester: pytest.Pytester, how: str) -> None:
+    failing_layer(pytester)
+    with open(pytester.path / "conftest.py", "a", encoding="utf-8") as conftest:
+        conftest.write("\nimport sys\n\nsys.modules['matplotlib'] = None  # `import matplotlib` raises ImportError\n")
+    args = ["--gradcheck-cases", "cases"]
+    if how == "option":
+        args += ["--gradcheck-plots", "pics"]
+    else:
+        pytester.makeini("[pytest]\ngradcheck_plots = pics\n")
+    result = run(pytester, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    where = "--gradcheck-plots" if how == "option" else "gradcheck_plots"
+    assert [line for line in result.errlines if line.strip()] == [f"ERROR: {where} {NO_MATPLOTLIB}"]
+    assert "seed[layer]" not in result.stdout.str()  # it stopped at the start, before any item
+    assert not (pytester.path / "pics").exists()
+
+
+PLOTS_USAGE = [
+    (
+        ["--gradcheck-plots", "notes.txt"],
+        "--gradcheck-plots: notes.txt is a file, not a folder; name a folder for the pictures",
+    ),
+    (
+        ["--gradcheck-plots", "notes.txt/pics"],
+        "--gradcheck-plots: notes.txt/pics lies under {root}/notes.txt, which is a file, not a folder",
+    ),
+    (["--gradcheck-plots="], "--gradcheck-plots: the path is empty; expected a folder for the pictures, e.g. pictures"),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), PLOTS_USAGE, ids=[line[:50] for _, line in PLOTS_USAGE])
+def test_a_pictures_folder_that_cannot_be_written_is_one_usage_error(
+    pytester: pytest.Pytester, argv: list[str], expected: str
+) -> None:
+    pytest.importorskip("matplotlib")  # without it, the error says to install it (tested above)
+    write(pytester, "cases/x.yaml", SEED)
+    write(pytester, "notes.txt", "mine\n")
+    result = run(pytester, "--gradcheck-cases", "cases", *argv)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.errlines if line.strip()] == [f"ERROR: {expected.format(root=pytester.path)}"]
+    assert (pytester.path / "notes.txt").read_text() == "mine\n"
+
+
+def test_without_the_option_no_pictures_are_drawn(pytester: pytest.Pytester) -> None:
+    failing_layer(pytester)
+    result = run(pytester, "--gradcheck-cases", "cases", "--gradcheck-report", "r.json")
+    result.assert_outcomes(passed=1, failed=1)
+    assert "pictures:" not in result.stdout.str()
+    assert all(r["plots"] == [] for r in json.loads((pytester.path / "r.json").read_text())["records"])
+
+
+def html_extras(report: Path) -> dict[str, list[dict[str, Any]]]:
+    """Each test id's extras, as pytest-html 4 stores them in its report's data blob."""
+    blob = re.search(r'data-jsonblob="([^"]*)"', report.read_text(encoding="utf-8"))
+    assert blob is not None
+    tests = json.loads(html.unescape(blob.group(1)))["tests"]
+    return {test_id: [e for row in rows for e in row.get("extras", [])] for test_id, rows in tests.items()}
+
+
+def test_an_html_report_embeds_the_pictures_and_the_report_of_a_failing_check(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_html", reason="pytest-html is not installed (the html extra; CI installs it)")
+    pytest.importorskip("matplotlib")
+    failing_layer(pytester)
+    result = run(pytester, "--gradcheck-cases", "cases", "--html", "report.html", "--self-contained-html")
+    result.assert_outcomes(passed=1, failed=1)
+    extras = html_extras(pytester.path / "report.html")
+    assert extras["cases/x.yaml::seed[loss]"] == []
+    shown = {e["name"]: e for e in extras["cases/x.yaml::seed[layer]"]}
+    assert sorted(shown) == ["gradcheck map", "gradcheck report", "gradcheck sweep"]
+    for name in ("gradcheck map", "gradcheck sweep"):
+        assert shown[name]["format_type"] == "image"
+        head, data = shown[name]["content"].split(",", 1)
+        assert head == "data:image/png;base64"
+        assert base64.b64decode(data)[:8] == PNG
+    text = shown["gradcheck report"]["content"].split(",", 1)[1]
+    assert "  mismatches by a: a=2 (15)" in base64.b64decode(text).decode("utf-8")
+    assert not (pytester.path / "pics").exists()  # pictures for the HTML report stay in it
+
+
+def test_the_heatmap_is_red_where_the_check_fails_and_blue_where_it_passes() -> None:
+    pytest.importorskip("matplotlib")
+    from matplotlib.image import imread
+
+    from gradcheck.plots import draw
+
+    x, w = np.array([0.1, 0.5, 0.4]), np.linspace(-0.5, 0.5, 15).reshape(3, 5)
+    analytic = gradcheck.layer_jacobian(x, w)
+    analytic[2] *= 1.01  # the block of class 2
+    c = gradcheck.check_jacobian(lambda v: gradcheck.softmax(x @ v), w, analytic, of="S", wrt="W")
+    assert c.mismatch_map is not None
+    fig = draw.map_figure(c.mismatch_map, "planted")
+    pixels = imread(io.BytesIO(draw.png(fig)))
+    ax = fig.axes[0]
+    height = pixels.shape[0]
+
+    def colour(col: int, row: int) -> np.ndarray:
+        px, py = ax.transData.transform((col, row))
+        rgba: np.ndarray = pixels[int(height - py), int(px)]
+        return rgba
+
+    for row in range(3):
+        for col in range(25):  # block a = col // 5
+            red, _, blue = colour(col, row)[:3]
+            assert (red > blue) == (col // 5 == 2), (row, col)
+
+
+def test_a_run_without_case_files_loads_neither_numpy_nor_matplotlib(pytester: pytest.Pytester) -> None:
+    # asking for pictures checks that matplotlib is there without importing it
+    plots = ["--gradcheck-plots", "pics"] if importlib.util.find_spec("matplotlib") else []
+    pytester.makeconftest(
+        "import sys\n\n\ndef pytest_unconfigure(config):\n"
+        "    print('LOADED', sorted({'numpy', 'yaml', 'matplotlib', 'gradcheck.verdict'} & set(sys.modules)))\n"
+    )
+    result = pytester.runpytest_subprocess("-s", *plots)
+    result.stdout.fnmatch_lines(["LOADED []"])
