@@ -228,6 +228,8 @@ def peak_memory() -> list[tuple[str, float, float, float]]:
         ("256x256 black-box", 256, 256, {}),
         ("1024x1000 directional", 1024, 1000, {"mode": "directional"}),
     ]:
+        small = problem(3, 5)  # a first check, untraced, imports what gradcheck loads on first use
+        gradcheck.check_jacobian(numpy_loss(small[0], small[2]), small[1], numpy_grad(*small), **kwargs)
         x, w, y = problem(n, k)
         f, g = numpy_loss(x, y), numpy_grad(x, w, y)
         scratch.clear()  # measure the chunk's allocation, not a chunk kept from an earlier check

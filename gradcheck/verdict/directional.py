@@ -243,9 +243,13 @@ LARGE = 2.0**400
 def _overflow_scale(probe: stencils.Probe, analytic: Array) -> Array | None:
     """Per output, a power of two that brings f and its row of the Jacobian (times the largest
     direction) well below overflow; None where no output needs one."""
+    base, (m, n) = probe.base, analytic.shape
     with np.errstate(all="ignore"):  # in powers of two, where the sizes themselves cannot overflow
-        reach = np.log2(float(np.max(np.maximum(1.0, np.abs(probe.base)), initial=1.0)) * max(1, analytic.shape[1]))
-        size = np.maximum(np.log2(np.max(np.abs(analytic), axis=1, initial=0.0)) + reach, np.log2(np.abs(probe.f0)))
+        # largest magnitudes as max(max, -min): passes over x and A, not copies of them
+        largest_x = max(1.0, float(base.max(initial=0.0)), -float(base.min(initial=0.0)))
+        rows = np.maximum(analytic.max(axis=1, initial=0.0), -analytic.min(axis=1, initial=0.0)) if n else np.zeros(m)
+        reach = np.log2(largest_x * max(1, n))
+        size = np.maximum(np.log2(rows) + reach, np.log2(np.abs(probe.f0)))
     over = size > np.log2(LARGE)
     if not np.any(over):
         return None

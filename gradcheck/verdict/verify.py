@@ -145,7 +145,7 @@ def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options, recheck: Recheck
     if o.mode == "directional":
         if a.shape != full_shape or not np.all(np.isfinite(a)):
             return stamp(cmp.compare(a, np.zeros(full_shape), **names, **common))
-        a2 = np.asarray(a, dtype=np.float64).reshape(-1, probe.flat.size)
+        a2 = np.asarray(a, dtype=np.float64).reshape(-1, probe.base.size)  # base: x without a copy
         settings: dict[str, Any] = {"step": rel, "seed": o.seed, "probes": o.probes, "subgradient": o.subgradient}
         result = directional_comparison(probe, a2, **settings, recheck=recheck, of=o.of, wrt=o.wrt, **common)
         return None if result is None else stamp(result)
