@@ -84,23 +84,17 @@ def sweep(
         live = (err > 0) | (a2 != 0)
         order = [int(k) for k in np.argsort(np.where(live, err, -1.0), axis=None)[::-1] if live.flat[k]][:entries]
     curves = []
-    point = x64.reshape(-1)
+    probe = stencils.Probe(f, x64)  # one point at a time, perturbed in place, as the check's black-box loop
     for k in order:
         out, col = divmod(k, x64.size)
-        h = rel * max(1.0, abs(float(point[col])))
-        values = np.empty(rel.size)
-        for r, hr in enumerate(h.tolist()):
-            xi = point[col]
-            up, down = xi + hr, xi - hr
-            point[col] = up
-            fp = float(np.asarray(f(x64), dtype=np.float64).reshape(-1)[out])
-            point[col] = down
-            fm = float(np.asarray(f(x64), dtype=np.float64).reshape(-1)[out])
-            point[col] = xi
-            # (f(x + h) - f(x - h)) / 2h, with 2h the step the floating-point x really took
-            values[r] = (fp - fm) / (up - down)
-        index = tuple(int(i) for i in np.unravel_index(k, f0.shape + x64.shape))
+        h = rel * max(1.0, abs(float(probe.base[col])))
+        try:
+            fp, fm, width = probe.pairs(np.full(rel.size, col, dtype=np.intp), h)
+        except PointError as exc:  # what f raised, as the caller reads it
+            raise exc.__cause__ or exc from None
         with np.errstate(all="ignore"):
-            errors = np.abs(a2.flat[k] - values)
+            # (f(x + h) - f(x - h)) / 2h, with 2h the step the floating-point x really took
+            errors = np.abs(a2.flat[k] - (fp[:, out] - fm[:, out]) / width)
+        index = tuple(int(i) for i in np.unravel_index(k, f0.shape + x64.shape))
         curves.append(Curve(entry_name(index, f0.ndim, of, wrt), float(a2.flat[k]), errors))
     return Sweep(title or f"d{of}/d{wrt}", rel, default, case_step, tuple(curves))
