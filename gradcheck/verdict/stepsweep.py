@@ -14,7 +14,7 @@ from .hints import sweep_line
 
 #: A failure's worst entries are estimated again at these multiples of the step used.
 SWEEP_FACTORS = (16.0, 4.0, 1.0, 0.25, 0.0625)
-SWEEP_ENTRIES = 2
+REPORTED_ENTRIES = 2  # how many of a failure's worst entries its report sweeps (a plot follows SWEEP_ENTRIES)
 
 
 def sweeps(
@@ -27,7 +27,7 @@ def sweeps(
     """Step sweeps for the worst entries (but those in `skip`, whose failure the second look
     explained otherwise: a kink at x, noise): an error that shrinks with the step is the step's
     fault; one that stays put is a real bug."""
-    entries = [e for e in result.worst if e.index and (skip is None or not skip[e.index])][:SWEEP_ENTRIES]
+    entries = [e for e in result.worst if e.index and (skip is None or not skip[e.index])][:REPORTED_ENTRIES]
     if not entries:
         return ()
     out_ndim = len(probe.out_shape)
