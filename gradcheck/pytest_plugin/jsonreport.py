@@ -56,8 +56,8 @@ def _record(
         raised = None  # skipped: not run, so neither passed nor failed
     record.update(
         passed=c.passed if c is not None else (False if raised is not None or case is None else None),
-        max_abs_error=None if c is None else _finite(c.max_abs_error),
-        max_rel_error=None if c is None else _finite(c.max_rel_error),
+        max_abs_error=None if c is None else _or_null(c.max_abs_error),
+        max_rel_error=None if c is None else _or_null(c.max_rel_error),
         mismatched=None if c is None else c.mismatched,
         total=None if c is None else c.total,
         rtol=c.rtol if c is not None else getattr(case, "rtol", None),
@@ -94,7 +94,7 @@ def _error_line(raised: BaseException | None, c: Any) -> str | None:
     return line[:MESSAGE_CHARS]
 
 
-def _finite(value: float) -> float | None:
+def _or_null(value: float) -> float | None:
     """JSON has no inf or NaN: a non-finite error is written as null (and the check failed)."""
     return value if math.isfinite(value) else None
 
