@@ -169,7 +169,8 @@ def test_a_user_case_whose_function_cannot_be_imported_is_one_line(
     err = capsys.readouterr().err
     assert err == (
         f"gradcheck sweep: {path}:3: function: cannot import 'gradcheck_no_such_module': "
-        "No module named 'gradcheck_no_such_module'\n"
+        f"no module named 'gradcheck_no_such_module' on sys.path, which holds the rootdir {Path.cwd()}; "
+        "add the folder that holds it to pythonpath in the pytest configuration\n"
     )
     assert not (tmp_path / "s.png").exists()
 
@@ -188,6 +189,7 @@ def test_a_user_function_that_raises_during_the_sweep_is_one_line(
         f"cases:\n  - name: fragile\n    function: {module}:f\n    gradient: {module}:g\n    args: {{x: [1.0]}}\n",
         encoding="utf-8",
     )
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")  # the project's root
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(sw, "plot", lambda result, path: None)
     monkeypatch.setattr(sw, "plot_available", lambda: True)  # the test needs no matplotlib

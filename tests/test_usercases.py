@@ -333,7 +333,10 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
     assert (got["known"]["outcome"], got["known"]["passed"], got["known"]["check"]) == ("xfailed", False, "vjp")
     gone = got["gone"]
     assert (gone["outcome"], gone["passed"], gone["max_abs_error"]) == ("failed", False, None)
-    assert gone["error"] == "function: cannot import 'mylib.nothere': No module named 'mylib.nothere'"
+    assert gone["error"] == (
+        "function: cannot import 'mylib.nothere': no module named 'mylib.nothere' on sys.path, which holds the "
+        f"rootdir {pytester.path}; add the folder that holds it to pythonpath in the pytest configuration"
+    )
     assert (tanh["diagnosis"], flipped["diagnosis"], gone["diagnosis"]) == (None, "bug", "error")
     assert flipped["hints"] == ["analytic = -numeric: the sign is flipped"]
 
@@ -483,7 +486,8 @@ def test_a_user_case_key_in_a_layer_case_is_named_at_its_line(pytester: pytest.P
         (
             ["function: nolib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}"],
             "function:",
-            "function: cannot import 'nolib.act': No module named 'nolib'",
+            "function: cannot import 'nolib.act': no module named 'nolib' on sys.path, which holds the rootdir *"
+            "; add the folder that holds it to pythonpath in the pytest configuration",
         ),
         (
             ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobain", "args: {x: [1.0]}"],
@@ -599,7 +603,10 @@ def test_a_missing_top_level_module_is_one_line(pytester: pytest.Pytester) -> No
     result = run(pytester)
     result.assert_outcomes(failed=1)
     section = [line for line in failures(result).splitlines() if line.strip() and not line.startswith(("_", "="))]
-    assert section == ["cases/x.yaml:3: function: cannot import 'nolib': No module named 'nolib'"]
+    assert section == [
+        "cases/x.yaml:3: function: cannot import 'nolib': no module named 'nolib' on sys.path, which holds the "
+        f"rootdir {pytester.path}; add the folder that holds it to pythonpath in the pytest configuration"
+    ]
 
 
 def test_functions_are_imported_when_the_case_runs_not_when_it_is_collected(pytester: pytest.Pytester) -> None:

@@ -58,12 +58,16 @@ TYPES = (
     "shape",  # a list of non-negative integers
 )
 
-#: A target: `module:attribute`, the attribute possibly dotted.
-TARGET_PATTERN = r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*"
-#: A method of an object, an attribute path on it (`parameters.W`), or an argument's name.
-PATH_PATTERN = r"[A-Za-z_]\w*(\.\w+)*"
+#: A public name: no leading `_`, so nothing private (`_os`, `__globals__`) can be reached.
+PUBLIC_PATTERN = r"[A-Za-z]\w*"
+#: A module's dotted name, as Python spells it.
+MODULE_PATTERN = r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*"
+#: A target: `module:attribute`, the attribute possibly dotted, every name after the colon public.
+TARGET_PATTERN = rf"{MODULE_PATTERN}:{PUBLIC_PATTERN}(\.{PUBLIC_PATTERN})*"
+#: A method of an object, an attribute path on it (`parameters.W`, `layers.0.W`), or an argument's name.
+PATH_PATTERN = rf"{PUBLIC_PATTERN}(\.({PUBLIC_PATTERN}|\d+))*"
 #: What a function case names its function and derivative by: `module:attribute`, or a method of its object.
-CALLABLE_PATTERN = rf"{TARGET_PATTERN}|[A-Za-z_]\w*"
+CALLABLE_PATTERN = rf"{TARGET_PATTERN}|{PUBLIC_PATTERN}"
 #: A derivative key that says the function returns it, after its value: `gradient: returned`.
 RETURNED = "returned"
 #: A case's name.

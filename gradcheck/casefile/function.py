@@ -15,13 +15,22 @@ from ..errors import CaseError, did_you_mean
 from ..options import DTYPES, MAX_WORKERS, MODES, ORDERS, SCHEMES
 from . import arrays, objects
 from .fields import FieldReader, Mark
-from .format import FUNCTION_KEYS, FUNCTION_ONLY_KEYS, KINDS, LAYER_KEYS, RETURNABLE, RETURNED, TARGET_PATTERN
+from .format import (
+    FUNCTION_KEYS,
+    FUNCTION_ONLY_KEYS,
+    KINDS,
+    LAYER_KEYS,
+    PUBLIC_PATTERN,
+    RETURNABLE,
+    RETURNED,
+    TARGET_PATTERN,
+)
 from .yamlreader import YMap, show, show_key
 
 #: `module:attribute`, the attribute possibly dotted.
 TARGET_RE = re.compile(TARGET_PATTERN)
 #: The name of a method.
-METHOD_RE = re.compile(r"[A-Za-z_]\w*")
+METHOD_RE = re.compile(PUBLIC_PATTERN)
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,6 +201,7 @@ class _FunctionReader:
                 raise self.error("init", "applies with object: only; add object: module:Class, or drop init")
             return None
         value = values["object"]
+        objects.refuse_private(self.fields, "object", value)
         if not isinstance(value, str) or not TARGET_RE.fullmatch(value):
             raise self.error("object", f"{show(value)} is not 'module:Class'; expected e.g. mylib.layers:Dense")
         return value
@@ -205,6 +215,7 @@ class _FunctionReader:
         value = self.fields.values[key]
         if value == RETURNED and key in RETURNABLE:
             return RETURNED
+        objects.refuse_private(self.fields, key, value)
         if value == RETURNED:
             raise self.error(key, f"returned applies to {', '.join(RETURNABLE)} only; name the {key} function")
         if cls is None:

@@ -20,6 +20,25 @@ from .yamlreader import YList, YMap, show
 PATH_RE = re.compile(PATH_PATTERN)
 
 
+def private(value: Any) -> str:
+    """The first name after the colon of a target (or in a path) that starts with `_`, or ""."""
+    if not isinstance(value, str):
+        return ""
+    names = value.rpartition(":")[2].split(".")
+    return next((name for name in names if name.startswith("_")), "")
+
+
+def refuse_private(fields: FieldReader, key: str, value: Any) -> None:
+    """A private name (`_os`, `__globals__`) is refused in every target and path of a case."""
+    name = private(value)
+    if name:
+        raise fields.error(
+            key,
+            f"{value!r}: {name!r} is a private name, which a case file cannot reach; name a public function, "
+            "class, method or parameter of the project",
+        )
+
+
 def keyword_args(fields: FieldReader, key: str, dtype: str, limit: int) -> tuple[dict[str, Any], dict[str, int], int]:
     """The keyword arguments `key` holds (`args` or `init`): arrays built (a list of integers or an
     `integers:` spec stays int64, other arrays become `dtype`), plain values as they are; the line
@@ -94,6 +113,7 @@ def _check_wrt(fields: FieldReader, name: Any, args: dict[str, Any], arrays_: li
         if args[name].size == 0:
             raise fields.error("wrt", f"{name!r} has no entries; give it at least one")
         return
+    refuse_private(fields, "wrt", name)
     if on_object and isinstance(name, str) and PATH_RE.fullmatch(name):
         return  # a parameter of the object, found when it is made
     hint = did_you_mean(name, args) if isinstance(name, str) else ""
@@ -144,6 +164,7 @@ def gradient_sources(
 
 
 def _need_object(fields: FieldReader, on_object: bool, path: str) -> None:
+    refuse_private(fields, "gradients", path)
     if not PATH_RE.fullmatch(path):
         raise fields.error("gradients", f"{path!r} is not a path; expected attribute names with dots, e.g. grads.W")
     if not on_object:

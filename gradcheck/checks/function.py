@@ -15,6 +15,7 @@ from ..casefile.function import FunctionCase
 from ..errors import did_you_mean, summary
 from . import objects
 from .base import Check
+from .scope import Scope
 from .targets import PathError, error, lookup, numbers
 
 #: A vjp is checked in full (one call per basis cotangent) for outputs up to this many
@@ -33,10 +34,10 @@ VECTORIZED_RTOL = 1e-6
 Rows = Callable[[NDArray[Any]], NDArray[Any]]
 
 
-def build_check(case: FunctionCase) -> Check:
-    """Make the case's subject and call it once to check what it returns, read the derivative
-    for `wrt`, and give the Check that compares it with central differences."""
-    subject = objects.subject(case)
+def build_check(case: FunctionCase, scope: Scope) -> Check:
+    """Make the case's subject (its code found in the scope) and call it once to check what it
+    returns, read the derivative for `wrt`, and give the Check that compares it with central differences."""
+    subject = objects.subject(case, scope)
     x0 = subject.x0
     out = numbers(case, "function", objects.split(subject.raw_first)[0], "returned")
     vectorized = case.vectorized and not subject.on_object

@@ -18,6 +18,7 @@ from ..casefile.format import RETURNED
 from ..casefile.function import FunctionCase
 from ..errors import summary
 from . import targets
+from .scope import Scope
 from .targets import PathError, error, guarded
 
 #: The seed of NumPy's global random state while an object is made and first called, so that an
@@ -55,8 +56,8 @@ def read_only(value: Any) -> Any:
 class Subject:
     """A plain function of the case's arguments: f(**args) with `wrt` at the point given."""
 
-    def __init__(self, case: FunctionCase) -> None:
-        self.case = case
+    def __init__(self, case: FunctionCase, scope: Scope) -> None:
+        self.case, self.scope = case, scope
         self.fixed = {name: read_only(value) for name, value in case.args.items()}
         self.on_object = case.wrt not in case.args
         self.x0: NDArray[Any] = np.array(case.args[case.wrt]) if not self.on_object else np.zeros(0)
@@ -64,9 +65,9 @@ class Subject:
 
     def setup(self) -> None:
         """Resolve the callables and make the first call, at x0."""
-        self.forward = guarded(self.case, "function", targets.resolve(self.case, "function"))
+        self.forward = guarded(self.case, "function", targets.resolve(self.case, "function", self.scope))
         if self.case.derivative != RETURNED:
-            self.derivative = guarded(self.case, self.case.kind, targets.resolve(self.case, self.case.kind))
+            self.derivative = guarded(self.case, self.case.kind, targets.resolve(self.case, self.case.kind, self.scope))
         self.raw_first = self.forward(**self.at(self.x0.copy()))
 
     def at(self, x: Any) -> dict[str, Any]:
@@ -120,13 +121,11 @@ class Instance(Subject):
 
     def setup(self) -> None:
         case = self.case
-        cls = targets.imported(case, "object", str(case.cls))
-        if not callable(cls):
-            raise error(case, "object", f"{case.cls!r} is {type(cls).__name__}, not a class")
+        cls = targets.constructor(case, self.scope)
         init = {name: value.copy() if isinstance(value, np.ndarray) else value for name, value in case.init.items()}
         with seeded():
             self.obj = guarded(case, "object", cls, f"{case.cls}(...)")(**init)
-            method = targets.method(case, "function", self.obj)
+            method = targets.method(case, "function", self.obj, self.scope)
             self.forward = guarded(case, "function", method)
             self.raw_first = self.forward(**self.fixed) if self.on_object else self.forward(**self.at(self.x0.copy()))
         if self.on_object:
@@ -175,12 +174,12 @@ class Instance(Subject):
             obj, first = self.snapshot
             return self._call(None, first, cotangent), obj
         obj, first = self._copy(self.snapshot)
-        fn = guarded(case, case.kind, targets.method(case, case.kind, obj))
+        fn = guarded(case, case.kind, targets.method(case, case.kind, obj, self.scope))
         return self._call(fn, first, cotangent, fresh=True), obj
 
 
-def subject(case: FunctionCase) -> Subject:
-    """The Subject of a case, set up: its callables found and its first call made."""
-    made = Instance(case) if case.cls is not None else Subject(case)
+def subject(case: FunctionCase, scope: Scope) -> Subject:
+    """The Subject of a case, set up: its callables found in the scope and its first call made."""
+    made = Instance(case, scope) if case.cls is not None else Subject(case, scope)
     made.setup()
     return made

@@ -1,6 +1,7 @@
-"""The user's code as a function case names it: `module:attribute` imported, a method or an attribute
-path of an object looked up, and every call guarded, so that what goes wrong is one line at the
-case's line (followed by the user's own traceback where their code raised)."""
+"""The user's code as a function case names it: `module:attribute` imported (only the project's
+own, see scope.py), a method or an attribute path of an object looked up, and every call guarded,
+so that what goes wrong is one line at the case's line (followed by the user's own traceback where
+their code raised)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from numpy.typing import NDArray
 
 from ..casefile.function import FunctionCase
 from ..errors import UserCodeError, did_you_mean, first_line, summary
+from .scope import Missing, Scope
 
 
 class PathError(Exception):
@@ -25,10 +27,28 @@ def error(case: FunctionCase, key: str, message: str, cause: BaseException | Non
     return UserCodeError(case.path, case.line_of(key), f"{key}: {message}", cause)
 
 
-def imported(case: FunctionCase, key: str, target: str) -> Any:
-    """The object `module:attribute` names (the attribute possibly dotted), for the case's `key`."""
+#: What a refusal adds: how to allow an installed package.
+ALLOW = "to check an installed package's function, name it in gradcheck_modules"
+
+
+def imported(case: FunctionCase, key: str, target: str, scope: Scope) -> Any:
+    """The object `module:attribute` names (the attribute possibly dotted), for the case's `key`: the
+    module found without importing it and imported only if it is the project's own (or allowed by
+    gradcheck_modules); no private name, no path through another module, and the object defined in
+    the scope too."""
     module_name, _, attr = target.partition(":")
     importlib.invalidate_caches()  # files written since the last import are found
+    try:
+        problem = scope.module_problem(module_name)
+    except Missing as exc:
+        raise error(
+            case,
+            key,
+            f"cannot import {module_name!r}: {exc} on sys.path, which holds the rootdir {scope.root}; "
+            "add the folder that holds it to pythonpath in the pytest configuration",
+        ) from None
+    if problem:
+        raise error(case, key, f"{target}: {module_name} {problem} (rootdir {scope.root}); {ALLOW}")
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
@@ -37,8 +57,10 @@ def imported(case: FunctionCase, key: str, target: str) -> Any:
         raise error(case, key, f"importing {module_name!r} raised {summary(exc)}", exc) from exc
     parts = attr.split(".")
     for i, part in enumerate(parts):
+        owner = module_name if i == 0 else f"{module_name}:{'.'.join(parts[:i])}"
+        if part.startswith("_"):
+            raise error(case, key, f"{target}: {part!r} is private; name a public function or class of the project")
         if not hasattr(obj, part):
-            owner = module_name if i == 0 else f"{module_name}:{'.'.join(parts[:i])}"
             known = [n for n in dir(obj) if not n.startswith("_")]
             raise error(case, key, f"{owner!r} has no attribute {part!r}{did_you_mean(part, known)}")
         if inspect.isclass(obj) and inspect.isfunction(inspect.getattr_static(obj, part)):
@@ -50,20 +72,38 @@ def imported(case: FunctionCase, key: str, target: str) -> Any:
                 f"(with init: for its constructor's arguments) and {key}: {part}",
             )
         obj = getattr(obj, part)
+        if inspect.ismodule(obj):
+            raise error(
+                case,
+                key,
+                f"{target}: {owner}.{part} is a module, which a target cannot pass through; "
+                f"name the module itself before the colon ({module_name}.{part}:...)",
+            )
+    problem = scope.object_problem(obj) if callable(obj) else ""  # a plain value is refused as not callable
+    if problem:
+        raise error(case, key, f"{target} {problem} (rootdir {scope.root}); {ALLOW}")
     return obj
 
 
-def resolve(case: FunctionCase, key: str) -> Callable[..., Any]:
+def resolve(case: FunctionCase, key: str, scope: Scope) -> Callable[..., Any]:
     """The function that the case's `key` (function or its derivative) names as `module:attribute`."""
     target = case.function if key == "function" else case.derivative
-    obj = imported(case, key, target)
+    obj = imported(case, key, target, scope)
     if not callable(obj):
         raise error(case, key, f"{target!r} is {type(obj).__name__}, not a function")
     return obj  # type: ignore[no-any-return]
 
 
-def method(case: FunctionCase, key: str, obj: Any) -> Callable[..., Any]:
-    """The method of `obj` that the case's `key` names."""
+def constructor(case: FunctionCase, scope: Scope) -> type:
+    """The class that the case's `object:` names."""
+    cls = imported(case, "object", str(case.cls), scope)
+    if not inspect.isclass(cls):
+        raise error(case, "object", f"{case.cls!r} is {type(cls).__name__}, not a class; object: names a class")
+    return cls
+
+
+def method(case: FunctionCase, key: str, obj: Any, scope: Scope) -> Callable[..., Any]:
+    """The method of `obj` that the case's `key` names, defined in the scope."""
     name = case.function if key == "function" else case.derivative
     cls = type(obj).__name__
     if not hasattr(obj, name):
@@ -72,6 +112,9 @@ def method(case: FunctionCase, key: str, obj: Any) -> Callable[..., Any]:
     found = getattr(obj, name)
     if not callable(found):
         raise error(case, key, f"{cls}.{name} is {type(found).__name__}, not a method")
+    problem = scope.object_problem(found)
+    if problem:
+        raise error(case, key, f"{cls}.{name} {problem} (rootdir {scope.root}); {ALLOW}")
     return found  # type: ignore[no-any-return]
 
 
@@ -93,6 +136,8 @@ def lookup(root: Any, path: str, shown: str) -> Any:
     a key of a mapping, an index of a list or tuple, else an attribute."""
     obj = root
     for part in path.split("."):
+        if part.startswith("_"):
+            raise PathError(f"{shown}.{part} is private; a path names the object's public parameters")
         if isinstance(obj, Mapping):
             if part not in obj:
                 keys = [str(k) for k in obj]
@@ -109,6 +154,8 @@ def lookup(root: Any, path: str, shown: str) -> Any:
         else:
             known = [n for n in dir(obj) if not n.startswith("_")]
             raise PathError(f"{shown} has no attribute {part!r}{did_you_mean(part, known)}")
+        if inspect.ismodule(obj):
+            raise PathError(f"{shown}.{part} is a module; a path names the object's own parameters")
         shown = f"{shown}.{part}"
     return obj
 

@@ -17,12 +17,12 @@ from ..casefile.layer import Case
 from ..checks import Check, Registry
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
+from ..checks.scope import Scope
 from ..errors import CaseError, UserCodeError, did_you_mean, kind, unreachable
 from ..plots import draw
 from ..verdict.sweep import SWEEP_ENTRIES, Sweep, sweep
+from .project import project_of
 
-#: Files that mark a project's root directory, as pytest looks for its rootdir.
-ROOT_MARKERS = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 TARGET_RE = re.compile(r"(?P<path>.+)::(?P<case>[A-Za-z0-9_.-]+)\[(?P<check>[^\]]+)\]")
 
 
@@ -58,12 +58,8 @@ def parse_target(target: str) -> tuple[str, str, str]:
 
 
 def project_root(path: Path) -> Path:
-    """The directory the plugin makes importable for a case file: the nearest one up from the
-    file that holds pytest.ini, pyproject.toml, tox.ini or setup.cfg, else the current one."""
-    for folder in path.resolve().parents:
-        if any((folder / name).is_file() for name in ROOT_MARKERS):
-            return folder
-    return Path.cwd()
+    """The directory the plugin makes importable for a case file: its project's root (project.py)."""
+    return project_of(path).root
 
 
 def load_check(target: str) -> tuple[Case | FunctionCase, Check]:
@@ -72,7 +68,9 @@ def load_check(target: str) -> tuple[Case | FunctionCase, Check]:
     (its function imported as the plugin imports it, with the project's root on sys.path)."""
     path, name, check = parse_target(target)
     registry = Registry()
-    entries = document.load(Path(path), path, checks=tuple(registry), all_checks=BUILTIN_NAMES)
+    project = project_of(Path(path))
+    limits = document.Limits(max_elements=project.max_elements)
+    entries = document.load(Path(path), path, limits=limits, checks=tuple(registry), all_checks=BUILTIN_NAMES)
     for entry in entries:
         if entry.name != name:
             continue
@@ -88,11 +86,11 @@ def load_check(target: str) -> tuple[Case | FunctionCase, Check]:
                     f"expected {expected}"
                 )
             case = checks[check]
-            root = str(project_root(Path(path)))
+            root = str(project.root)
             if root not in sys.path:
                 sys.path.insert(0, root)  # for the rest of the command: f imports lazily too
             try:
-                return case, build_check(case)
+                return case, build_check(case, Scope(project.root, project.modules))
             except UserCodeError as error:
                 raise ValueError(str(error)) from None
         if check not in registry:

@@ -16,6 +16,7 @@ from ..casefile.layer import Case
 from ..checks import Check
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
+from ..checks.scope import Scope
 from ..errors import ArgumentError, CaseError, FunctionError, GradcheckError, UserCodeError, described, summary
 from ..plots import failure
 from ..verdict.comparison import Comparison
@@ -202,7 +203,8 @@ class FunctionItem(CheckItem[FunctionCase]):
         _make_importable(self.config)
         case = self.adjusted()
         title = f"gradcheck: {case.title} of case '{case.name}' ({case.path}:{case.line})"
-        self.verdict(build_check(case), case, title)
+        settings = self.config.stash[STATE].settings
+        self.verdict(build_check(case, Scope(self.config.rootpath, settings.modules)), case, title)
 
     def code(self, case: FunctionCase) -> str:
         return f"function: {case.function}"

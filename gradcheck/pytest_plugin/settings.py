@@ -6,6 +6,7 @@ import glob
 import importlib.util
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,13 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("gradcheck_rtol", default="", help="Relative tolerance of every check that sets none.")
     parser.addini("gradcheck_atol", default="", help="Absolute tolerance of every check that sets none.")
     parser.addini(
+        "gradcheck_modules",
+        type="args",
+        default=[],
+        help="Installed modules (dotted names, with their submodules) that case files may name beside the "
+        "project's own code under the rootdir, e.g. scipy.special.",
+    )
+    parser.addini(
         "gradcheck_pattern",
         type="args",
         default=list(DEFAULT_PATTERNS),
@@ -108,6 +116,7 @@ class Settings:
     roots: tuple[Path, ...]  # the case paths: files and folders whose case files are collected
     patterns: tuple[str, ...]  # which file names under them are case files
     max_elements: int
+    modules: tuple[str, ...]  # gradcheck_modules: installed modules case files may name
     rtol: float | None  # for every check that sets none; None: by dtype
     atol: float | None
     report: Path | None = None  # where the JSON report goes (--gradcheck-report)
@@ -153,6 +162,7 @@ def read(config: pytest.Config) -> Settings:
         roots=tuple(roots),
         patterns=names,
         max_elements=_max_elements(config),
+        modules=_modules(config),
         rtol=_tolerance(config, "gradcheck_rtol", zero=False),
         atol=_tolerance(config, "gradcheck_atol", zero=True),
         report=report,
@@ -214,6 +224,20 @@ def _max_elements(config: pytest.Config) -> int:
     if value <= 0:
         raise pytest.UsageError(f"gradcheck_max_elements: {value} is not positive; expected e.g. 10000000")
     return value
+
+
+#: A dotted module name, as gradcheck_modules lists them.
+MODULE_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+def _modules(config: pytest.Config) -> tuple[str, ...]:
+    names = [str(n) for n in config.getini("gradcheck_modules")]
+    for name in names:
+        if not MODULE_RE.fullmatch(name):
+            raise pytest.UsageError(
+                f"gradcheck_modules: {name!r} is not a module name; expected dotted names, e.g. scipy.special"
+            )
+    return tuple(names)
 
 
 def _tolerance(config: pytest.Config, name: str, *, zero: bool) -> float | None:
