@@ -8,6 +8,7 @@ import errno
 import os
 import reprlib
 import stat
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,10 +18,39 @@ _short = reprlib.Repr()
 _short.maxstring = _short.maxother = 40
 
 
+def _escapes(codes: Iterable[int]) -> dict[int, str]:
+    return {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in codes}
+
+
+#: What a terminal would act on rather than show: C0 controls but tab and newline, DEL, C1
+#: controls, the line and paragraph separators, and the bidirectional overrides and isolates.
+_SHOWN = _escapes(
+    c
+    for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+    if c not in (0x09, 0x0A)
+) | {0x0D: "\\r"}
+_SHOWN_ON_ONE_LINE = {**_SHOWN, 0x0A: "\\n"}
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """`text` as a terminal shows it, not as it would act on it: an escape, a carriage return or a
+    bidirectional override from the user's code as `\\x1b`, `\\r`, `\\u202e`; a newline as
+    `\\n`, unless `lines` keeps it (a traceback, captured output)."""
+    shown = text.translate(_SHOWN if lines else _SHOWN_ON_ONE_LINE)
+    return shown if shown.isascii() else "".join(_format_char(c) for c in shown)
+
+
+def _format_char(char: str) -> str:
+    """A Unicode format character other than those in _SHOWN (zero-width, invisible) as `\\uNNNN`."""
+    return f"\\u{ord(char):04x}" if unicodedata.category(char) == "Cf" and ord(char) > 0x7F else char
+
+
 class GradcheckError(Exception):
-    """A problem at a line of a case file: `path:line: message`."""
+    """A problem at a line of a case file: `path:line: message`, whose text from the user's code
+    (an exception's message, a repr) is escaped as a terminal would show it (`printable`)."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
+        message = printable(message, lines=True)
         super().__init__(f"{path}:{line}: {message}")
         self.path, self.line, self.message = path, line, message
 
@@ -42,18 +72,14 @@ class FunctionError(Exception):
     """f raised at a point a check evaluated: `where` names the entry, the step and the look
     (`at W[3, 1] + 4.8e-05, second look`); `cause` is f's own exception, whose traceback is theirs."""
 
-    #: How much of the first line of f's own message goes into the error.
-    MESSAGE_CHARS = 200
-
     def __init__(self, where: str, cause: BaseException, name: str = "f") -> None:
         self.where, self.cause = where, cause
         super().__init__(self.described(name))
 
     def described(self, name: str) -> str:
         """`NAME raised ValueError at W[3, 1] + 4.8e-05, second look: what f said`."""
-        lines = str(self.cause).strip().splitlines()
-        said = f": {lines[0][: self.MESSAGE_CHARS]}" if lines else ""
-        return f"{name} raised {type(self.cause).__name__} {self.where}{said}"
+        said = first_line(self.cause)
+        return f"{name} raised {printable(type(self.cause).__name__)} {self.where}{': ' + said if said else ''}"
 
 
 class ArgumentError(ValueError, TypeError):
@@ -74,25 +100,25 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 def first_line(error: BaseException) -> str:
-    """The first line of an exception's message (at most MESSAGE_CHARS of it)."""
+    """The first line of an exception's message (at most MESSAGE_CHARS of it), `printable`."""
     lines = str(error).strip().splitlines()
     line = lines[0] if lines else ""
-    return line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS] + "..."
+    return printable(line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS] + "...")
 
 
 def summary(error: BaseException) -> str:
     """`ValueError: the first line of its message`."""
-    message = first_line(error)
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+    message, name = first_line(error), printable(type(error).__name__)
+    return f"{name}: {message}" if message else name
 
 
 def described(value: object) -> str:
     """`None`, `an int (42)`, `a str ('abc')`, `a function`: what a value is, with its repr where that is short."""
     if value is None:
         return "None"
-    name = type(value).__name__
+    name = printable(type(value).__name__)
     article = "an" if name[:1].lower() in "aeiou" else "a"
-    text = _short.repr(value)
+    text = printable(_short.repr(value))
     return f"{article} {name}" if text.startswith("<") else f"{article} {name} ({text})"
 
 

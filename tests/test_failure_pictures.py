@@ -19,8 +19,8 @@ from pluginrun import PLANTED_LAYER_JACOBIAN, SEED, run, write
 import gradcheck
 
 PNG = b"\x89PNG\r\n\x1a\n"
-MAP = "pics/cases_x.yaml_seed_layer.map.png"
-SWEEP = "pics/cases_x.yaml_seed_layer.sweep.png"
+MAP = "pics/cases_x.yaml_seed_layer-a6e142f5.map.png"
+SWEEP = "pics/cases_x.yaml_seed_layer-a6e142f5.sweep.png"
 NO_MATPLOTLIB = 'needs matplotlib, which is not installed: pip install "gradcheck[plot]"'
 
 
@@ -55,6 +55,47 @@ def test_each_failing_item_writes_its_pictures_and_says_where(pytester: pytest.P
     records = {r["check"]: r for r in json.loads((pytester.path / "r.json").read_text())["records"]}
     assert records["layer"]["plots"] == [MAP, SWEEP]
     assert records["loss"]["plots"] == []
+
+
+def test_a_second_run_writes_over_its_own_pictures(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("matplotlib")
+    failing_layer(pytester)
+    for _ in range(2):
+        run(pytester, "--gradcheck-cases", "cases", "--gradcheck-plots", "pics").assert_outcomes(passed=1, failed=1)
+    assert sorted(p.name for p in (pytester.path / "pics").iterdir()) == [Path(MAP).name, Path(SWEEP).name]
+
+
+@pytest.mark.parametrize("planted", ["link", "file"])
+def test_a_picture_never_follows_a_link_or_overwrites_a_file_it_did_not_write(
+    pytester: pytest.Pytester, planted: str
+) -> None:
+    pytest.importorskip("matplotlib")
+    failing_layer(pytester)
+    outside = pytester.path / "outside.txt"
+    outside.write_text("keep me", encoding="utf-8")
+    (pytester.path / "pics").mkdir()
+    at = pytester.path / MAP
+    if planted == "link":
+        at.symlink_to(outside)
+        why = f"{at} is a symbolic link, which a picture never follows; remove it"
+    else:
+        at.write_text("the user's own notes", encoding="utf-8")
+        why = f"{at} exists and is not a picture gradcheck wrote; remove it or give --gradcheck-plots another folder"
+    result = run(pytester, "--gradcheck-cases", "cases", "--gradcheck-plots", "pics")
+    result.assert_outcomes(passed=1, failed=1)  # the failure is still told, its pictures not drawn
+    result.stdout.fnmatch_lines([f"  pictures: not drawn: {why}"])
+    assert outside.read_text(encoding="utf-8") == "keep me"
+    assert planted == "link" or at.read_text(encoding="utf-8") == "the user's own notes"
+    assert not (pytester.path / SWEEP).exists()  # nothing of a refused item is written
+
+
+def test_picture_names_are_unique_per_item() -> None:
+    from gradcheck.plots.failure import file_stem
+
+    ids = ["cases/a_b.yaml::s[loss]", "cases/a/b.yaml::s[loss]", "cases/a b.yaml::s[loss]", "x" * 300, "x" * 301]
+    stems = [file_stem(i) for i in ids]
+    assert len(set(stems)) == len(ids)
+    assert stems[0].startswith("cases_a_b.yaml_s_loss-") and all(len(s) <= 100 for s in stems)
 
 
 def test_the_ini_setting_is_a_folder_next_to_the_ini_file(

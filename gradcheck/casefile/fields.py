@@ -20,6 +20,14 @@ UNSAFE_MARK_KWARGS = {
     "drop it (a mark in a case file always applies)",
     "raises": "names an exception class, which a case file cannot hold; drop it",
 }
+#: The arguments pytest's own marks take from a case file, and their types: pytest would fail a
+#: run with a traceback on another type, or on another argument.
+MARK_ARGUMENTS: dict[str, dict[str, type]] = {
+    "skip": {"reason": str},
+    "skipif": {"reason": str},
+    "xfail": {"reason": str, "run": bool, "strict": bool},
+}
+_TYPE_WORDS = {str: "a string (quote it)", bool: "true or false"}
 #: The keys whose mappings merge over the defaults' key by key.
 MERGED = ("args", "init")
 _NUMBER_AS_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
@@ -145,8 +153,22 @@ class FieldReader:
             for unsafe, why in UNSAFE_MARK_KWARGS.items():
                 if unsafe in arg:
                     raise self.error("marks", f"{name}: {unsafe}: {why}")
+            self._mark_arguments(name, arg)
             return Mark(name, dict(arg))
         raise self.error("marks", f"{name}: expected a reason string or a mapping of plain values")
+
+    def _mark_arguments(self, name: str, arg: YMap) -> None:
+        """The arguments of one of pytest's own marks: those it takes, of the types it takes."""
+        known = MARK_ARGUMENTS.get(name)
+        if known is None:  # the project's own mark: its arguments are its own
+            return
+        for key, value in arg.items():
+            if key not in known:
+                expected = f"expected {', '.join(known)}{did_you_mean(key, known)}"
+                raise self.error("marks", f"{name}: {show_key(key)} is not an argument of {name}; {expected}")
+            if not isinstance(value, known[key]):
+                expected = _TYPE_WORDS[known[key]]
+                raise self.error("marks", f"{name}: {key}: {show(value)} is {kind(value)}; expected {expected}")
 
 
 def _merged_map(default: YMap, own: YMap) -> YMap:

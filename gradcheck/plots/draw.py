@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 #: Resolution of the PNG files.
 DPI = 100
+#: The PNG files' Software text: what tells a picture gradcheck wrote from any other file.
+SOFTWARE = "gradcheck"
 #: The heatmap's colour scale spans at least this factor either side of the tolerance (ratio 1),
 #: and at most 1e16 in all.
 SCALE_SPAN = 10.0
@@ -28,7 +30,7 @@ TICKS = 8
 def png(fig: Figure) -> bytes:
     """The figure as PNG bytes."""
     out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=DPI)
+    fig.savefig(out, format="png", dpi=DPI, metadata={"Software": SOFTWARE})
     return out.getvalue()
 
 

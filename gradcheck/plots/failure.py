@@ -4,7 +4,9 @@ worst entries, as PNG bytes; written to a folder on request."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +16,14 @@ from ..verdict.comparison import Comparison
 from ..verdict.sweep import SWEEP_ENTRIES, sweep
 from . import draw
 
-#: Longest file name stem made from a test id (a longer one is cut, with a hash of the whole).
+#: Longest file name stem made from a test id (a longer one is cut before the hash of the whole).
 STEM_CHARS = 100
+#: Where in its first bytes a picture gradcheck wrote says so (its PNG Software text).
+_SIGNATURE, _SIGNATURE_BYTES = b"tEXtSoftware\x00" + draw.SOFTWARE.encode(), 4096
+
+
+class PictureError(OSError):
+    """A picture's path holds what gradcheck must not write through or over."""
 
 
 @dataclass(frozen=True)
@@ -50,19 +58,47 @@ def pictures(check: Check, comparison: Comparison, *, title: str, case_step: flo
 
 
 def file_stem(test_id: str) -> str:
-    """A file name stem from a test id: `cases/x.yaml::seed[loss]` -> `cases_x.yaml_seed_loss`."""
-    stem = re.sub(r"[^A-Za-z0-9.-]+", "_", test_id).strip("_.") or "check"
-    if len(stem) > STEM_CHARS:
-        stem = f"{stem[: STEM_CHARS - 9]}_{hashlib.sha1(test_id.encode()).hexdigest()[:8]}"
-    return stem
+    """A file name stem from a test id, readable and unique to it: `cases/x.yaml::seed[loss]` ->
+    `cases_x.yaml_seed_loss-` and 8 hex digits of its hash (`cases/a_b.yaml` and `cases/a/b.yaml`
+    read alike, and differ there)."""
+    stem = re.sub(r"[^A-Za-z0-9.-]+", "_", test_id).strip("_.")[: STEM_CHARS - 9] or "check"
+    return f"{stem}-{hashlib.sha1(test_id.encode()).hexdigest()[:8]}"
 
 
 def write(shown: Sequence[Picture], folder: Path, test_id: str) -> list[Path]:
-    """Write each picture as FOLDER/<stem>.<name>.png; the paths written."""
+    """Write each picture as FOLDER/<stem>.<name>.png; the paths written. PictureError where a
+    path holds a symbolic link, or a file gradcheck did not write: neither is written through."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for picture in shown:
-        path = folder / f"{file_stem(test_id)}.{picture.name}.png"
-        path.write_bytes(picture.png)
-        paths.append(path)
-    return paths
+    stem = file_stem(test_id)
+    return [_write_own(folder / f"{stem}.{picture.name}.png", picture.png) for picture in shown]
+
+
+def _write_own(path: Path, data: bytes) -> Path:
+    """`data` at `path`, new or over a picture gradcheck wrote there, by a rename (which replaces
+    a path, never writes through it) of a file created anew beside it."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and stat.S_ISLNK(mode):
+        raise PictureError(f"{path} is a symbolic link, which a picture never follows; remove it")
+    if mode is not None and not (stat.S_ISREG(mode) and _written_here(path)):
+        raise PictureError(
+            f"{path} exists and is not a picture gradcheck wrote; remove it or give --gradcheck-plots another folder"
+        )
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.part")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(fresh, path)
+    except BaseException:
+        fresh.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _written_here(path: Path) -> bool:
+    """Whether the regular file at `path` is a picture gradcheck wrote (its PNG Software text)."""
+    with path.open("rb") as file:
+        return _SIGNATURE in file.read(_SIGNATURE_BYTES)

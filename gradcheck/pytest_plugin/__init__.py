@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import hookspec, htmlreport, jsonreport, paths, settings
+from . import hookspec, htmlreport, jsonreport, paths, settings, shown
 from .fixture import jacobian_check as jacobian_check  # the fixture, found here by pytest
 from .state import STATE, State
 
@@ -98,9 +98,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-    """Attach a gradcheck item's record to the report that decides its outcome (xdist serialises
-    it), and a failure's pictures and text to pytest-html's extras."""
+    """Escape what a gradcheck item's user code printed or said; attach its record to the report
+    that decides its outcome (xdist serialises it), and a failure's pictures and text to
+    pytest-html's extras."""
     report = yield
+    if item.stash.get(jsonreport.GRADCHECK_ITEM, False):
+        shown.escape(report)
     jsonreport.attach(item, report, call)
     htmlreport.attach(item, report)
     return report

@@ -10,6 +10,8 @@ from typing import Any
 import pluggy
 import pytest
 
+from ..errors import printable
+
 #: Frames of these packages are left out of the traceback of an error in the user's code.
 _HIDDEN = (
     Path(__file__).resolve().parent.parent,  # gradcheck
@@ -45,4 +47,4 @@ def user_error_report(line: str, cause: BaseException | None) -> str | None:
     if not len(user_frames(excinfo)):
         return None
     tb = excinfo.getrepr(style="long", tbfilter=user_frames, chain=False)
-    return f"{line}\n\n{tb}"
+    return f"{line}\n\n{printable(str(tb), lines=True)}"

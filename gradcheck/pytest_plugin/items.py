@@ -111,6 +111,8 @@ class CheckItem(pytest.Item, Generic[C]):
                 here = self.config.invocation_params.dir
                 written = failure.write(pictures, s.plots, self.nodeid)
                 self.plots = [(p.relative_to(here) if p.is_relative_to(here) else p).as_posix() for p in written]
+        except failure.PictureError as error:  # a link, or a file of the user's, at a picture's path
+            self.picture_error = str(error)
         except Exception as error:  # a picture that cannot be drawn must not hide the failure it shows
             self.picture_error = summary(error)
 

@@ -11,12 +11,10 @@ from typing import Any
 
 import pytest
 
-from ..errors import GradcheckError
+from ..errors import GradcheckError, summary
 
 #: The report attribute that carries an item's record from an xdist worker to the controller.
 REPORT_ATTR = "gradcheck"
-#: How much of an exception's first line goes into a record's error.
-MESSAGE_CHARS = 200
 #: Set on every gradcheck item: a check of a case, or a case that could not be loaded.
 GRADCHECK_ITEM = pytest.StashKey[bool]()
 _position = pytest.StashKey[int]()
@@ -89,9 +87,7 @@ def _error_line(raised: BaseException | None, c: Any) -> str | None:
         return None
     if isinstance(raised, GradcheckError):  # the user's code, or a hook, said at the case's line
         return raised.message
-    lines = str(raised).strip().splitlines()
-    line = f"{type(raised).__name__}: {lines[0]}" if lines else type(raised).__name__
-    return line[:MESSAGE_CHARS]
+    return summary(raised)
 
 
 def _or_null(value: float) -> float | None:
