@@ -20,3 +20,6 @@ MAX_ELEMENTS = 10_000_000
 MAX_WORKERS = 64
 #: Which files under gradcheck_cases / --gradcheck-cases are case files, by name.
 DEFAULT_PATTERNS = ("*.yaml", "*.yml")
+#: A second look's counts, as a verdict's figures and the JSON report name them: the entries that
+#: failed the first comparison, were looked at again, were confirmed wrong.
+LOOK_FIGURES = ("failed_first", "looked_again", "confirmed")

@@ -15,6 +15,11 @@ import pytest
 import gradcheck.pytest_plugin.collect  # noqa: F401
 from gradcheck.checks.names import DEFAULT_CHECKS
 
+#: The keys of every record of the JSON report, in their order.
+RECORD_KEYS = ["id", "file", "line", "check", "case", "outcome", "passed", "max_abs_error", "max_rel_error"]
+RECORD_KEYS += ["mismatched", "total", "failed_first", "looked_again", "confirmed", "rtol", "atol", "step", "scheme"]
+RECORD_KEYS += ["mode", "seconds", "error", "diagnosis", "hints", "plots"]
+
 #: The checks a case runs when it names none.
 CHECKS = list(DEFAULT_CHECKS)
 

@@ -68,7 +68,7 @@ def test_at_a_kink_itself_the_one_sided_derivatives_are_the_diagnosis() -> None:
 def test_a_noise_limited_entry_is_noted_with_its_measured_noise() -> None:
     result = _check("2,000 cancelling terms of 1e8 at |x| ~ 2")
     assert result.passed
-    assert "noise-limited at 5 entries, e.g. x[0]" in result.method
+    assert "noise-limited at 5 entries, e.g. x[" in result.method  # the worst of them
     assert "measured noise of f" in result.method
 
 

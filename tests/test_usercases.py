@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from pluginrun import run, write
+from pluginrun import RECORD_KEYS, run, write
 
 from gradcheck.checks import function as function_check
 from gradcheck.numerics import stencils
@@ -308,9 +308,7 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
     run(pytester, "--gradcheck-report", "r.json").assert_outcomes(passed=2, failed=2, xfailed=1)
     got = report_records(pytester)
     assert list(got) == ["tanh", "sq", "flipped", "known", "gone"]
-    keys = ["id", "file", "line", "check", "case", "outcome", "passed", "max_abs_error", "max_rel_error"]
-    keys += ["mismatched", "total", "rtol", "atol", "step", "scheme", "mode", "seconds", "error", "diagnosis", "hints"]
-    keys += ["plots"]
+    keys = RECORD_KEYS
     assert all(list(r) == keys for r in got.values())  # the same keys as a layer case's record
     tanh, sq, flipped = got["tanh"], got["sq"], got["flipped"]
     assert (tanh["id"], tanh["file"], tanh["line"], tanh["check"]) == (
@@ -329,6 +327,8 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
     assert tanh["max_abs_error"] < 1e-8 and tanh["mode"] == "full" and tanh["seconds"] > 0
     assert (sq["check"], sq["outcome"], sq["total"]) == ("gradient", "passed", 3)
     assert (flipped["outcome"], flipped["passed"], flipped["mismatched"]) == ("failed", False, 2)
+    assert (flipped["failed_first"], flipped["looked_again"], flipped["confirmed"]) == (2, 2, 2)
+    assert tanh["failed_first"] is None  # no second look where the first comparison passes
     assert flipped["max_abs_error"] == pytest.approx(2 * (1 - np.tanh(0.1) ** 2), rel=1e-6)
     assert (got["known"]["outcome"], got["known"]["passed"], got["known"]["check"]) == ("xfailed", False, "vjp")
     gone = got["gone"]

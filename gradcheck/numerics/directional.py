@@ -56,7 +56,6 @@ class DirectionalCheck:
         self.rng = np.random.default_rng(seed)
         big = probe.base.size > 0 and max(float(probe.base.max()), -float(probe.base.min())) > 1.0
         self.scale = np.maximum(1.0, np.abs(probe.base)) if big else None  # as in the full mode
-        self.evaluations = 0
         self.used_step = step  # the step of the latest plain difference (smaller where f left its domain)
         n = probe.base.size
         # One uniform draw on [-1, 1), which every direction rolls; times the step where the
@@ -84,7 +83,6 @@ class DirectionalCheck:
 
     def plain(self, d: Array, step: float | None = None) -> Array:
         """The numeric derivative along d by one central difference (at `step`, else the check's)."""
-        self.evaluations += 2
         value, self.used_step = self.probe.along(d, self.step if step is None else step)
         return value
 
@@ -113,7 +111,6 @@ class DirectionalCheck:
         if self._stepped is None:
             return None
         value = self.probe.along_rolled(self._stepped, shift) / self.step
-        self.evaluations += 2
         if not np.all(np.isfinite(value)):
             return None
         u, n, a = self._uniform, self._uniform.size, self.a

@@ -4,6 +4,7 @@ along a direction. stencils.py turns these evaluations into derivatives."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,18 @@ def working_dtype(dtype: DTypeLike) -> np.dtype:
     return np.dtype(np.float64)
 
 
+class Counted:
+    """f, counting its calls (from any of the worker threads): what a report says f cost."""
+
+    def __init__(self, f: Function) -> None:
+        self.f, self.calls, self._lock = f, 0, threading.Lock()
+
+    def __call__(self, v: Any) -> Any:
+        with self._lock:
+            self.calls += 1
+        return self.f(v)
+
+
 class Evaluator:
     """`f` near a point x. The black-box path perturbs a private float64 copy of x in place;
     the vectorized path hands f a chunk of perturbed points stacked on a leading axis."""
@@ -80,7 +93,8 @@ class Evaluator:
         validate.function("f", f)
         x_arr = validate.point(x)
         self.order = validate.choice("order", order, ORDERS)
-        self.f = f
+        self.counted = Counted(f)
+        self.f: Function = self.counted
         self.vectorized = validate.flag("vectorized", vectorized)
         self.chunk_bytes = validate.integer("chunk_bytes", chunk_bytes, minimum=1)
         self.workers = validate.integer("workers", workers, minimum=1)
@@ -96,7 +110,7 @@ class Evaluator:
         else:
             self.base = self.flat
         with np.errstate(all="ignore"):
-            out = validate.output(f(self.base.reshape(self.shape)))  # an error here is f's own, at x
+            out = validate.output(self.f(self.base.reshape(self.shape)))  # an error here is f's own, at x
         self.out_shape: tuple[int, ...] = out.shape
         self.out_dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
         self.f0 = np.asarray(out.real if np.iscomplexobj(out) else out, dtype=np.float64).reshape(-1)

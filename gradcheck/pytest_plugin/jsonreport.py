@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ..errors import GradcheckError, summary
+from ..options import LOOK_FIGURES
 
 #: The report attribute that carries an item's record from an xdist worker to the controller.
 REPORT_ATTR = "gradcheck"
@@ -58,6 +59,7 @@ def _record(
         max_rel_error=None if c is None else _or_null(c.max_rel_error),
         mismatched=None if c is None else c.mismatched,
         total=None if c is None else c.total,
+        **dict(zip(LOOK_FIGURES, (c.second_look if c is not None else None) or (None, None, None), strict=True)),
         rtol=c.rtol if c is not None else getattr(case, "rtol", None),
         atol=c.atol if c is not None else getattr(case, "atol", None),
         step=c.step if c is not None else getattr(case, "step", None),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..options import LOOK_FIGURES
 from .map import MismatchMap
 from .maptext import map_lines
 
@@ -43,6 +44,8 @@ class Comparison:
     scheme: str = "central"  # the finite-difference scheme of the numeric reference
     sweeps: tuple[str, ...] = ()  # step sweeps of the worst entries
     diagnosis: str | None = None  # a failure's cause: bug, kink, noise, non-finite or error
+    # entries that failed the first comparison, were looked at again, were confirmed wrong
+    second_look: tuple[int, int, int] | None = None
     mismatch_map: MismatchMap | None = field(default=None, compare=False, repr=False)  # where a failure lies
 
     def __str__(self) -> str:
@@ -54,6 +57,7 @@ class Comparison:
             "max_abs_error": self.max_abs_error,
             "max_rel_error": self.max_rel_error,
             "mismatched": self.mismatched,
+            **dict(zip(LOOK_FIGURES, self.second_look or (None, None, None), strict=True)),
             "step": self.step,
             "rtol": self.rtol,
             "atol": self.atol,

@@ -17,7 +17,7 @@ from ..numerics.noise import HALF, SPACING_POWER
 from .compare import WORST_SHOWN
 from .comparison import Comparison, Entry, entry_name
 from .map import from_entries
-from .review import resolution, review, suspects
+from .review import resolution, review, suspects, worst_first
 
 
 def directional_comparison(
@@ -101,7 +101,7 @@ def directional_comparison(
         searched = "bisection found none; looking at every entry found"
         rest = np.setdiff1d(np.arange(n), np.asarray(cols, dtype=np.intp))
         found, seen, diagnosis, notes = _resolve(probe, analytic, rest, rtol, atol, step, subgradient, of, wrt)
-    method = f"{method}{notes}; {check.evaluations} evaluations of f in all"
+    method = f"{method}{notes}; {probe.counted.calls} {_calls(probe)} of f in all"
     if failing:
         summary += f"; {searched} {len(found)} wrong entries"
     if spread:
@@ -137,6 +137,11 @@ def directional_comparison(
     )
 
 
+def _calls(probe: stencils.Probe) -> str:
+    """What a count of f's calls counts: `evaluations`, or `calls` of a vectorized f (each of a stack of points)."""
+    return "calls (each of a stack of points)" if probe.vectorized else "evaluations"
+
+
 def _ratios(found: list[Entry], atol: float, rtol: float) -> list[float]:
     """Each located entry's |analytic - numeric| / tolerance, for the map (at least 1: it failed)."""
     return [max(1.0, e.abs_error / (atol + rtol * abs(e.numeric))) for e in found]
@@ -167,7 +172,6 @@ def _look_along(
         rounding=_rounding(check.a, probe.base)[None],
     )
     look = sl.second_look(lambda rows, hs: probe.pairs_along(d, hs), probe.f0, task)
-    check.evaluations += look.evaluations
     status, value, error = look.status[0], look.value[0], look.error[0]
     smooth = over & ((status == sl.SMOOTH) | (status == sl.KINK_NEAR)) & np.isfinite(value)
     numeric = np.where(smooth, value, p.numeric)
@@ -207,8 +211,9 @@ def _resolve(
     over = suspects(a, numeric, rtol, atol, None)
     if not over.any():
         return [], (), None, ""
-    sub = np.flatnonzero(over.any(axis=0))
+    sub = worst_first(a, numeric, over, rtol, atol)
     r = review(probe, a[:, sub], numeric[:, sub], over[:, sub], cols[sub], first[sub], rtol, atol, subgradient, of, wrt)
+    sub = sub[: r.looked]  # the worst; the others stand as the first pass found them
     numeric[:, sub] = r.jacobian
     allowance = np.zeros_like(numeric)
     allowance[:, sub] = r.allowance

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from ..numerics import secondlook as sl
 from ..numerics import stencils
 from ..numerics.evaluation import Evaluator
-from ..numerics.noise import HALF, SPACING_POWER
+from ..numerics.noise import HALF, SPACING_POWER, Stencil
 from . import compare as cmp
 from .comparison import Comparison, entry_name
 
@@ -24,6 +24,11 @@ Array = NDArray[np.float64]
 FLOOR = 4.0
 #: How many entries a note names before it only counts them.
 NAMED = 3
+#: The second look examines the failing columns of the Jacobian worst first, LOOK_FIRST at first
+#: and twice as many each round after, and stops once entries of CONFIRMED columns are confirmed
+#: wrong: a failure costs at most about twice a pass, not a look at each of its entries.
+LOOK_FIRST = 16
+CONFIRMED = 16
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class Review:
     method: str  # for the report's numeric: line
     hints: tuple[str, ...]  # what the second look saw, where it decides a failure
     diagnosis: str | None  # bug, kink or noise: the cause of a failure it confirmed
+    wrong: NDArray[np.bool_]  # entries it confirmed wrong
+    looked: int = 0  # how many of the columns it was given it looked at (the worst first)
 
 
 def judged(
@@ -77,13 +84,16 @@ def judged(
     if recheck is not None and recheck():
         return None
     probe.look = "second look"
-    cols = np.flatnonzero(over.any(axis=0))
+    cols = worst_first(a2, num2, over, rtol, atol)
     starts = first.reshape(-1)[cols]
     r = review(probe, a2[:, cols], num2[:, cols], over[:, cols], cols, starts, rtol, atol, subgradient, of, wrt)
     jac, allow, failed = num2.copy(), np.zeros_like(num2), np.zeros(num2.shape, dtype=bool)
-    jac[:, cols], allow[:, cols], failed[:, cols] = r.jacobian, r.allowance, r.failed
-    if allowance is not None:
-        allow = np.where(over, allow, allowance.reshape(-1, n_in))
+    seen = cols[: r.looked]
+    jac[:, seen], allow[:, seen], failed[:, seen] = r.jacobian, r.allowance, r.failed
+    if allowance is not None:  # the first pass's bound where the second look did not look
+        looked = np.zeros(n_in, dtype=bool)
+        looked[seen] = True
+        allow = np.where(over & looked, allow, allowance.reshape(-1, n_in))
     shape = est.jacobian.shape
     result = cmp.compare(
         a,
@@ -96,9 +106,21 @@ def judged(
         x=x,
         **common,
     )
+    counts = (int(over.sum()), int(over[:, seen].sum()), int(r.wrong.sum()))
+    result = dataclasses.replace(result, second_look=counts)
     if not result.passed:
         result = dataclasses.replace(result, diagnosis=r.diagnosis or ("non-finite" if result.problem else "bug"))
     return result, failed.reshape(shape)
+
+
+def worst_first(a: Array, numeric: Array, over: NDArray[np.bool_], rtol: float, atol: float) -> NDArray[np.intp]:
+    """The columns (entries of x) where `over` (n_out, n_in) fails, the worst first: by the
+    largest first-pass error of their outputs in tolerances (a non-finite one first)."""
+    cols = np.flatnonzero(over.any(axis=0))
+    with np.errstate(all="ignore"):
+        excess = np.abs(a[:, cols] - numeric[:, cols]) / (atol + rtol * np.abs(numeric[:, cols]))
+    excess = np.where(over[:, cols], np.nan_to_num(excess, nan=np.inf), 0.0).max(axis=0, initial=0.0)
+    return cols[np.argsort(-excess, kind="stable")]
 
 
 def resolution(x: Array, precision: np.dtype) -> Array:
@@ -131,8 +153,11 @@ def review(
     of: str,
     wrt: str,
 ) -> Review:
-    """Look again at the entries `cols` of x (flat), whose outputs `over` (n_out, c) failed: a
-    and numeric are their columns of the Jacobian (n_out, c), `first` the first pass's steps."""
+    """Look again at the entries `cols` of x (flat, the worst first), whose outputs `over`
+    (n_out, c) failed: a and numeric are their columns of the Jacobian (n_out, c), `first` the
+    first pass's steps. The look goes in rounds (LOOK_FIRST columns, then twice as many each time)
+    and stops once CONFIRMED columns hold an entry confirmed wrong; the Review covers the columns
+    it looked at, `looked` of them, the first."""
     x = probe.base[cols].astype(np.float64)
     with np.errstate(all="ignore"):
         tol = atol + rtol * np.abs(a.T)
@@ -146,31 +171,99 @@ def review(
         resolution=resolution(x, probe.precision),
         eps=probe.eps,
     )
-    look = sl.second_look(lambda rows, hs: probe.pairs(cols[rows], hs), probe.f0, task)
-    jac, allow = numeric.copy(), np.zeros_like(numeric)
-    status, value, error = look.status.T, look.value.T, look.error.T
-    estimated = over & np.isin(status, (sl.SMOOTH, sl.KINK_NEAR, sl.UNRESOLVED)) & np.isfinite(value)
-    jac = np.where(estimated, value, jac)
-    allow = np.where(estimated & (status != sl.UNRESOLVED), error, 0.0)
-    kinked = over & (status == sl.KINK_AT)
-    left, right, side = look.left.T, look.right.T, look.side_error.T
-    lo, hi = np.minimum(left, right), np.maximum(left, right)
-    if subgradient:  # any value between the one-sided derivatives is a subgradient
-        jac = np.where(kinked, np.clip(a, lo, hi), jac)
-        allow = np.where(kinked, side, allow)
-    else:
-        jac = np.where(kinked, (left + right) / 2.0, jac)
-    unresolved = over & (status == sl.UNRESOLVED)
-    failed = (kinked & (not subgradient)) | unresolved
-    names = _Names(probe, cols, of, wrt)
-    hints = _kink_lines(names, kinked & (not subgradient), left, right, a)
-    hints += _unresolved_lines(names, unresolved, value, a, look.lowest)
-    with np.errstate(all="ignore"):
-        wrong = estimated & ~unresolved & (np.abs(a - jac) > atol + rtol * np.abs(jac) + allow)
-        wrong |= kinked & (np.abs(a - jac) > atol + rtol * np.abs(jac) + allow) & subgradient
-    diagnosis = "bug" if wrong.any() else "kink" if (kinked & failed).any() else "noise" if unresolved.any() else None
-    method = _method(names, look, over, status, error, tol.T, cols)
-    return Review(jac, allow, failed, method, hints, diagnosis)
+    rule = _Rule(rtol, atol, subgradient, _Names(probe, cols, of, wrt))
+    looks: list[sl.Look] = []
+    looked, confirmed, size = 0, 0, LOOK_FIRST
+    while looked < cols.size and confirmed < CONFIRMED:
+        part = slice(looked, min(looked + size, cols.size))
+        looks.append(sl.second_look(_columns(probe, cols[part]), probe.f0, _task_part(task, part)))
+        confirmed += int(rule.verdict(looks[-1], a[:, part], numeric[:, part], over[:, part]).wrong.any(axis=0).sum())
+        looked, size = part.stop, 2 * size
+    seen = slice(0, looked)
+    r = rule.verdict(_joined(looks), a[:, seen], numeric[:, seen], over[:, seen], tol.T[:, seen], cols.size)
+    return dataclasses.replace(r, looked=looked)
+
+
+def _columns(probe: Evaluator, cols: NDArray[np.intp]) -> Stencil:
+    """The evaluations a second look asks for, at the entries `cols` of x."""
+    return lambda rows, hs: probe.pairs(cols[rows], hs)
+
+
+def _task_part(task: sl.Task, part: slice) -> sl.Task:
+    """The task of the columns `part` of `task`."""
+    return dataclasses.replace(
+        task,
+        target=task.target[part],
+        tol=task.tol[part],
+        matter=task.matter[part],
+        first=task.first[part],
+        delta=task.delta[part],
+        floor=task.floor[part],
+        resolution=task.resolution[part],
+    )
+
+
+def _joined(looks: list[sl.Look]) -> sl.Look:
+    """The looks at consecutive groups of columns as one look at all of them."""
+    arrays = {
+        f.name: np.concatenate([getattr(look, f.name) for look in looks]) for f in dataclasses.fields(sl.Look)[:-1]
+    }
+    return sl.Look(**arrays, evaluations=sum(look.evaluations for look in looks))
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """How a second look's estimates decide: the tolerances, subgradients allowed or not, and the
+    names of the columns it looked at (the worst first)."""
+
+    rtol: float
+    atol: float
+    subgradient: bool
+    names: _Names
+
+    def verdict(
+        self,
+        look: sl.Look,
+        a: Array,
+        numeric: Array,
+        over: NDArray[np.bool_],
+        tol: Array | None = None,
+        failing: int = 0,
+    ) -> Review:
+        """The Review of the first columns of a look (a, numeric, over: (n_out, c)); its method
+        line and hints where `tol` (n_out, c) is given, with the `failing` columns it was given."""
+        rtol, atol, subgradient, names = self.rtol, self.atol, self.subgradient, self.names
+        jac, allow = numeric.copy(), np.zeros_like(numeric)
+        status, value, error = look.status.T, look.value.T, look.error.T
+        estimated = over & np.isin(status, (sl.SMOOTH, sl.KINK_NEAR, sl.UNRESOLVED)) & np.isfinite(value)
+        jac = np.where(estimated, value, jac)
+        allow = np.where(estimated & (status != sl.UNRESOLVED), error, 0.0)
+        kinked = over & (status == sl.KINK_AT)
+        left, right, side = look.left.T, look.right.T, look.side_error.T
+        lo, hi = np.minimum(left, right), np.maximum(left, right)
+        if subgradient:  # any value between the one-sided derivatives is a subgradient
+            jac = np.where(kinked, np.clip(a, lo, hi), jac)
+            allow = np.where(kinked, side, allow)
+        else:
+            jac = np.where(kinked, (left + right) / 2.0, jac)
+        unresolved = over & (status == sl.UNRESOLVED)
+        failed = (kinked & (not subgradient)) | unresolved
+        with np.errstate(all="ignore"):
+            wrong = estimated & ~unresolved & (np.abs(a - jac) > atol + rtol * np.abs(jac) + allow)
+            wrong |= kinked & (np.abs(a - jac) > atol + rtol * np.abs(jac) + allow) & subgradient
+        diagnosis = (
+            "bug" if wrong.any() else "kink" if (kinked & failed).any() else "noise" if unresolved.any() else None
+        )
+        if tol is None:
+            return Review(jac, allow, failed, "", (), diagnosis, wrong)
+        hints = _kink_lines(names, kinked & (not subgradient), left, right, a)
+        hints += _unresolved_lines(names, unresolved, value, a, look.lowest)
+        method = _method(names, look, over, status, error, tol, a.shape[1], failing)
+        if a.shape[1] < failing:
+            method += (
+                f"; {int(wrong.sum())} entries confirmed wrong, the other failing entries as the first pass found them"
+            )
+        return Review(jac, allow, failed, method, hints, diagnosis, wrong)
 
 
 class _Names:
@@ -223,12 +316,15 @@ def _method(
     status: NDArray[np.int8],
     error: Array,
     tol: Array,
-    cols: NDArray[np.intp],
+    looked: int,
+    failing: int,
 ) -> str:
-    """The second look, for the report's numeric: line: how many entries, the steps, and the
-    entries where it saw a kink nearby or where the noise limits the estimate."""
+    """The second look, for the report's numeric: line: how many entries (`looked` of the
+    `failing` columns), the steps, and the entries where it saw a kink nearby or where the noise
+    limits the estimate."""
     steps = look.step.T[seen & (look.step.T > 0)]
-    text = f"; second look at {cols.size} entries (noise measured"
+    which = f"the {looked} worst of {failing}" if looked < failing else f"{looked}"
+    text = f"; second look at {which} entries (noise measured"
     if steps.size:
         text += (
             f", steps {steps.min():.2g} to {steps.max():.2g}"
