@@ -75,7 +75,9 @@ def build_check(case: FunctionCase, scope: Scope) -> Check:
     else:  # vjp, backward
 
         def rows(u: NDArray[Any]) -> NDArray[Any]:
-            return _read(case, *subject.derivative_at(u), x0.shape, what)
+            # the cotangent is a copy the derivative may write into (`dout += ...`), and what it
+            # returns is copied before the next call can write into that (a buffer it reuses)
+            return np.array(_read(case, *subject.derivative_at(u.copy()), x0.shape, what))
 
     return _vjp_check(case, subject.f, rows, x0, out, of, evaluation)
 
