@@ -239,6 +239,14 @@ CASE_FORMAT: tuple[Key, ...] = (
         "the one-sided derivatives; `false` fails there, saying `f` is not differentiable",
         "`false`",
     ),
+    Key(
+        "nondet_tol",
+        "number",
+        "how far `f`'s value at `x` may differ between two calls and `f` still count as one function "
+        "(a sum whose order varies); beyond it a failing check fails as `nondeterministic`",
+        "0",
+        minimum=0,
+    ),
 )
 
 #: The keys of an array spec.

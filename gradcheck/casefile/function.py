@@ -58,6 +58,7 @@ class FunctionCase:
     order: str = "C"  # the memory order of each point of a stack (vectorized only)
     workers: int = 1  # threads evaluating the stacks (vectorized only)
     subgradient: bool = False  # at a kink, any value between the one-sided derivatives passes
+    nondet_tol: float = 0.0  # how far f at x may move between two calls
     cls: str | None = None  # "module:Class" (the `object:` key): function and derivative are its methods
     init: Mapping[str, Any] = field(default_factory=dict)  # the constructor's keyword arguments
     wrts: tuple[str, ...] = ()  # `wrt:` given as a list: one check for each (empty: one check, of `wrt`)
@@ -188,6 +189,7 @@ class _FunctionReader:
             order=f.choice("order", ORDERS, "C"),
             workers=workers,
             subgradient=f.boolean("subgradient"),
+            nondet_tol=f.positive("nondet_tol", zero=True) or 0.0,
             cls=cls,
             init=init,
             wrts=tuple(names) if listed else (),

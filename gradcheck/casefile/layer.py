@@ -43,6 +43,7 @@ class Case:
     reduction: str = "mean"  # how a batch's per-sample losses combine
     label_smoothing: float = 0.0
     subgradient: bool = False  # at a kink, any value between the one-sided derivatives passes
+    nondet_tol: float = 0.0  # how far f at x may move between two calls
 
     @property
     def batched(self) -> bool:
@@ -102,6 +103,7 @@ class _LayerReader:
             reduction=f.choice("reduction", REDUCTIONS, "mean"),
             label_smoothing=self._smoothing(),
             subgradient=f.boolean("subgradient"),
+            nondet_tol=f.positive("nondet_tol", zero=True) or 0.0,
         )
 
     def _array(self, key: str, shape: tuple[int, ...], dtype: str, reason: str) -> NDArray[np.floating]:

@@ -39,6 +39,7 @@ class Check:
         scheme: str = "central",
         title: str | None = None,
         subgradient: bool = False,
+        nondet_tol: float = 0.0,
     ) -> Comparison:
         """Compare the analytic derivative with numerical differences (see check_jacobian)."""
         result = check_jacobian(
@@ -58,6 +59,7 @@ class Check:
             title=title,
             label_class=self.label_class,
             subgradient=subgradient,
+            nondet_tol=nondet_tol,
         )
         if self.problem:
             return dataclasses.replace(result, passed=False, problem=self.problem, diagnosis="bug")

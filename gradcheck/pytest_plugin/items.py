@@ -78,6 +78,7 @@ class CheckItem(pytest.Item, Generic[C]):
                 scheme=case.scheme,
                 title=title,
                 subgradient=case.subgradient,
+                nondet_tol=case.nondet_tol,
             )
         except FunctionError as error:  # f raised at a perturbed point: the case's line, the user's frames
             message = error.described(self.code(case)) + self.adjusted_note()

@@ -26,6 +26,8 @@ from .directional import directional_comparison
 Analytic = ArrayLike | Callable[[NDArray[np.floating]], ArrayLike]
 #: Asked when a first comparison fails: whether the check should start again (f computes in float32).
 Recheck = Callable[[], bool] | None
+#: f at x twice may differ by this many spacings of its value (a sum in another order) and be one function.
+ROUNDING = 64.0
 
 #: Mode "auto" checks the full Jacobian when x has at most AUTO_FULL_INPUTS entries and the
 #: Jacobian at most AUTO_FULL_ENTRIES, else directionally.
@@ -54,6 +56,7 @@ def check_jacobian(
     title: str | None = None,
     label_class: int | None = None,
     subgradient: bool = False,
+    nondet_tol: float = 0.0,
 ) -> Comparison:
     """Compare `analytic` (an array, or a callable of x) with numerical derivatives of f at x.
 
@@ -63,7 +66,9 @@ def check_jacobian(
     curvature, and the verdict allows for that estimate's measured error. A kink within the
     step is stepped around; at a kink itself the check fails saying f is not differentiable
     there, unless `subgradient` is true, which accepts any value between the one-sided
-    derivatives. Mode "directional" compares `probes` seeded random projections (central
+    derivatives. A check whose first comparison fails evaluates f at x again first: an f that
+    gives another value there (beyond rounding and `nondet_tol`) fails as "nondeterministic".
+    Mode "directional" compares `probes` seeded random projections (central
     differences) at a cost independent of x's size, and narrows a failure down to the wrong
     entries, which get the same second look; "auto" picks by size. With vectorized=True, f
     takes a stack of points (B,) + x.shape, evaluated in chunks of at most `chunk_bytes` by
@@ -76,6 +81,7 @@ def check_jacobian(
     """
     _check_arguments(f, mode, scheme, step, probes, seed, of, wrt, title, label_class)
     subgradient = validate.flag("subgradient", subgradient)
+    nondet_tol = validate.number("nondet_tol", nondet_tol, zero=True)
     rtol = None if rtol is None else validate.number("rtol", rtol)
     atol = None if atol is None else validate.number("atol", atol, zero=True)
     x_arr = validate.point(x)
@@ -88,14 +94,59 @@ def check_jacobian(
             mode = "full" if small else "directional"
         opts = Options(rtol, atol, step, mode, scheme, probes, seed, of, wrt, title, label_class, subgradient)
         try:
-            # Where the first comparison fails, f may compute in float32 (a float64 x tells
+            # Where the first comparison fails, f must give the same value at x again (else no
+            # difference means anything); and f may compute in float32 (a float64 x tells
             # nothing): then the check starts again with float32's step and tolerances
-            result = _verdict(probe, a, opts, probe.lower_precision)
+            result = _verdict(probe, a, opts, _first_failure(probe, nondet_tol, probe.lower_precision))
             while result is None:
-                result = _verdict(probe, a, opts, None)
+                result = _verdict(probe, a, opts, _first_failure(probe, nondet_tol, None))
+        except Nondeterministic as exc:
+            return _nondeterministic(probe, a, opts, exc)
         except PointError as exc:
             raise exc.named(probe.shape, of, wrt) from exc.cause
         return result
+
+
+class Nondeterministic(Exception):
+    """f gave two values at x: a check of its derivatives means nothing."""
+
+    def __init__(self, difference: float) -> None:
+        super().__init__(
+            f"f gave different values at the same {{wrt}} (max difference {difference:.3g}): a random layer "
+            "drawing anew on each call, such as dropout? seed it inside f, or check it in evaluation mode "
+            "(nondet_tol allows a difference you expect)"
+        )
+        self.difference = difference
+
+
+def _first_failure(probe: numeric.Probe, nondet_tol: float, recheck: Recheck) -> Callable[[], bool]:
+    """What a check asks when its first comparison fails: f at x once more, which must give what
+    it gave (within nondet_tol, and rounding; else Nondeterministic); then `recheck`, if any."""
+
+    def asked() -> bool:
+        probe.look = "determinism check"
+        again = np.asarray(probe.f(probe.base.reshape(probe.shape)), dtype=np.float64).reshape(-1)
+        with np.errstate(all="ignore"):
+            difference = np.abs(again - probe.f0)
+            rounding = ROUNDING * probe.eps * np.maximum(np.abs(probe.f0), np.abs(again))
+            moved = (difference > nondet_tol + rounding) | (np.isfinite(probe.f0) != np.isfinite(again))
+        if np.any(moved):
+            raise Nondeterministic(float(np.nan_to_num(difference, nan=np.inf).max(initial=0.0)))
+        return recheck() if recheck is not None else False
+
+    return asked
+
+
+def _nondeterministic(probe: numeric.Probe, a: NDArray[Any], o: Options, exc: Nondeterministic) -> Comparison:
+    """The verdict on an f that is not a function of x: failed, for that reason alone."""
+    full_shape = probe.out_shape + probe.shape
+    a_cmp = a if a.shape == full_shape else np.zeros(full_shape)
+    blank = cmp.compare(
+        a_cmp, np.zeros(full_shape), rtol=0.0, atol=0.0, out_ndim=len(probe.out_shape), of=o.of, wrt=o.wrt
+    )
+    title = o.title or f"gradcheck of d{o.of}/d{o.wrt}"
+    changes: dict[str, Any] = {"problem": str(exc).format(wrt=o.wrt), "mismatch_map": None, "worst": (), "hints": ()}
+    return dataclasses.replace(blank, passed=False, title=title, diagnosis="nondeterministic", mode=o.mode, **changes)
 
 
 @dataclass(frozen=True)
