@@ -77,14 +77,14 @@ class Dropout:
 """
 
 
-def test_a_case_of_a_dropout_layer_says_why_in_one_line(pytester: pytest.Pytester) -> None:
+def dropout_case(pytester: pytest.Pytester, more: str = "") -> None:
     write(pytester, "mylayers.py", LAYER)
-    write(
-        pytester,
-        "cases/d.yaml",
-        "cases:\n  - name: drop\n    object: mylayers:Dropout\n    init: {p: 0.5}\n"
-        "    function: loss\n    gradient: grad\n    wrt: W\n",
-    )
+    case = "    object: mylayers:Dropout\n    init: {p: 0.5}\n    function: loss\n    gradient: grad\n    wrt: W\n"
+    write(pytester, "cases/d.yaml", f"cases:\n  - name: drop\n{case}{more}")
+
+
+def test_a_case_of_a_dropout_layer_says_why_in_one_line(pytester: pytest.Pytester) -> None:
+    dropout_case(pytester)
     result = run(pytester, "--gradcheck-cases", "cases", "--gradcheck-report", "r.json")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["  f gave different values at the same W (max difference *): a random layer*"])
@@ -93,13 +93,7 @@ def test_a_case_of_a_dropout_layer_says_why_in_one_line(pytester: pytest.Pyteste
 
 
 def test_nondet_tol_is_a_case_key(pytester: pytest.Pytester) -> None:
-    write(pytester, "mylayers.py", LAYER)
-    write(
-        pytester,
-        "cases/d.yaml",
-        "cases:\n  - name: drop\n    object: mylayers:Dropout\n    init: {p: 0.5}\n"
-        "    function: loss\n    gradient: grad\n    wrt: W\n    nondet_tol: -1\n",
-    )
+    dropout_case(pytester, "    nondet_tol: -1\n")
     result = run(pytester, "--gradcheck-cases", "cases")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["cases/d.yaml:8: nondet_tol: *"])
