@@ -30,6 +30,13 @@ def shape_hints(analytic: Array, numeric: Array, rtol: float, atol: float) -> tu
     return ()
 
 
+#: The hint where f never moved: numeric is zero everywhere, analytic is not.
+UNMOVED = (
+    "f does not change when x does: does f read its argument? (gradcheck perturbs its own copy of x, "
+    "so an f that reads the parameters off its object or a global, not off its argument, never moves)"
+)
+
+
 def value_hints(
     a: Array,
     n: Array,
@@ -42,6 +49,8 @@ def value_hints(
 ) -> tuple[str, ...]:
     """Patterns that name a likely bug when analytic and numeric disagree."""
     hints: list[str] = []
+    if over.any() and not np.any(n) and np.any(a):  # f's value did not move at any step
+        return (UNMOVED,)
     if _close(-a, n, rtol, atol):
         hints.append("analytic = -numeric: the sign is flipped")
     with np.errstate(all="ignore"):
