@@ -17,10 +17,21 @@ from ..checks import Check
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
 from ..checks.scope import Scope
-from ..errors import ArgumentError, CaseError, FunctionError, GradcheckError, UserCodeError, described, summary
+from ..errors import (
+    ArgumentError,
+    CaseError,
+    Ended,
+    FunctionError,
+    GradcheckError,
+    TimedOut,
+    UserCodeError,
+    described,
+    ending,
+    summary,
+)
 from ..plots import failure
 from ..verdict.comparison import Comparison
-from . import extensions
+from . import extensions, timelimit
 from .frames import user_error_report
 from .htmlreport import PICTURES
 from .jsonreport import GRADCHECK_ITEM
@@ -57,6 +68,30 @@ class CheckItem(pytest.Item, Generic[C]):
             self.add_marker(mark)
         self.user_properties += [("file", case.path), ("line", case.line)]
 
+    def runtest(self) -> None:
+        """The check, within gradcheck_timeout; what would end the run or decide the item's outcome
+        from project code (SystemExit, pytest.exit, skip, xfail, fail), or running too long, is
+        the item's failure in one line."""
+        case = self.adjusted()
+        seconds = self.config.stash[STATE].settings.timeout
+        try:
+            with timelimit.limited(seconds):
+                self.run(case)
+        except TimedOut as stop:
+            message = f"{self.code(case)} {stop}; raise gradcheck_timeout in the pytest configuration to give it longer"
+            raise UserCodeError(case.path, self.code_line(case), message) from None
+        except Ended as stop:  # at the line of the code that raised
+            raise stop.error from None
+        except BaseException as exc:  # raised where no guard is (a registered check's f)
+            ended = ending(exc)
+            if not ended:
+                raise
+            raise UserCodeError(case.path, self.code_line(case), f"{self.code(case)} {ended}") from None
+
+    def run(self, case: C) -> None:
+        """Build the check of `case` and run it (verdict)."""
+        raise NotImplementedError
+
     def adjusted(self) -> C:
         """The case as the pytest_gradcheck_adjust_case hook leaves it."""
         case, self.adjusted_by = extensions.adjust(self.config, self.case, self.check)
@@ -80,6 +115,8 @@ class CheckItem(pytest.Item, Generic[C]):
                 subgradient=case.subgradient,
             )
         except FunctionError as error:  # f raised at a perturbed point: the case's line, the user's frames
+            if ending(error.cause):  # pytest.exit from a registered check's f: runtest says it
+                raise error.cause from None
             message = error.described(self.code(case)) + self.adjusted_note()
             raise UserCodeError(case.path, self.code_line(case), message, error.cause) from error.cause
         except ArgumentError as error:  # what f returned, or a step too small for x
@@ -89,7 +126,7 @@ class CheckItem(pytest.Item, Generic[C]):
         except GradcheckError:  # said already, at the case's line (a function case's guarded calls)
             raise
         except Exception as error:
-            if not self.runs_user_code():
+            if not self.runs_user_code() or ending(error):
                 raise
             message = f"{self.code(case)} raised {summary(error)}{self.adjusted_note()}"
             raise UserCodeError(case.path, self.code_line(case), message, error) from error
@@ -162,8 +199,7 @@ class CheckItem(pytest.Item, Generic[C]):
 class LayerItem(CheckItem[Case]):
     """One built-in or registered check of one layer case."""
 
-    def runtest(self) -> None:
-        case = self.adjusted()
+    def run(self, case: Case) -> None:
         title = f"gradcheck: check '{self.check}' of case '{case.name}' ({case.path}:{case.line})"
         self.verdict(self.built(case), case, title)
 
@@ -175,6 +211,8 @@ class LayerItem(CheckItem[Case]):
         try:
             check = registry.build(self.check, case)
         except Exception as error:
+            if ending(error):  # pytest.exit: for runtest to say
+                raise
             message = f"{self.code(case)}: its builder raised {summary(error)}{self.adjusted_note()}"
             raise UserCodeError(case.path, case.line, message, error) from error
         if not isinstance(check, Check):
@@ -199,9 +237,11 @@ class LayerItem(CheckItem[Case]):
 class FunctionItem(CheckItem[FunctionCase]):
     """One function case: its function against its jacobian, gradient or vjp."""
 
-    def runtest(self) -> None:
+    def setup(self) -> None:
+        super().setup()
         _make_importable(self.config)
-        case = self.adjusted()
+
+    def run(self, case: FunctionCase) -> None:
         title = f"gradcheck: {case.title} of case '{case.name}' ({case.path}:{case.line})"
         settings = self.config.stash[STATE].settings
         self.verdict(build_check(case, Scope(self.config.rootpath, settings.modules)), case, title)
