@@ -1,6 +1,7 @@
 """What a case's code cannot do to the run: end it (SystemExit, pytest.exit), decide its item's
-outcome (pytest.skip, xfail, fail), or hang it (gradcheck_timeout). Each is the item's failure in one
-line at the case's line, and the run goes on."""
+outcome (pytest.skip, xfail, fail), hang it (gradcheck_timeout), or change what the tests after it
+see (NumPy's random state and np.seterr, the working directory, os.environ). Each is the item's
+failure in one line at the case's line, and the run goes on."""
 
 from __future__ import annotations
 
@@ -252,3 +253,52 @@ def test_the_previous_handler_and_timer_come_back() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, before)
+
+
+# -- isolation ---------------------------------------------------------------------------------
+
+#: The session's state as it starts (a seeded random state), and ordinary tests run after the case
+#: items that compare with it.
+SEEDED = """\
+import os
+
+import numpy as np
+
+START = {}
+
+
+def pytest_configure(config):
+    np.random.seed(1234)
+    START.update(errors=np.geterr(), cwd=os.getcwd(), environ=dict(os.environ))
+"""
+AFTER = """\
+import os
+
+import numpy as np
+from conftest import START
+
+
+def test_draws_what_the_seed_gives():
+    assert np.random.random(3).tolist() == np.random.RandomState(1234).random_sample(3).tolist()
+
+
+def test_the_rest_is_as_it_was():
+    assert np.geterr() == START["errors"]
+    assert os.getcwd() == START["cwd"]
+    assert "GRADCHECK_LEAK" not in os.environ
+"""
+
+
+def test_an_object_that_draws_during_its_check_leaves_the_random_state_alone(pytester: pytest.Pytester) -> None:
+    project(pytester, "object: mylib.ending:Draws\nfunction: forward\ngradient: backward\nwrt: W")
+    write(pytester, "conftest.py", SEEDED)
+    write(pytester, "test_after.py", AFTER)
+    run(pytester, "cases", "test_after.py").assert_outcomes(passed=3)
+
+
+def test_seterr_chdir_and_environ_are_restored_after_a_case(pytester: pytest.Pytester) -> None:
+    project(pytester, function_case("meddles"))
+    write(pytester, "conftest.py", SEEDED)
+    write(pytester, "test_after.py", AFTER)
+    run(pytester, "cases", "test_after.py").assert_outcomes(passed=3)
+    assert (pytester.path / "elsewhere").is_dir()  # the case did run its code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import sys
@@ -31,7 +32,7 @@ from ..errors import (
 )
 from ..plots import failure
 from ..verdict.comparison import Comparison
-from . import extensions, timelimit
+from . import extensions, isolation, timelimit
 from .frames import user_error_report
 from .htmlreport import PICTURES
 from .jsonreport import GRADCHECK_ITEM
@@ -67,6 +68,15 @@ class CheckItem(pytest.Item, Generic[C]):
         for mark in marks:
             self.add_marker(mark)
         self.user_properties += [("file", case.path), ("line", case.line)]
+
+    def setup(self) -> None:
+        """What the item may change (NumPy's random state and np.seterr, the working directory,
+        os.environ) is saved here and restored at its teardown."""
+        self.isolation = contextlib.ExitStack()
+        self.isolation.enter_context(isolation.isolated())
+
+    def teardown(self) -> None:
+        self.isolation.close()
 
     def runtest(self) -> None:
         """The check, within gradcheck_timeout; what would end the run or decide the item's outcome
