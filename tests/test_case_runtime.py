@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from pluginrun import run, write
+from pluginrun import SEED, run, sections, write
 
 from gradcheck.cli import main
 from gradcheck.errors import TimedOut
@@ -155,6 +155,53 @@ def test_what_would_end_the_run_or_skip_the_item_fails_it_in_one_line(
     result.assert_outcomes(passed=1, failed=1)  # the next case runs, and passes
     assert failures(result) == [expected]
     result.stdout.fnmatch_lines(["FAILED cases/x.yaml::c0[[]*[]] - cases/x.yaml:3: *"])  # failed, not skipped
+
+
+#: Registered checks whose builder, or whose f, does what a case's code must not.
+REGISTERED = """\
+import sys
+
+import numpy as np
+import pytest
+
+from gradcheck.checks import Check
+
+
+def quits(case):
+    sys.exit(2)
+
+
+def ends(case):
+    return Check("ends", lambda z: pytest.exit("bye"), case.x, np.eye(3))
+
+
+def skips(case):
+    return Check("skips", lambda z: pytest.skip("not today"), case.x, np.eye(3))
+
+
+def pytest_gradcheck_register_checks(registry):
+    registry.register("quits", quits)
+    registry.register("ends", ends)
+    registry.register("skips", skips)
+"""
+
+
+def test_a_registered_check_cannot_end_the_run_or_skip_either(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(REGISTERED)
+    write(pytester, "cases/x.yaml", SEED + "    checks: [quits, ends, skips, loss]\n")
+    result = run(pytester, "--gradcheck-cases", "cases")
+    result.assert_outcomes(passed=1, failed=3)
+    found = sections(result)
+    assert {name: len(lines) for name, lines in found.items()} == {f"seed[{c}]": 1 for c in ("quits", "ends", "skips")}
+    fnmatch = pytest.LineMatcher([line for lines in found.values() for line in lines]).fnmatch_lines
+    registered = "cases/x.yaml:2: check '{}' (registered in conftest.py:*)"
+    fnmatch(
+        [
+            registered.format("quits") + f" raised SystemExit(2); {END}",
+            registered.format("ends") + f" called pytest.exit; {END}",
+            registered.format("skips") + f" called pytest.skip; {MARKS}",
+        ]
+    )
 
 
 def test_ctrl_c_still_stops_the_run(pytester: pytest.Pytester) -> None:
