@@ -87,16 +87,11 @@ class CheckItem(pytest.Item, Generic[C]):
         try:
             with timelimit.limited(seconds):
                 self.run(case)
-        except TimedOut as stop:
-            message = f"{self.code(case)} {stop}; raise gradcheck_timeout in the pytest configuration to give it longer"
-            raise UserCodeError(case.path, self.code_line(case), message) from None
-        except Ended as stop:  # at the line of the code that raised
-            raise stop.error from None
-        except BaseException as exc:  # raised where no guard is (a registered check's f)
-            ended = ending(exc)
-            if not ended:
+        except BaseException as exc:
+            failure = stopped(self, case, exc)
+            if failure is None:
                 raise
-            raise UserCodeError(case.path, self.code_line(case), f"{self.code(case)} {ended}") from None
+            raise failure from None
 
     def run(self, case: C) -> None:
         """Build the check of `case` and run it (verdict)."""
@@ -283,6 +278,19 @@ class CaseErrorItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.error.line - 1, self.name
+
+
+def stopped(item: CheckItem[C], case: C, exc: BaseException) -> UserCodeError | None:
+    """The one line an item fails with where `exc` stopped it: the time limit, or project code that
+    raised SystemExit or one of pytest's outcomes (an Ended, at the line of the code that raised;
+    else, where no guard is, a registered check's f, at the item's); None for any other exception."""
+    if isinstance(exc, Ended):
+        return exc.error
+    if isinstance(exc, TimedOut):
+        message = f"{item.code(case)} {exc}; raise gradcheck_timeout in the pytest configuration to give it longer"
+        return UserCodeError(case.path, item.code_line(case), message)
+    ended = ending(exc)
+    return UserCodeError(case.path, item.code_line(case), f"{item.code(case)} {ended}") if ended else None
 
 
 def sweep_command(item: pytest.Item) -> str:
