@@ -8,6 +8,7 @@ import errno
 import os
 import reprlib
 import stat
+import sys
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -80,6 +81,53 @@ class FunctionError(Exception):
         """`NAME raised ValueError at W[3, 1] + 4.8e-05, second look: what f said`."""
         said = first_line(self.cause)
         return f"{name} raised {printable(type(self.cause).__name__)} {self.where}{': ' + said if said else ''}"
+
+
+class Stop(BaseException):
+    """What stops a case item at once with a one-line failure. A BaseException, as SystemExit and
+    pytest's outcomes are, so that no `except Exception` on its way out (the project's own
+    included) holds it up."""
+
+
+class Ended(Stop):
+    """Project code raised SystemExit or one of pytest's outcomes (exit, skip, xfail, fail), which
+    are not its to raise while a case item runs: `error` is the line the item fails with."""
+
+    def __init__(self, error: UserCodeError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class TimedOut(Stop):
+    """The item ran longer than gradcheck_timeout, `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"ran longer than gradcheck_timeout ({seconds:g} s)")
+        self.seconds = seconds
+
+
+_END = "a case's code cannot end the run"
+_MARKS = "a skip or xfail belongs in marks:"
+#: pytest's outcomes as project code raises them: (the function, its exception in _pytest.outcomes, why not).
+_OUTCOMES = (
+    ("exit", "Exit", _END),
+    ("xfail", "XFailed", _MARKS),  # before fail: an XFailed is a Failed
+    ("skip", "Skipped", _MARKS),
+    ("fail", "Failed", "a case's code fails its check by raising an exception"),
+)
+
+
+def ending(error: BaseException) -> str:
+    """What project code did by raising `error`, where a case's code may not raise it, and why not:
+    `raised SystemExit(0); a case's code cannot end the run`, `called pytest.skip; a skip or xfail
+    belongs in marks:`. "" for an Exception, KeyboardInterrupt (Ctrl-C ends the run) and a Stop."""
+    outcomes = sys.modules.get("_pytest.outcomes")  # loaded wherever one of its outcomes was raised
+    for function, name, why in _OUTCOMES if outcomes is not None else ():
+        if isinstance(error, getattr(outcomes, name)):
+            return f"called pytest.{function}; {why}"
+    if isinstance(error, (Exception, KeyboardInterrupt, Stop)):
+        return ""
+    return f"raised {type(error).__name__}({', '.join(_short.repr(a) for a in error.args)}); {_END}"
 
 
 class ArgumentError(ValueError, TypeError):

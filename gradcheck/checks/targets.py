@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..casefile.function import FunctionCase
-from ..errors import UserCodeError, did_you_mean, first_line, summary
+from ..errors import Ended, UserCodeError, did_you_mean, ending, first_line, summary
 from .scope import Missing, Scope
 
 
@@ -53,7 +53,10 @@ def imported(case: FunctionCase, key: str, target: str, scope: Scope) -> Any:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
         raise error(case, key, f"cannot import {module_name!r}: {first_line(exc)}", exc) from exc
-    except Exception as exc:  # the module itself raised while being imported
+    except BaseException as exc:  # the module itself raised while being imported
+        refuse_ending(case, key, f"importing {module_name!r}", exc)
+        if not isinstance(exc, Exception):
+            raise  # Ctrl-C, a time limit
         raise error(case, key, f"importing {module_name!r} raised {summary(exc)}", exc) from exc
     parts = attr.split(".")
     for i, part in enumerate(parts):
@@ -119,16 +122,28 @@ def method(case: FunctionCase, key: str, obj: Any, scope: Scope) -> Callable[...
 
 
 def guarded(case: FunctionCase, key: str, fn: Callable[..., Any], what: str = "") -> Callable[..., Any]:
-    """fn, with an exception it raises turned into a UserCodeError at the line of `key`."""
+    """fn, with an exception it raises turned into a UserCodeError at the line of `key`, and
+    SystemExit or one of pytest's outcomes into an Ended (see refuse_ending)."""
     shown = what or case.shown(key)
 
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except Exception as exc:
+        except BaseException as exc:
+            refuse_ending(case, key, shown, exc)
+            if not isinstance(exc, Exception):
+                raise  # Ctrl-C, a time limit
             raise error(case, key, f"{shown} raised {summary(exc)}", exc) from exc
 
     return call
+
+
+def refuse_ending(case: FunctionCase, key: str, shown: str, exc: BaseException) -> None:
+    """An Ended, one line at the line of `key`, where project code (`shown`) raised `exc` and `exc`
+    would end the run or decide the item's outcome (SystemExit, pytest.exit, skip, xfail, fail)."""
+    ended = ending(exc)
+    if ended:
+        raise Ended(error(case, key, f"{shown} {ended}")) from None
 
 
 def lookup(root: Any, path: str, shown: str) -> Any:

@@ -11,7 +11,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from ..errors import ArgumentError, GradcheckError, UserCodeError, summary
+from ..errors import ArgumentError, Ended, GradcheckError, UserCodeError, summary
 from ..verdict.sweep import SWEEP_ENTRIES
 from . import generate
 from . import sweep as sw
@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return generate.run(args)
     try:
         case, check = sw.load_check(args.target)
-    except (ValueError, OSError, GradcheckError) as error:
+    except (ValueError, OSError, GradcheckError, Ended) as error:  # Ended: SystemExit, pytest's outcomes
         print(f"gradcheck sweep: {error}", file=sys.stderr)
         return 1
     if not sw.plot_available():  # fail before the sweep runs, not after
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result = sw.sweep_check(check, entries=args.entries, title=args.target, case_step=case.step)
-    except (UserCodeError, ArgumentError) as error:  # a user case's function raised, or returned junk, near x
+    except (UserCodeError, ArgumentError, Ended) as error:  # a user case's function raised, or returned junk, near x
         print(f"gradcheck sweep: {error}", file=sys.stderr)
         return 1
     try:

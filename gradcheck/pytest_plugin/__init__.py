@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import hookspec, htmlreport, jsonreport, paths, settings, shown
+from . import hookspec, htmlreport, jsonreport, paths, settings, shown, timelimit
 from .fixture import jacobian_check as jacobian_check  # the fixture, found here by pytest
 from .state import STATE, State
 
@@ -44,6 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gradcheck: a derivative check collected from a YAML case file")
     config.stash[STATE] = State(config, settings.read(config))
     jsonreport.register_writer(config, config.stash[STATE].settings.report)
+    timelimit.warn_unavailable(config, config.stash[STATE].settings.timeout)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CaseFile | None:

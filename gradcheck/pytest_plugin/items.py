@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import sys
@@ -17,10 +18,21 @@ from ..checks import Check
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
 from ..checks.scope import Scope
-from ..errors import ArgumentError, CaseError, FunctionError, GradcheckError, UserCodeError, described, summary
+from ..errors import (
+    ArgumentError,
+    CaseError,
+    Ended,
+    FunctionError,
+    GradcheckError,
+    TimedOut,
+    UserCodeError,
+    described,
+    ending,
+    summary,
+)
 from ..plots import failure
 from ..verdict.comparison import Comparison
-from . import extensions
+from . import extensions, isolation, timelimit
 from .frames import user_error_report
 from .htmlreport import PICTURES
 from .jsonreport import GRADCHECK_ITEM
@@ -57,6 +69,34 @@ class CheckItem(pytest.Item, Generic[C]):
             self.add_marker(mark)
         self.user_properties += [("file", case.path), ("line", case.line)]
 
+    def setup(self) -> None:
+        """What the item may change (NumPy's random state and np.seterr, the working directory,
+        os.environ) is saved here and restored at its teardown."""
+        self.isolation = contextlib.ExitStack()
+        self.isolation.enter_context(isolation.isolated())
+
+    def teardown(self) -> None:
+        self.isolation.close()
+
+    def runtest(self) -> None:
+        """The check, within gradcheck_timeout; what would end the run or decide the item's outcome
+        from project code (SystemExit, pytest.exit, skip, xfail, fail), or running too long, is
+        the item's failure in one line."""
+        case = self.adjusted()
+        seconds = self.config.stash[STATE].settings.timeout
+        try:
+            with timelimit.limited(seconds):
+                self.run(case)
+        except BaseException as exc:
+            failure = stopped(self, case, exc)
+            if failure is None:
+                raise
+            raise failure from None
+
+    def run(self, case: C) -> None:
+        """Build the check of `case` and run it (verdict)."""
+        raise NotImplementedError
+
     def adjusted(self) -> C:
         """The case as the pytest_gradcheck_adjust_case hook leaves it."""
         case, self.adjusted_by = extensions.adjust(self.config, self.case, self.check)
@@ -81,6 +121,8 @@ class CheckItem(pytest.Item, Generic[C]):
                 nondet_tol=case.nondet_tol,
             )
         except FunctionError as error:  # f raised at a perturbed point: the case's line, the user's frames
+            if ending(error.cause):  # pytest.exit from a registered check's f: runtest says it
+                raise error.cause from None
             message = error.described(self.code(case)) + self.adjusted_note()
             raise UserCodeError(case.path, self.code_line(case), message, error.cause) from error.cause
         except ArgumentError as error:  # what f returned, or a step too small for x
@@ -90,32 +132,15 @@ class CheckItem(pytest.Item, Generic[C]):
         except GradcheckError:  # said already, at the case's line (a function case's guarded calls)
             raise
         except Exception as error:
-            if not self.runs_user_code():
+            if not self.runs_user_code() or ending(error):
                 raise
             message = f"{self.code(case)} raised {summary(error)}{self.adjusted_note()}"
             raise UserCodeError(case.path, self.code_line(case), message, error) from error
         self.comparison = comparison
         self.user_properties += [(key, value) for key, value in comparison.figures().items() if value is not None]
         if not comparison.passed:
-            self.draw(check, case, comparison)
+            draw(self, check, case.step, comparison)
             raise CheckFailed(comparison)
-
-    def draw(self, check: Check, case: C, comparison: Comparison) -> None:
-        """The pictures of a failure, where --gradcheck-plots or an HTML report asks for them."""
-        s = self.config.stash[STATE].settings
-        if not s.pictures:
-            return
-        try:
-            pictures = failure.pictures(check, comparison, title=self.nodeid, case_step=case.step)
-            self.stash[PICTURES] = pictures
-            if s.plots is not None:
-                here = self.config.invocation_params.dir
-                written = failure.write(pictures, s.plots, self.nodeid)
-                self.plots = [(p.relative_to(here) if p.is_relative_to(here) else p).as_posix() for p in written]
-        except failure.PictureError as error:  # a link, or a file of the user's, at a picture's path
-            self.picture_error = str(error)
-        except Exception as error:  # a picture that cannot be drawn must not hide the failure it shows
-            self.picture_error = summary(error)
 
     def failure_text(self, comparison: Comparison) -> str:
         """The report of a failed check: the comparison, the sweep command, where its pictures are."""
@@ -165,8 +190,7 @@ class CheckItem(pytest.Item, Generic[C]):
 class LayerItem(CheckItem[Case]):
     """One built-in or registered check of one layer case."""
 
-    def runtest(self) -> None:
-        case = self.adjusted()
+    def run(self, case: Case) -> None:
         title = f"gradcheck: check '{self.check}' of case '{case.name}' ({case.path}:{case.line})"
         self.verdict(self.built(case), case, title)
 
@@ -178,6 +202,8 @@ class LayerItem(CheckItem[Case]):
         try:
             check = registry.build(self.check, case)
         except Exception as error:
+            if ending(error):  # pytest.exit: for runtest to say
+                raise
             message = f"{self.code(case)}: its builder raised {summary(error)}{self.adjusted_note()}"
             raise UserCodeError(case.path, case.line, message, error) from error
         if not isinstance(check, Check):
@@ -202,9 +228,11 @@ class LayerItem(CheckItem[Case]):
 class FunctionItem(CheckItem[FunctionCase]):
     """One function case: its function against its jacobian, gradient or vjp."""
 
-    def runtest(self) -> None:
+    def setup(self) -> None:
+        super().setup()
         _make_importable(self.config)
-        case = self.adjusted()
+
+    def run(self, case: FunctionCase) -> None:
         title = f"gradcheck: {case.title} of case '{case.name}' ({case.path}:{case.line})"
         settings = self.config.stash[STATE].settings
         self.verdict(build_check(case, Scope(self.config.rootpath, settings.modules)), case, title)
@@ -236,6 +264,37 @@ class CaseErrorItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.error.line - 1, self.name
+
+
+def stopped(item: CheckItem[C], case: C, exc: BaseException) -> UserCodeError | None:
+    """The one line an item fails with where `exc` stopped it: the time limit, or project code that
+    raised SystemExit or one of pytest's outcomes (an Ended, at the line of the code that raised;
+    else, where no guard is, a registered check's f, at the item's); None for any other exception."""
+    if isinstance(exc, Ended):
+        return exc.error
+    if isinstance(exc, TimedOut):
+        message = f"{item.code(case)} {exc}; raise gradcheck_timeout in the pytest configuration to give it longer"
+        return UserCodeError(case.path, item.code_line(case), message)
+    ended = ending(exc)
+    return UserCodeError(case.path, item.code_line(case), f"{item.code(case)} {ended}") if ended else None
+
+
+def draw(item: CheckItem[Any], check: Check, case_step: float | None, comparison: Comparison) -> None:
+    """The pictures of a failure, where --gradcheck-plots or an HTML report asks for them."""
+    s = item.config.stash[STATE].settings
+    if not s.pictures:
+        return
+    try:
+        pictures = failure.pictures(check, comparison, title=item.nodeid, case_step=case_step)
+        item.stash[PICTURES] = pictures
+        if s.plots is not None:
+            here = item.config.invocation_params.dir
+            written = failure.write(pictures, s.plots, item.nodeid)
+            item.plots = [(p.relative_to(here) if p.is_relative_to(here) else p).as_posix() for p in written]
+    except failure.PictureError as error:  # a link, or a file of the user's, at a picture's path
+        item.picture_error = str(error)
+    except Exception as error:  # a picture that cannot be drawn must not hide the failure it shows
+        item.picture_error = summary(error)
 
 
 def sweep_command(item: pytest.Item) -> str:

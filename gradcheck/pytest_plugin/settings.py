@@ -69,6 +69,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="Largest array a case may declare, in elements; larger ones are refused before allocation.",
     )
     parser.addini(
+        "gradcheck_timeout",
+        default="",
+        help="Seconds a case item may run before it fails (SIGALRM, as pytest-timeout's signal method; "
+        "default: no limit).",
+    )
+    parser.addini(
         "gradcheck_plots", default="", help="Folder for the pictures of every failing check (as --gradcheck-plots)."
     )
     parser.addini("gradcheck_rtol", default="", help="Relative tolerance of every check that sets none.")
@@ -119,6 +125,7 @@ class Settings:
     modules: tuple[str, ...]  # gradcheck_modules: installed modules case files may name
     rtol: float | None  # for every check that sets none; None: by dtype
     atol: float | None
+    timeout: float | None = None  # gradcheck_timeout: seconds an item may run; None: no limit
     report: Path | None = None  # where the JSON report goes (--gradcheck-report)
     plots: Path | None = None  # where the pictures of failing checks are written
     html: bool = False  # pytest-html writes a report (--html)
@@ -165,6 +172,7 @@ def read(config: pytest.Config) -> Settings:
         modules=_modules(config),
         rtol=_tolerance(config, "gradcheck_rtol", zero=False),
         atol=_tolerance(config, "gradcheck_atol", zero=True),
+        timeout=_timeout(config),
         report=report,
         plots=_plots(config),
         html=bool(config.getoption("htmlpath", default=None)),
@@ -246,11 +254,30 @@ def _tolerance(config: pytest.Config, name: str, *, zero: bool) -> float | None:
     where = f"--{name.replace('_', '-')}" if cli is not None else name
     if raw is None or str(raw).strip() == "":
         return None
-    try:
-        value = float(str(raw).strip())
-    except ValueError:
-        raise pytest.UsageError(f"{where}: {str(raw)!r} is not a number; expected e.g. 1e-6") from None
+    value = _number(str(raw), where, "1e-6")
     if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
         sign = "a non-negative" if zero else "a positive"
         raise pytest.UsageError(f"{where}: {str(raw)!r} is not {sign} number; expected e.g. 1e-6")
     return value
+
+
+#: What a bad gradcheck_timeout is told to be instead.
+TIMEOUT_EXAMPLE = "60 (seconds; 0 or nothing: no limit)"
+
+
+def _timeout(config: pytest.Config) -> float | None:
+    """gradcheck_timeout in seconds: a positive number, or None for 0 or nothing (no limit)."""
+    raw = str(config.getini("gradcheck_timeout")).strip()
+    value = _number(raw, "gradcheck_timeout", TIMEOUT_EXAMPLE) if raw else 0.0
+    if not math.isfinite(value) or value < 0:
+        raise pytest.UsageError(
+            f"gradcheck_timeout: {raw!r} is not a non-negative number of seconds; expected e.g. {TIMEOUT_EXAMPLE}"
+        )
+    return value or None
+
+
+def _number(raw: str, where: str, example: str) -> float:
+    try:
+        return float(raw.strip())
+    except ValueError:
+        raise pytest.UsageError(f"{where}: {raw!r} is not a number; expected e.g. {example}") from None
