@@ -46,17 +46,26 @@ class CaseFile(pytest.File):
             if isinstance(case, FunctionCase):  # one item, or one per name in a wrt list
                 for wrt in case.differentiated:
                     one = dataclasses.replace(case, wrt=wrt)
-                    yield FunctionItem.from_parent(
-                        self, name=f"{case.name}[{one.check}]", case=one, check=one.check, marks=marks
-                    )
+                    yield FunctionItem.from_parent(self, **_named(self, case.name, one.check), case=one, marks=marks)
                 continue
             for check in state.registry.names_for(case):
-                yield LayerItem.from_parent(self, name=f"{case.name}[{check}]", case=case, check=check, marks=marks)
+                yield LayerItem.from_parent(self, **_named(self, case.name, check), case=case, marks=marks)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, CaseError):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
+
+
+def _named(parent: pytest.Collector, case: str, check: str) -> dict[str, Any]:
+    """An item's name, `CASE[CHECK]`, and its check; on pytest 9, its node id in the form of a
+    parametrized test's (the case its name, the check its parameters), as pytest's cache reads
+    back the ids it wrote (--lf, --ff, --nf, --sw) and plugins select them."""
+    named: dict[str, Any] = {"name": f"{case}[{check}]", "check": check}
+    structured = getattr(parent, "id", None)  # pytest 9's NodeId; pytest 8 parses string ids alike
+    if structured is not None:
+        named["nodeid"] = structured.child(case).with_params(check)
+    return named
 
 
 def _pytest_marks(config: pytest.Config, case: Case | FunctionCase) -> list[pytest.MarkDecorator]:
