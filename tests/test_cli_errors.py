@@ -98,7 +98,8 @@ MISTAKES = [
     (
         ["sweep", "cases/nope.yaml::a[loss]"],
         1,
-        "gradcheck sweep: cases/nope.yaml:1: file does not exist; check the path",
+        "gradcheck sweep: cases/nope.yaml: no such case file here ({here}); run sweep from the folder pytest ran "
+        "in, as its plot: line says, or give the case file's path from here",
     ),
     (
         ["sweep", "plots.png::a[loss]"],
@@ -115,7 +116,7 @@ def test_a_mistake_on_the_command_line_is_one_line(
     before = sorted(p.name for p in here.rglob("*"))
     assert main(argv) == code
     captured = capsys.readouterr()
-    assert captured.err == expected + "\n"
+    assert captured.err == expected.replace("{here}", str(here)) + "\n"
     assert captured.out == ""
     assert sorted(p.name for p in here.rglob("*")) == before  # nothing written
     assert (here / "cases/x.yaml").read_bytes() == (ROOT / "cases/seed_example.yaml").read_bytes()

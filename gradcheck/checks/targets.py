@@ -133,9 +133,25 @@ def guarded(case: FunctionCase, key: str, fn: Callable[..., Any], what: str = ""
             refuse_ending(case, key, shown, exc)
             if not isinstance(exc, Exception):
                 raise  # Ctrl-C, a time limit
-            raise error(case, key, f"{shown} raised {summary(exc)}", exc) from exc
+            raise error(case, key, f"{shown} raised {summary(exc)}{_misnamed(key, exc)}", exc) from exc
 
     return call
+
+
+#: What a derivative of these keys is called with: the case's arguments, as f is.
+_CALLED_AS_F = ("jacobian", "gradient", "elementwise")
+
+
+def _misnamed(key: str, exc: Exception) -> str:
+    """Where a derivative called as f is called refused its arguments (a TypeError raised by the
+    call itself, not inside it): the keys that call a derivative with a cotangent instead."""
+    refused = isinstance(exc, TypeError) and exc.__traceback__ is not None and exc.__traceback__.tb_next is None
+    if key not in _CALLED_AS_F or not refused:
+        return ""
+    return (
+        f"; {key}: is called with the case's args, as function: is; a derivative that takes a cotangent is "
+        "backward: (backward(dout, *cache)) or vjp: (vjp(u, **args))"
+    )
 
 
 def refuse_ending(case: FunctionCase, key: str, shown: str, exc: BaseException) -> None:

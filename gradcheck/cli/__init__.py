@@ -1,5 +1,4 @@
-"""`python -m gradcheck`: print the case-file JSON Schema, plot a check's error against the step, or
-write the shipped copies of the case format (generate)."""
+"""`python -m gradcheck`: print the case-file JSON Schema, or plot a check's error against the step."""
 
 from __future__ import annotations
 

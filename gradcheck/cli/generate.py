@@ -13,8 +13,10 @@ from ..casefile.generate import SCHEMA_FILE, readme_with_tables, schema_text
 
 
 def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
+    # for the project's development (it writes into the package), so not listed in --help
     generate = commands.add_parser(
-        "generate", help="Write the case-file JSON Schema and the README's key tables from the format's declaration."
+        "generate",
+        description="Write the case-file JSON Schema and the README's key tables from the format's declaration.",
     )
     generate.add_argument(
         "--readme", default="README.md", help="The README whose tables to write (default: README.md)."

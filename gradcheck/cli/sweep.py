@@ -67,6 +67,12 @@ def load_check(target: str) -> tuple[Case | FunctionCase, Check]:
     built-in check of a layer case, or the jacobian, gradient or vjp of a function case
     (its function imported as the plugin imports it, with the project's root on sys.path)."""
     path, name, check = parse_target(target)
+    if not Path(path).exists() and not Path(path).is_symlink():
+        here = Path.cwd()
+        raise ValueError(
+            f"{path}: no such case file here ({here}); run sweep from the folder pytest ran in, as its "
+            "plot: line says, or give the case file's path from here"
+        )
     registry = Registry()
     project = project_of(Path(path))
     limits = document.Limits(max_elements=project.max_elements)
