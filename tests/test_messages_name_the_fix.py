@@ -39,7 +39,6 @@ def test_a_backward_given_as_jacobian_is_told_to_use_backward_or_vjp(pytester: p
 
 
 def test_help_lists_what_users_run(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        main(["--help"])
+    main(["--help"])
     listed = capsys.readouterr().out
     assert "schema" in listed and "sweep" in listed and "generate" not in listed
