@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         softmax,
         softmax_jacobian,
     )
+    from .numerics.gradients import numerical_gradient, numerical_vjp
     from .numerics.stencils import numerical_jacobian
     from .pytest_plugin.fixture import JacobianCheck
     from .verdict.comparison import Comparison
@@ -37,7 +38,9 @@ _PUBLIC = {
     "dense": "functions",
     "layer_jacobian": "functions",
     "loss_grad": "functions",
+    "numerical_gradient": "numerics.gradients",
     "numerical_jacobian": "numerics.stencils",
+    "numerical_vjp": "numerics.gradients",
     "softmax": "functions",
     "softmax_jacobian": "functions",
 }
@@ -53,7 +56,9 @@ __all__ = [
     "dense",
     "layer_jacobian",
     "loss_grad",
+    "numerical_gradient",
     "numerical_jacobian",
+    "numerical_vjp",
     "softmax",
     "softmax_jacobian",
 ]
