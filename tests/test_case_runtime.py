@@ -12,7 +12,7 @@ import time
 import pytest
 from pluginrun import SEED, run, sections, write
 
-from gradcheck.cli import main
+from gradcheck.cli import main, sweep
 from gradcheck.errors import TimedOut
 from gradcheck.pytest_plugin import timelimit
 
@@ -211,7 +211,10 @@ def test_ctrl_c_still_stops_the_run(pytester: pytest.Pytester) -> None:
     assert recorded.countoutcomes() == [0, 0, 0]  # neither case reported: the run stopped
 
 
-def test_the_sweep_command_does_not_exit_either(pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_sweep_command_does_not_exit_either(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sweep, "plot_available", lambda: True)  # the case ends before anything is drawn
     project(pytester, function_case("exits_when_moved"))
     path = pytester.path / "cases" / "x.yaml"
     sys.path.insert(0, str(pytester.path))  # as load_check does, undone here
