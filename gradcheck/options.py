@@ -16,6 +16,8 @@ DTYPES = ("float64", "float32")
 ORDERS = ("C", "F")
 #: Arrays larger than this many elements are refused before they are allocated (gradcheck_max_elements).
 MAX_ELEMENTS = 10_000_000
+#: A case file makes at most this many test items (cases times checks, and names in wrt lists).
+MAX_ITEMS = 10_000
 #: The most threads a check may use (workers:).
 MAX_WORKERS = 64
 #: Which files under gradcheck_cases / --gradcheck-cases are case files, by name.

@@ -236,7 +236,7 @@ def test_the_fixture_fails_misuse_with_one_line(pytester: pytest.Pytester) -> No
         "test_keyword": [
             "jacobian_check: unknown keyword 'rtl' (did you mean 'rtol'?); expected one of rtol, atol, step, "
             "mode, scheme, vectorized, chunk_bytes, workers, order, probes, seed, of, wrt, title, label_class, "
-            "subgradient, nondet_tol"
+            "subgradient, nondet_tol, max_elements"
         ],
         "test_none": [f"jacobian_check: f returned None at x; {NUMBERS}"],
     }

@@ -185,7 +185,7 @@ def test_a_file_at_the_size_limit_is_read_and_one_byte_more_is_not(
         pytest.param(
             # 10 x 10 x 10 written as aliases: 1,000 entries declared by a few lines.
             "[*m, *m, *m, *m, *m, *m, *m, *m, *m, *m]",
-            "cases/x.yaml:9: weights: has 1000 entries, over the limit of 999",
+            "cases/x.yaml:9: weights: has 1000 entries, over the limit of 999 (gradcheck_max_elements)",
             id="aliased-literal",
         ),
         pytest.param(

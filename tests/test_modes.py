@@ -12,7 +12,7 @@ import pytest
 import gradcheck
 from gradcheck.errors import FunctionError
 from gradcheck.numerics import chunks, directional, scratch, stencils
-from gradcheck.verdict import verify
+from gradcheck.verdict import bounds
 
 
 def layer(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
@@ -296,7 +296,7 @@ def test_directional_cost_does_not_grow_with_the_number_of_weights() -> None:
 
 
 def test_auto_switches_to_directional_above_the_documented_size() -> None:
-    n = verify.AUTO_FULL_INPUTS // 10 + 1
+    n = bounds.AUTO_FULL_INPUTS // 10 + 1
     x, w, y = layer(n, 10)  # just over AUTO_FULL_INPUTS weights
     result = gradcheck.check_jacobian(loss_of(x, y), w, grad_of(x, w, y), mode="auto")
     assert result.passed and result.mode == "directional"

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .budget import Budget
 from .fields import FieldReader, check_keys, finite, kind
 from .format import SPEC_KEYS
 from .yamlreader import YList, YMap, show
@@ -27,19 +28,19 @@ def array(
     fields: FieldReader,
     key: str,
     dtype: str,
-    limit: int,
+    budget: Budget,
     shape: tuple[int, ...] | None = None,
     reason: str = "",
 ) -> NDArray[np.floating]:
     """The array `key` holds, a list or a spec, cast to `dtype`. `shape` is what the case needs
     (`reason` says why, e.g. "inputs=3"); None where a spec must give its own shape."""
-    return cast(fields, key, typed(fields, key, limit, shape, reason), dtype)
+    return cast(fields, key, typed(fields, key, budget, shape, reason), dtype)
 
 
 def typed(
     fields: FieldReader,
     key: str,
-    limit: int,
+    budget: Budget,
     shape: tuple[int, ...] | None = None,
     reason: str = "",
 ) -> NDArray[np.float64] | NDArray[np.int64]:
@@ -47,12 +48,12 @@ def typed(
     spec, float64 otherwise."""
     spec = fields.values[key]
     if isinstance(spec, YList):
-        arr = literal(fields, key, spec, limit, integers=True)
+        arr = literal(fields, key, spec, budget, integers=True)
         if shape is not None and arr.shape != shape:
             raise fields.error(key, f"has shape {arr.shape}; {reason} needs {shape}")
         return arr
     if isinstance(spec, YMap):
-        return generated(fields, key, spec, _spec_shape(fields, key, spec, shape, reason, limit))
+        return generated(fields, key, spec, _spec_shape(fields, key, spec, shape, reason, budget))
     expected = f"a list of shape {shape} or an array spec" if shape is not None else "a list or an array spec"
     raise fields.error(key, f"{show(spec)} is {kind(spec)}; expected {expected}")
 
@@ -67,7 +68,7 @@ def cast(fields: FieldReader, key: str, arr: NDArray[Any], dtype: str) -> NDArra
     return out
 
 
-def literal(fields: FieldReader, key: str, spec: YList, limit: int, integers: bool = False) -> NDArray[Any]:
+def literal(fields: FieldReader, key: str, spec: YList, budget: Budget, integers: bool = False) -> NDArray[Any]:
     """A rectangular nested list of finite numbers as a float64 array; with `integers`, an int64
     array where every entry is an integer (of int64's range)."""
     shape: list[int] = []
@@ -75,8 +76,8 @@ def literal(fields: FieldReader, key: str, spec: YList, limit: int, integers: bo
     while isinstance(level, list):
         shape.append(len(level))
         level = level[0] if level else None
-    if math.prod(shape) > limit:
-        raise fields.error(key, f"has {math.prod(shape)} entries, over the limit of {limit}")
+    budget.axes(fields, key, len(shape))
+    budget.take(fields, key, math.prod(shape))
     flat: list[float] = []
     _flatten(fields, key, spec, tuple(shape), flat)
     if integers and flat and all(type(v) is int and -INT_LIMIT <= v < INT_LIMIT for v in flat):
@@ -100,7 +101,7 @@ def _flatten(fields: FieldReader, key: str, node: Any, shape: tuple[int, ...], o
 
 
 def _spec_shape(
-    fields: FieldReader, key: str, spec: YMap, shape: tuple[int, ...] | None, reason: str, limit: int
+    fields: FieldReader, key: str, spec: YMap, shape: tuple[int, ...] | None, reason: str, budget: Budget
 ) -> tuple[int, ...]:
     """The shape a spec fills: the case's, which its own `shape:` may repeat, or its own."""
     given = spec.get("shape")
@@ -110,16 +111,14 @@ def _spec_shape(
                 raise fields.error(key, f"shape {show(given)} is not a list of integers; expected {list(shape)}")
             if tuple(given) != shape:
                 raise fields.error(key, f"shape {show(list(given))} contradicts {reason}, which needs {list(shape)}")
+        budget.take(fields, key, math.prod(shape), f"shape {list(shape)} has {math.prod(shape)} entries")
         return shape
     if given is None:
         raise fields.error(key, "an array spec here needs shape:, e.g. {shape: [4], seed: 0, scale: 1}")
     if not isinstance(given, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in given):
         raise fields.error(key, f"shape {show(given)} is not a list of positive integers; expected e.g. [4]")
-    if math.prod(given) > limit:
-        raise fields.error(
-            key,
-            f"shape {list(given)} has {math.prod(given)} entries, over the limit of {limit} (gradcheck_max_elements)",
-        )
+    budget.axes(fields, key, len(given))
+    budget.take(fields, key, math.prod(given), f"shape {list(given)} has {math.prod(given)} entries")
     return tuple(given)
 
 

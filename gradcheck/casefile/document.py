@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import CaseError, did_you_mean
 from ..options import MAX_ELEMENTS
 from . import yamlreader
+from .budget import Budget
 from .fields import NAME_RE, check_keys, kind
 from .format import FUNCTION_KEYS, FUNCTION_ONLY_KEYS, LAYER_KEYS, TOP_KEYS
 from .function import FunctionCase, is_function_case, parse_function, refuse_function_keys
@@ -64,6 +65,7 @@ def parse_document(
     defaults, raw = _parts(doc, path, doc_line)
     layer_defaults = _only(defaults, LAYER_KEYS)
     entries: list[Entry] = []
+    budget = Budget(limits.max_elements)
     first_line: dict[str, int] = {}
     for number, (item, line) in enumerate(zip(raw, raw.item_lines, strict=True), start=1):
         name = (
@@ -74,6 +76,7 @@ def parse_document(
             else None
         )
         label = name if isinstance(name, str) and NAME_RE.fullmatch(name) else f"case-{number}"
+        budget.next_case()
         try:
             if label in first_line:
                 raise CaseError(
@@ -88,11 +91,11 @@ def parse_document(
                 raise CaseError(path, line, f"case is {kind(item)}; expected a mapping with name, inputs, classes, ...")
             case: Case | FunctionCase
             if is_function_case(item, defaults):
-                case = parse_function(item, defaults, path, limits.max_elements)
+                case = parse_function(item, defaults, path, budget)
             else:
                 refuse_function_keys(item, path)
                 check_keys(item, LAYER_KEYS, path, "case")
-                case = parse_layer(item, layer_defaults, path, limits.max_elements, checks, all_checks)
+                case = parse_layer(item, layer_defaults, path, budget, checks, all_checks)
             entries.append(Entry(case.name, line, case))
         except CaseError as exc:
             entries.append(Entry(label if first_line.get(label) == line else f"{label}@{line}", line, exc))

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from ..errors import CaseError, did_you_mean
 from ..options import DTYPES, MAX_WORKERS, MODES, ORDERS, SCHEMES
 from . import arrays, objects
+from .budget import Budget
 from .fields import FieldReader, Mark
 from .format import (
     FUNCTION_KEYS,
@@ -116,13 +117,13 @@ def refuse_function_keys(item: YMap, path: str) -> None:
             )
 
 
-def parse_function(item: YMap, defaults: YMap, path: str, limit: int) -> FunctionCase:
+def parse_function(item: YMap, defaults: YMap, path: str, budget: Budget) -> FunctionCase:
     """Validate a function case: its fields over those defaults that function cases have."""
     for key in item:
         _refuse(key, item.key_lines[key], path)
     shared = {k: v for k, v in defaults.items() if k in FUNCTION_KEYS}  # layer defaults do not apply here
     lines = {k: defaults.key_lines[k] for k in shared}
-    return _FunctionReader(FieldReader.merged(item, shared, lines, path), limit).parse()
+    return _FunctionReader(FieldReader.merged(item, shared, lines, path), budget).parse()
 
 
 def _refuse(key: str, line: int, path: str) -> None:
@@ -146,8 +147,8 @@ def _refuse(key: str, line: int, path: str) -> None:
 
 
 class _FunctionReader:
-    def __init__(self, fields: FieldReader, limit: int) -> None:
-        self.fields, self.limit, self.error = fields, limit, fields.error
+    def __init__(self, fields: FieldReader, budget: Budget) -> None:
+        self.fields, self.budget, self.error = fields, budget, fields.error
 
     def parse(self) -> FunctionCase:
         f = self.fields
@@ -156,10 +157,10 @@ class _FunctionReader:
         function = self._callable("function", cls)
         kind_ = self._kind()
         dtype = f.dtype(DTYPES)
-        args, arg_lines, size = objects.keyword_args(f, "args", dtype, self.limit)
+        args, arg_lines = objects.keyword_args(f, "args", dtype, self.budget)
         if not args and cls is None:
             raise self.error("args", "missing; give the function's keyword arguments, e.g. args: {x: [0.5, -1.0]}")
-        init, init_lines, _ = objects.keyword_args(f, "init", dtype, self.limit - size)
+        init, init_lines = objects.keyword_args(f, "init", dtype, self.budget)
         names, listed = objects.wrt_names(f, args, cls is not None)
         for wrt in names:  # what is differentiated is floating, whatever YAML gave
             if wrt in args:

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from ..errors import did_you_mean
 from ..options import DTYPES, MODES, REDUCTIONS, SCHEMES
 from . import arrays, labels
+from .budget import Budget
 from .fields import FieldReader, Mark, finite, kind
 from .yamlreader import YList, YMap, show
 
@@ -56,17 +57,19 @@ class Case:
 
 
 def parse_layer(
-    item: YMap, defaults: YMap, path: str, limit: int, checks: tuple[str, ...], all_checks: tuple[str, ...]
+    item: YMap, defaults: YMap, path: str, budget: Budget, checks: tuple[str, ...], all_checks: tuple[str, ...]
 ) -> Case:
     """Validate a layer case (its fields over the defaults'). `checks` are the known check
     names (none: any name goes), `all_checks` what `checks: all` stands for."""
     fields = FieldReader.merged(item, defaults, defaults.key_lines, path)
-    return _LayerReader(fields, limit, checks, all_checks).parse()
+    return _LayerReader(fields, budget, checks, all_checks).parse()
 
 
 class _LayerReader:
-    def __init__(self, fields: FieldReader, limit: int, checks: tuple[str, ...], all_checks: tuple[str, ...]) -> None:
-        self.fields, self.limit, self.known_checks, self.all_checks = fields, limit, checks, all_checks
+    def __init__(
+        self, fields: FieldReader, budget: Budget, checks: tuple[str, ...], all_checks: tuple[str, ...]
+    ) -> None:
+        self.fields, self.budget, self.known_checks, self.all_checks = fields, budget, checks, all_checks
         self.error = fields.error
 
     def parse(self) -> Case:
@@ -90,7 +93,7 @@ class _LayerReader:
             x=x,
             weights=weights,
             bias=bias,
-            label=labels.read(f, self.limit, classes, dtype, batch),
+            label=labels.read(f, self.budget, classes, dtype, batch),
             checks=self._checks(),
             rtol=f.positive("rtol"),
             atol=f.positive("atol", zero=True),
@@ -111,7 +114,7 @@ class _LayerReader:
             raise self.error(
                 key, f"missing; give a list of shape {shape} or an array spec such as {{seed: 0, scale: 1}}"
             )
-        return arrays.array(self.fields, key, dtype, self.limit, shape, reason)
+        return arrays.array(self.fields, key, dtype, self.budget, shape, reason)
 
     def _sizes(self) -> tuple[int, int]:
         sizes = []
@@ -120,11 +123,11 @@ class _LayerReader:
                 raise self.error(key, f"missing; give the number of {key} as a positive integer")
             sizes.append(self.fields.positive_int(key, "a positive integer"))
         inputs, classes = sizes
-        if inputs * classes > self.limit:
+        if inputs * classes > self.budget.limit:
             raise self.error(
                 "inputs",
                 f"inputs={show(inputs)}, classes={show(classes)} needs {show(inputs * classes)} weights, "
-                f"over the limit of {self.limit} (gradcheck_max_elements)",
+                f"over the limit of {self.budget.limit} (gradcheck_max_elements)",
             )
         return inputs, classes
 
@@ -134,11 +137,11 @@ class _LayerReader:
             x = self.fields.values.get("x")
             return len(x) if isinstance(x, YList) and x and isinstance(x[0], list) else None
         value = self.fields.positive_int("batch", "a positive number of samples")
-        if value * inputs > self.limit:
+        if value * inputs > self.budget.limit:
             raise self.error(
                 "batch",
                 f"batch={show(value)}, inputs={show(inputs)} needs {show(value * inputs)} inputs, "
-                f"over the limit of {self.limit} (gradcheck_max_elements)",
+                f"over the limit of {self.budget.limit} (gradcheck_max_elements)",
             )
         return value
 

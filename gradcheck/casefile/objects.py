@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import did_you_mean
 from . import arrays
+from .budget import Budget
 from .fields import FieldReader, finite, kind
 from .format import PATH_PATTERN
 from .yamlreader import YList, YMap, show
@@ -39,10 +40,10 @@ def refuse_private(fields: FieldReader, key: str, value: Any) -> None:
         )
 
 
-def keyword_args(fields: FieldReader, key: str, dtype: str, limit: int) -> tuple[dict[str, Any], dict[str, int], int]:
+def keyword_args(fields: FieldReader, key: str, dtype: str, budget: Budget) -> tuple[dict[str, Any], dict[str, int]]:
     """The keyword arguments `key` holds (`args` or `init`): arrays built (a list of integers or an
     `integers:` spec stays int64, other arrays become `dtype`), plain values as they are; the line
-    of each as `KEY.NAME`; and how many array entries they hold, at most `limit`."""
+    of each as `KEY.NAME`. Their arrays count against the case's `budget`."""
     raw = fields.values.get(key, YMap())
     if not isinstance(raw, YMap):
         raise fields.error(key, f"{show(raw)} is {kind(raw)}; expected a mapping of keyword arguments")
@@ -50,7 +51,6 @@ def keyword_args(fields: FieldReader, key: str, dtype: str, limit: int) -> tuple
     # the arguments read as fields of their own, `args.x`, at their own lines
     own = FieldReader({f"{key}.{n}": v for n, v in raw.items()}, lines, fields.path, fields.line)
     out: dict[str, Any] = {}
-    total = 0
     for name, value in raw.items():
         field = f"{key}.{name}"
         if not name.isidentifier() or keyword.iskeyword(name):
@@ -60,12 +60,9 @@ def keyword_args(fields: FieldReader, key: str, dtype: str, limit: int) -> tuple
                 out[name] = value  # a plain argument: passed as it is
                 continue
             raise own.error(field, f"{show(value)} is {kind(value)}; expected a number, a list or an array spec")
-        arr = arrays.typed(own, field, limit)
-        total += arr.size
-        if total > limit:
-            raise own.error(field, f"the array arguments have {total} entries, over the limit of {limit}")
+        arr = arrays.typed(own, field, budget)
         out[name] = arr if arr.dtype.kind == "i" else arrays.cast(own, field, arr, dtype)
-    return out, lines, total
+    return out, lines
 
 
 def floating(value: Any) -> bool:

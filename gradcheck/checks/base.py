@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..numerics.types import Function
+from ..options import MAX_ELEMENTS
 from ..verdict.comparison import Comparison
 from ..verdict.verify import Analytic, check_jacobian
 
@@ -40,6 +41,7 @@ class Check:
         title: str | None = None,
         subgradient: bool = False,
         nondet_tol: float = 0.0,
+        max_elements: int = MAX_ELEMENTS,
     ) -> Comparison:
         """Compare the analytic derivative with numerical differences (see check_jacobian)."""
         result = check_jacobian(
@@ -60,6 +62,7 @@ class Check:
             label_class=self.label_class,
             subgradient=subgradient,
             nondet_tol=nondet_tol,
+            max_elements=max_elements,
         )
         if self.problem:
             return dataclasses.replace(result, passed=False, problem=self.problem, diagnosis="bug")

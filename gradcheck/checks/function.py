@@ -79,7 +79,7 @@ def build_check(case: FunctionCase, scope: Scope) -> Check:
             # returns is copied before the next call can write into that (a buffer it reuses)
             return np.array(_read(case, *subject.derivative_at(u.copy()), x0.shape, what))
 
-    return _vjp_check(case, subject.f, rows, x0, out, of, evaluation)
+    return _vjp_check(case, subject.f, rows, x0, out, of, evaluation, scope.max_elements)
 
 
 def _vjp_check(
@@ -90,13 +90,14 @@ def _vjp_check(
     out: NDArray[Any],
     of: str,
     evaluation: dict[str, Any],
+    max_elements: int,
 ) -> Check:
-    """rows_of(u) is u·J. Small outputs: J assembled from the basis cotangents, row by row.
-    Large ones: the Jacobian of g(x) = U·f(x) for a few seeded random cotangents U, whose rows are u·J.
-    Either way the rows are checked to be linear in their cotangent first."""
+    """rows_of(u) is u·J. Small outputs: J assembled from the basis cotangents, row by row, where it
+    holds at most `max_elements` entries. Others: the Jacobian of g(x) = U·f(x) for a few seeded
+    random cotangents U, whose rows are u·J. Either way the rows are checked to be linear in their cotangent first."""
     dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
     problem = _nonlinear(case, rows_of, out.shape, dtype)
-    if out.size <= VJP_BASIS_MAX:
+    if out.size <= VJP_BASIS_MAX and out.size * x0.size <= max_elements:
         rows = []
         for k in range(out.size):
             u = np.zeros(out.shape, dtype=dtype)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..options import MAX_ELEMENTS
+
 
 def _system_folders() -> tuple[Path, ...]:
     """Where the interpreter and installed packages live: never the project's own code."""
@@ -37,10 +39,12 @@ class Missing(Exception):
 
 @dataclass(frozen=True)
 class Scope:
-    """The project a run checks: its root (pytest's rootdir) and the installed modules its ini allows."""
+    """The project a run checks: its root (pytest's rootdir), the installed modules its ini allows,
+    and how many entries an array that a check assembles may hold (gradcheck_max_elements)."""
 
     root: Path
     modules: tuple[str, ...] = ()  # gradcheck_modules: dotted names, each allowing its submodules too
+    max_elements: int = MAX_ELEMENTS
     system: tuple[Path, ...] = field(default_factory=_system_folders)
 
     def allows(self, name: str) -> bool:

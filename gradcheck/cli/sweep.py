@@ -96,7 +96,7 @@ def load_check(target: str) -> tuple[Case | FunctionCase, Check]:
             if root not in sys.path:
                 sys.path.insert(0, root)  # for the rest of the command: f imports lazily too
             try:
-                return case, build_check(case, Scope(project.root, project.modules))
+                return case, build_check(case, Scope(project.root, project.modules, project.max_elements))
             except UserCodeError as error:
                 raise ValueError(str(error)) from None
         if check not in registry:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
 from ..checks.names import BUILTIN_NAMES
 from ..errors import CaseError, did_you_mean
+from ..options import MAX_ITEMS
 from .items import CaseErrorItem, FunctionItem, LayerItem
 from .state import STATE
 
@@ -30,6 +31,7 @@ class CaseFile(pytest.File):
             entries = document.load(
                 self.path, display, limits=limits, checks=tuple(state.registry), all_checks=BUILTIN_NAMES
             )
+            _count_items(entries, state.registry.names_for, display)
         except CaseError as error:  # the file as a whole is unreadable: one failing item, the run goes on
             yield CaseErrorItem.from_parent(self, name="file", error=error)
             return
@@ -55,6 +57,25 @@ class CaseFile(pytest.File):
         if isinstance(excinfo.value, CaseError):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
+
+
+def _count_items(entries: list[document.Entry], names_for: Callable[[Case], Sequence[str]], path: str) -> None:
+    """Refuse a file of more than MAX_ITEMS items at the line of the case that goes over the limit,
+    before any item is made."""
+    count = 0
+    for entry in entries:
+        case = entry.case
+        if isinstance(case, FunctionCase):
+            count += len(case.differentiated)
+        else:
+            count += 1 if isinstance(case, CaseError) else len(names_for(case))
+        if count > MAX_ITEMS:
+            raise CaseError(
+                path,
+                entry.line,
+                f"case {entry.name!r} makes the file's item {count}, over the limit of {MAX_ITEMS} items a case file "
+                "makes (cases times checks, and names in wrt lists); split it into several files",
+            )
 
 
 def _named(parent: pytest.Collector, case: str, check: str) -> dict[str, Any]:

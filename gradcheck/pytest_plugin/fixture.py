@@ -35,7 +35,8 @@ class JacobianCheck(Protocol):
 def jacobian_check(request: pytest.FixtureRequest) -> JacobianCheck:
     """Check the derivative `analytic` of f at x as a case file would: with the tolerances of
     --gradcheck-rtol/--gradcheck-atol or the ini gradcheck_rtol/gradcheck_atol (an explicit
-    rtol= or atol= wins); a failure shows gradcheck's report. Returns the Comparison."""
+    rtol= or atol= wins), and the ini's gradcheck_max_elements; a failure shows gradcheck's
+    report. Returns the Comparison."""
     from ..verdict.verify import check_jacobian
 
     s = request.config.stash[STATE].settings
@@ -52,6 +53,7 @@ def jacobian_check(request: pytest.FixtureRequest) -> JacobianCheck:
                 )
         options.setdefault("rtol", s.rtol)
         options.setdefault("atol", s.atol)
+        options.setdefault("max_elements", s.max_elements)
         try:
             result = check_jacobian(f, x, analytic, **options)
         except ArgumentError as error:

@@ -119,6 +119,7 @@ class CheckItem(pytest.Item, Generic[C]):
                 title=title,
                 subgradient=case.subgradient,
                 nondet_tol=case.nondet_tol,
+                max_elements=s.max_elements,
             )
         except FunctionError as error:  # f raised at a perturbed point: the case's line, the user's frames
             if ending(error.cause):  # pytest.exit from a registered check's f: runtest says it
@@ -126,8 +127,8 @@ class CheckItem(pytest.Item, Generic[C]):
             message = error.described(self.code(case)) + self.adjusted_note()
             raise UserCodeError(case.path, self.code_line(case), message, error.cause) from error.cause
         except ArgumentError as error:  # what f returned, or a step too small for x
-            line = case.line_of("step") if error.argument == "step" and case.step is not None else self.code_line(case)
-            who = "" if error.argument == "step" else f"{self.code(case)}: "
+            line = case.line_of(error.argument) if error.argument in ("step", "mode") else self.code_line(case)
+            who = "" if error.argument in ("step", "mode", "size") else f"{self.code(case)}: "
             raise CaseError(case.path, line, f"{who}{error}{self.adjusted_note()}") from None
         except GradcheckError:  # said already, at the case's line (a function case's guarded calls)
             raise
@@ -235,7 +236,9 @@ class FunctionItem(CheckItem[FunctionCase]):
     def run(self, case: FunctionCase) -> None:
         title = f"gradcheck: {case.title} of case '{case.name}' ({case.path}:{case.line})"
         settings = self.config.stash[STATE].settings
-        self.verdict(build_check(case, Scope(self.config.rootpath, settings.modules)), case, title)
+        self.verdict(
+            build_check(case, Scope(self.config.rootpath, settings.modules, settings.max_elements)), case, title
+        )
 
     def code(self, case: FunctionCase) -> str:
         return f"function: {case.function}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +16,9 @@ from ..numerics.chunks import CHUNK_BYTES
 from ..numerics.directional import PROBES
 from ..numerics.evaluation import PointError, SchemeError
 from ..numerics.types import Function
-from ..options import MODES, SCHEMES
+from ..options import MAX_ELEMENTS, MODES, SCHEMES
+from . import bounds, review, stepsweep
 from . import compare as cmp
-from . import review, stepsweep
 from .comparison import Comparison
 from .directional import directional_comparison
 
@@ -28,11 +27,6 @@ Analytic = ArrayLike | Callable[[NDArray[np.floating]], ArrayLike]
 Recheck = Callable[[], bool] | None
 #: f at x twice may differ by this many spacings of its value (a sum in another order) and be one function.
 ROUNDING = 64.0
-
-#: Mode "auto" checks the full Jacobian when x has at most AUTO_FULL_INPUTS entries and the
-#: Jacobian at most AUTO_FULL_ENTRIES, else directionally.
-AUTO_FULL_INPUTS = 20_000
-AUTO_FULL_ENTRIES = 10_000_000
 
 
 def check_jacobian(
@@ -57,6 +51,7 @@ def check_jacobian(
     label_class: int | None = None,
     subgradient: bool = False,
     nondet_tol: float = 0.0,
+    max_elements: int = MAX_ELEMENTS,
 ) -> Comparison:
     """Compare `analytic` (an array, or a callable of x) with numerical derivatives of f at x.
 
@@ -76,22 +71,22 @@ def check_jacobian(
     memory `order` "C" or "F" (Fortran order is faster for an f that contracts x's first
     axis, such as x @ W with a few columns). `of` and `wrt` name the entries in the report
     (`dS[0]/dW[2, 1]`); `label_class` lets a hint say when only the true class's entries
-    are wrong. An exception f raises at a perturbed point is re-raised as FunctionError,
-    naming the entry, the step and the look, with f's own exception as its cause.
+    are wrong. A Jacobian of more than `max_elements` entries is refused (ArgumentError) before it
+    is held, and so is mode "full" for an x of more than 100,000 entries. An exception f raises
+    at a perturbed point is re-raised as FunctionError, naming the entry, the step and the look,
+    with f's own exception as its cause.
     """
     _check_arguments(f, mode, scheme, step, probes, seed, of, wrt, title, label_class)
     subgradient = validate.flag("subgradient", subgradient)
     nondet_tol = validate.number("nondet_tol", nondet_tol, zero=True)
     rtol = None if rtol is None else validate.number("rtol", rtol)
     atol = None if atol is None else validate.number("atol", atol, zero=True)
+    max_elements = validate.integer("max_elements", max_elements, minimum=1)
     x_arr = validate.point(x)
-    a = _analytic(analytic, x_arr)
     probe = numeric.Probe(f, x_arr, vectorized=vectorized, chunk_bytes=chunk_bytes, workers=workers, order=order)
     with probe:
-        if mode == "auto":
-            full_shape = probe.out_shape + probe.shape
-            small = x_arr.size <= AUTO_FULL_INPUTS and math.prod(full_shape) <= AUTO_FULL_ENTRIES
-            mode = "full" if small else "directional"
+        mode = bounds.resolved_mode(mode, probe.out_shape, probe.shape, (of, wrt), max_elements)
+        a = _analytic(analytic, x_arr)
         opts = Options(rtol, atol, step, mode, scheme, probes, seed, of, wrt, title, label_class, subgradient)
         try:
             # Where the first comparison fails, f must give the same value at x again (else no
