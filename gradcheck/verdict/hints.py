@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .tolerance import Tolerance
+
 Array = NDArray[np.floating]
+
+
+@dataclass(frozen=True)
+class At:
+    """Where a check is made, for the hints that recognise its values: x, and f(x) where the
+    derivative has f(x)'s shape entry for entry (an elementwise one)."""
+
+    x: Array
+    fx: Array | None = None
 
 
 def _close(a: Array, b: Array, rtol: float, atol: float) -> bool:
@@ -41,13 +53,13 @@ def value_hints(
     a: Array,
     n: Array,
     over: NDArray[np.bool_],
-    rtol: float,
-    atol: float,
+    tol: Tolerance,
     out_ndim: int = 0,
     label_class: int | None = None,
-    x: Array | None = None,
+    at: At | None = None,
 ) -> tuple[str, ...]:
     """Patterns that name a likely bug when analytic and numeric disagree."""
+    rtol, atol, x = tol.rtol, tol.atol, None if at is None else at.x
     hints: list[str] = []
     if over.any() and not np.any(n) and np.any(a):  # f's value did not move at any step
         return (UNMOVED,)
