@@ -9,8 +9,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..numerics.types import Function
+from ..verdict.arguments import Evaluation, Options, named
 from ..verdict.comparison import Comparison
-from ..verdict.verify import Analytic, Evaluation, Options, checked, named
+from ..verdict.verify import Analytic, checked
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,9 +16,9 @@ from ..numerics.chunks import CHUNK_BYTES
 from ..numerics.directional import PROBES
 from ..numerics.evaluation import PointError, SchemeError
 from ..numerics.types import Function
-from ..options import MODES, SCHEMES
 from . import compare as cmp
 from . import review, stepsweep
+from .arguments import Evaluation, Options, named
 from .comparison import Comparison
 from .directional import Directions, directional_comparison
 from .naming import Naming
@@ -87,16 +86,6 @@ def check_jacobian(
     return checked(f, x, analytic, options, naming, Evaluation(vectorized, chunk_bytes, workers, order))
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """How f is evaluated: one point at a time, or stacks of points in chunks by threads (see check_jacobian)."""
-
-    vectorized: bool = False
-    chunk_bytes: int = CHUNK_BYTES
-    workers: int = 1
-    order: str = "C"
-
-
 def checked(
     f: Function, x: ArrayLike, analytic: Analytic, options: Options, naming: Naming, evaluation: Evaluation
 ) -> Comparison:
@@ -126,16 +115,6 @@ def checked(
         except PointError as exc:
             raise exc.named(probe.shape, naming.of, naming.wrt) from exc.cause
         return result
-
-
-def named(of: object, wrt: object, title: object, label_class: object) -> Naming:
-    """The Naming of check_jacobian's arguments `of`, `wrt`, `title` and `label_class`, checked."""
-    validate.text("of", of)
-    validate.text("wrt", wrt)
-    validate.text("title", title, optional=True)
-    if label_class is not None:
-        label_class = validate.integer("label_class", label_class, minimum=0)
-    return Naming(str(of), str(wrt), None if title is None else str(title), label_class)
 
 
 class Nondeterministic(Exception):
@@ -177,37 +156,6 @@ def _nondeterministic(
     blank = cmp.compare(a_cmp, np.zeros(full_shape), naming.jacobian(), Tolerance(0.0, 0.0))
     changes: dict[str, Any] = {"problem": str(exc).format(wrt=naming.wrt), "mismatch_map": None, "worst": ()}
     return dataclasses.replace(blank, passed=False, hints=(), diagnosis="nondeterministic", mode=o.mode, **changes)
-
-
-@dataclass(frozen=True)
-class Options:
-    """How a check judges: check_jacobian's keyword arguments of that kind, checked as they are made
-    (rtol and atol None for the defaults of the dtypes; mode "auto" resolved once f(x) is known)."""
-
-    rtol: float | None = None
-    atol: float | None = None
-    step: float | None = None
-    mode: str = "full"
-    scheme: str = "central"
-    probes: int = PROBES
-    seed: int = 0
-    subgradient: bool = False
-    nondet_tol: float = 0.0
-
-    def __post_init__(self) -> None:
-        checked = {
-            "mode": validate.choice("mode", self.mode, MODES),
-            "scheme": validate.choice("scheme", self.scheme, SCHEMES),
-            "step": None if self.step is None else validate.number("step", self.step),
-            "probes": validate.integer("probes", self.probes, minimum=1),
-            "seed": validate.integer("seed", self.seed, minimum=0),
-            "subgradient": validate.flag("subgradient", self.subgradient),
-            "nondet_tol": validate.number("nondet_tol", self.nondet_tol, zero=True),
-            "rtol": None if self.rtol is None else validate.number("rtol", self.rtol),
-            "atol": None if self.atol is None else validate.number("atol", self.atol, zero=True),
-        }
-        for name, value in checked.items():
-            object.__setattr__(self, name, value)
 
 
 def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options, naming: Naming, recheck: Recheck) -> Comparison | None:
