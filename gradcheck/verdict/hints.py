@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from . import patterns
 from .tolerance import Tolerance
 
 Array = NDArray[np.floating]
@@ -22,9 +23,7 @@ class At:
     fx: Array | None = None
 
 
-def _close(a: Array, b: Array, rtol: float, atol: float) -> bool:
-    with np.errstate(all="ignore"):  # values near overflow differ by inf: not close
-        return bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
+_close = patterns.close
 
 
 def shape_hints(analytic: Array, numeric: Array, rtol: float, atol: float) -> tuple[str, ...]:
@@ -73,12 +72,13 @@ def value_hints(
     fits = nn > 0 and np.isfinite(k) and not hints and abs(k - 1) > rtol and k != 0
     if fits and _close(a, k * n, rtol, atol):
         hints.append(_factor_hint(k, 2 in a.shape))
+    elif not hints:
+        hints.extend(patterns.row_factors(a, n, rtol, atol))
+    hints.extend(patterns.returned_hints(a, n, x, None if at is None else at.fx, rtol, atol))
     hints.extend(_permutation_hints(a, n, rtol, atol))
     hints.extend(_diagonal_hints(a, n, rtol, atol))
     hints.extend(_guard_hints(a, n, over, out_ndim, x))
-    zero = over & (a == 0)
-    if zero.any():
-        hints.append(f"analytic is zero where numeric is not, at {int(zero.sum())} of the mismatched entries")
+    hints.extend(patterns.flat_hints(a, n, over, x))
     hints.extend(_confined_hints(over, out_ndim, label_class))
     if 0 < over.sum() <= 3 and over.size > 10:
         hints.append(f"only {int(over.sum())} of {over.size} entries are wrong: look at those indices")
