@@ -153,3 +153,20 @@ def test_the_problem_lines_of_a_report_are_in_the_json_hints(pytester: pytest.Py
         "analytic equals f(x), the forward value, at every entry: does the derivative return it instead of the "
         "derivative (such as s for sigmoid's s * (1 - s))?"
     ]
+
+
+def test_a_zero_block_of_a_jacobian_is_no_factor_per_row() -> None:
+    w = np.arange(1.0, 7.0).reshape(2, 3)
+
+    def f(v: Array) -> Array:
+        out: Array = w * v
+        return out
+
+    def last_block_zero(v: Array) -> Array:  # d(w * v)[a, b]/dv[c, d], the block of output row 1 left zero
+        jac: Array = np.einsum("ab,ac,bd->abcd", w, np.eye(2), np.eye(3))
+        jac[1] = 0.0
+        return jac
+
+    c = gradcheck.check_jacobian(f, np.ones((2, 3)), last_block_zero)
+    assert not c.passed and "analytic is zero where numeric is not, at 3 of the mismatched entries" in c.hints
+    assert not any("per row" in h for h in c.hints)

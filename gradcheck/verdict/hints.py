@@ -72,7 +72,7 @@ def value_hints(
     fits = nn > 0 and np.isfinite(k) and not hints and abs(k - 1) > rtol and k != 0
     if fits and _close(a, k * n, rtol, atol):
         hints.append(_factor_hint(k, 2 in a.shape))
-    elif not hints:
+    elif not hints and out_ndim == 0:
         hints.extend(patterns.row_factors(a, n, rtol, atol))
     hints.extend(patterns.returned_hints(a, n, x, None if at is None else at.fx, rtol, atol))
     hints.extend(_permutation_hints(a, n, rtol, atol))

@@ -21,8 +21,9 @@ def close(a: Array, b: Array, rtol: float, atol: float) -> bool:
 
 
 def row_factors(a: Array, n: Array, rtol: float, atol: float) -> list[str]:
-    """analytic = k_i * numeric in each row i of the first axis, with factors that differ (one
-    factor for all is the constant-factor hint's): a per-sample scale on one side only."""
+    """analytic = k_i * numeric in each row i of the first axis of a derivative of x's shape (a
+    sample of a batch), with factors that differ and none zero (one factor for all is the
+    constant-factor hint's, a zero row the zeros'): a per-sample scale on one side only."""
     if a.ndim < 2 or a.shape[0] < 2:
         return []
     rows_a, rows_n = a.reshape(a.shape[0], -1), n.reshape(n.shape[0], -1)
@@ -37,7 +38,7 @@ def row_factors(a: Array, n: Array, rtol: float, atol: float) -> list[str]:
                 return []
             factors.append(k)
     spread = max(factors) - min(factors)
-    if spread <= rtol * max(abs(k) for k in factors) or all(abs(k - 1) <= rtol for k in factors):
+    if spread <= rtol * max(abs(k) for k in factors) or 0.0 in factors:  # one factor, or zeros (their own hint)
         return []
     shown = ", ".join(f"{k:.4g}" for k in factors[:FACTORS_SHOWN]) + (", ..." if len(factors) > FACTORS_SHOWN else "")
     return [
