@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from gradcheck.verdict import compare as cmp
+from gradcheck.verdict.naming import Naming
+from gradcheck.verdict.tolerance import Tolerance
 
 #: (name, Jacobian shape, f's number of axes): a 784x10 gradient, the layer's dS/dW for 784
 #: inputs and 10 classes, a 1024x1000 gradient.
@@ -57,7 +59,8 @@ def main() -> None:
         analytic, numeric = problem(shape)
 
         def run(analytic: np.ndarray = analytic, numeric: np.ndarray = numeric, out_ndim: int = out_ndim) -> Any:
-            return cmp.compare(analytic, numeric, rtol=1e-6, atol=1e-8, out_ndim=out_ndim)
+            naming = Naming(out_shape=analytic.shape[:out_ndim], in_shape=analytic.shape[out_ndim:])
+            return cmp.compare(analytic, numeric, naming, Tolerance(rtol=1e-6, atol=1e-8))
 
         with_map = measure(run)
         kept = run().mismatch_map

@@ -10,6 +10,8 @@ import gradcheck
 from gradcheck.verdict import map as mismatch
 from gradcheck.verdict.compare import compare
 from gradcheck.verdict.maptext import TEXT_COLS, TEXT_ROWS, map_lines
+from gradcheck.verdict.naming import Naming
+from gradcheck.verdict.tolerance import Tolerance
 
 
 def map_of(report: str) -> list[str]:
@@ -89,7 +91,7 @@ def test_a_large_jacobian_is_binned_and_the_report_says_how() -> None:
     analytic = numeric.copy()
     analytic[:, 3] += 1.0  # one column
     analytic[500:510, 900:] += 1.0  # a patch
-    c = compare(analytic, numeric, rtol=1e-6, atol=1e-8, out_ndim=0, wrt="W")
+    c = compare(analytic, numeric, Naming(wrt="W", in_shape=numeric.shape), Tolerance(rtol=1e-6, atol=1e-8))
     lines = map_of(str(c))
     assert lines[:2] == [
         "  where the mismatches lie in W[i, j] (1024, 1000): rows i; columns j",

@@ -136,7 +136,8 @@ def test_a_user_case_jacobian_and_vjp_sweep(example_importable: Path) -> None:
         best = float(np.min(curve.errors))
         assert best < 1e-9 and curve.errors[-1] > 1e-4  # accurate near the default step, not at h = 0.1
     _, vjp = sw.load_check(f"{example_importable}/activations.yaml::tanh-vjp[vjp]")
-    assert vjp.name == "vjp" and np.asarray(vjp.analytic).shape == (3, 4, 3, 4)
+    # the products of 3 seeded random cotangents and of the 12 basis ones, each of x's shape
+    assert vjp.name == "vjp" and np.asarray(vjp.analytic).shape == (3 + 12, 3, 4)
     assert min(float(np.min(c.errors)) for c in sw.sweep_check(vjp, entries=1).curves) < 1e-9
 
 

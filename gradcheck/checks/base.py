@@ -10,8 +10,9 @@ from numpy.typing import NDArray
 
 from ..numerics.types import Function
 from ..options import MAX_ELEMENTS
+from ..verdict.arguments import Evaluation, Options, named
 from ..verdict.comparison import Comparison
-from ..verdict.verify import Analytic, check_jacobian
+from ..verdict.verify import Analytic, checked
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class Check:
     workers: int = 1  # threads evaluating the stacks
     label_class: int | None = None  # the true class, where there is one, for the report's hints
     problem: str = ""  # what is wrong whatever the numbers say (a vjp that ignores its cotangent)
+    # f(x) a stack of cotangent products (a vjp or backward check): what each cotangent was, the
+    # first `random_cotangents` seeded random; or an elementwise derivative, the Jacobian's diagonal
+    cotangents: tuple[str, ...] = ()
+    random_cotangents: int = 0
+    elementwise: bool = False
 
     def run(
         self,
@@ -44,26 +50,17 @@ class Check:
         max_elements: int = MAX_ELEMENTS,
     ) -> Comparison:
         """Compare the analytic derivative with numerical differences (see check_jacobian)."""
-        result = check_jacobian(
-            self.f,
-            self.x,
-            self.analytic,
-            rtol=rtol,
-            atol=atol,
-            step=step,
-            mode=mode,
-            scheme=scheme,
-            vectorized=self.vectorized,
-            order=self.order,
-            workers=self.workers,
-            of=self.of,
-            wrt=self.wrt,
-            title=title,
-            label_class=self.label_class,
-            subgradient=subgradient,
-            nondet_tol=nondet_tol,
-            max_elements=max_elements,
+        options = Options(
+            rtol, atol, step, mode, scheme, subgradient=subgradient, nondet_tol=nondet_tol, max_elements=max_elements
         )
+        naming = dataclasses.replace(
+            named(self.of, self.wrt, title, self.label_class),
+            cotangents=self.cotangents,
+            random=self.random_cotangents,
+            elementwise=self.elementwise,
+        )
+        evaluation = Evaluation(self.vectorized, workers=self.workers, order=self.order)
+        result = checked(self.f, self.x, self.analytic, options, naming, evaluation)
         if self.problem:
             return dataclasses.replace(result, passed=False, problem=self.problem, diagnosis="bug")
         return result

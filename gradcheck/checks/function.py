@@ -67,17 +67,12 @@ def build_check(case: FunctionCase, scope: Scope) -> Check:
         return Check(case.kind, subject.f, x0, analytic, of=of, wrt=case.wrt, **evaluation)
     if case.kind == "elementwise":
         diagonal = _read(case, *subject.derivative_at(), x0.shape, what)
+        return _elementwise_check(case, subject.f, x0, diagonal, of, evaluation, scope.max_elements)
 
-        def rows(u: NDArray[Any]) -> NDArray[Any]:
-            row: NDArray[Any] = u * diagonal
-            return row
-
-    else:  # vjp, backward
-
-        def rows(u: NDArray[Any]) -> NDArray[Any]:
-            # the cotangent is a copy the derivative may write into (`dout += ...`), and what it
-            # returns is copied before the next call can write into that (a buffer it reuses)
-            return np.array(_read(case, *subject.derivative_at(u.copy()), x0.shape, what))
+    def rows(u: NDArray[Any]) -> NDArray[Any]:  # vjp, backward
+        # the cotangent is a copy the derivative may write into (`dout += ...`), and what it
+        # returns is copied before the next call can write into that (a buffer it reuses)
+        return np.array(_read(case, *subject.derivative_at(u.copy()), x0.shape, what))
 
     return _vjp_check(case, subject.f, rows, x0, out, of, evaluation, scope.max_elements)
 
@@ -92,30 +87,74 @@ def _vjp_check(
     evaluation: dict[str, Any],
     max_elements: int,
 ) -> Check:
-    """rows_of(u) is u·J. Small outputs: J assembled from the basis cotangents, row by row, where it
-    holds at most `max_elements` entries. Others: the Jacobian of g(x) = U·f(x) for a few seeded
-    random cotangents U, whose rows are u·J. Either way the rows are checked to be linear in their cotangent first."""
+    """rows_of(u) is u·J, what the derivative returns for the cotangent u, of x's shape. It is
+    compared, for VJP_PROBES seeded random cotangents U and (outputs of at most VJP_BASIS_MAX
+    entries, rows of at most `max_elements` entries in all) for each basis cotangent, with the
+    Jacobian of g(x) = (U·f(x), f(x) flat), whose rows are u·J: a report names `dW[1, 3]` of one
+    cotangent's product. Either way the rows are checked to be linear in their cotangent first."""
     dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
     problem = _nonlinear(case, rows_of, out.shape, dtype)
-    if out.size <= VJP_BASIS_MAX and out.size * x0.size <= max_elements:
-        rows = []
+    cotangents = np.random.default_rng(VJP_SEED).standard_normal((VJP_PROBES, *out.shape)).astype(dtype)
+    rows = [rows_of(u) for u in cotangents]
+    labels = [f"cotangent {k + 1} of {VJP_PROBES} (seeded random)" for k in range(VJP_PROBES)]
+    basis = out.size <= VJP_BASIS_MAX and (VJP_PROBES + out.size) * x0.size <= max_elements
+    if basis:
         for k in range(out.size):
             u = np.zeros(out.shape, dtype=dtype)
             u.flat[k] = VJP_SCALE  # not 1: a backward that ignores its cotangent shows
             rows.append(rows_of(u) / VJP_SCALE)
-        jac = np.stack(rows).reshape(out.shape + x0.shape) if rows else np.zeros(out.shape + x0.shape)
-        return Check(case.kind, func, x0, jac, of=of, wrt=case.wrt, problem=problem, **evaluation)
-    cotangents = np.random.default_rng(VJP_SEED).standard_normal((VJP_PROBES, *out.shape)).astype(dtype)
-    projections = np.stack([rows_of(u) for u in cotangents])
-    axes = tuple(range(1, 1 + out.ndim))
+            at = tuple(int(i) for i in np.unravel_index(k, out.shape))
+            labels.append(f"the basis cotangent at {of}[{', '.join(map(str, at))}]" if at else "the basis cotangent")
+    flat = cotangents.reshape(VJP_PROBES, out.size)
 
-    def projected(x: NDArray[np.floating]) -> NDArray[Any]:
+    def products(x: NDArray[np.floating]) -> NDArray[Any]:
         y = np.asarray(func(x))
-        if y.ndim > out.ndim:  # a stack (B,) + out.shape against (P,) + out.shape: (B, P)
-            return np.tensordot(y, cotangents, axes=(axes, axes))
-        return np.tensordot(cotangents, y, axes=out.ndim)
+        # a stack (B,) + out.shape: its points as rows, against the cotangents' columns
+        points = y.reshape(-1, out.size) if y.ndim > out.ndim else y.reshape(out.size)
+        projected: NDArray[Any] = points @ flat.T
+        if not basis:
+            return projected
+        both = np.empty((*projected.shape[:-1], VJP_PROBES + out.size), dtype=np.result_type(projected, points))
+        both[..., :VJP_PROBES] = projected
+        both[..., VJP_PROBES:] = points
+        return both
 
-    return Check(case.kind, projected, x0, projections, of=f"u·{of}", wrt=case.wrt, problem=problem, **evaluation)
+    return Check(
+        case.kind,
+        products,
+        x0,
+        np.stack(rows),
+        of=of,
+        wrt=case.wrt,
+        problem=problem,
+        cotangents=tuple(labels),
+        random_cotangents=VJP_PROBES,
+        **evaluation,
+    )
+
+
+def _elementwise_check(
+    case: FunctionCase,
+    func: Callable[[NDArray[np.floating]], Any],
+    x0: NDArray[np.floating],
+    diagonal: NDArray[Any],
+    of: str,
+    evaluation: dict[str, Any],
+    max_elements: int,
+) -> Check:
+    """f'(x), of x's shape, is the diagonal of f's Jacobian, whose other entries are 0: compared
+    in full (a report names `tanh'(x)[2]`) for an x of at most VJP_BASIS_MAX entries (a Jacobian
+    of at most `max_elements`), as the products u * f'(x) of seeded random cotangents u for a
+    larger one."""
+    if diagonal.size > VJP_BASIS_MAX or diagonal.size**2 > max_elements:
+
+        def rows(u: NDArray[Any]) -> NDArray[Any]:
+            row: NDArray[Any] = u * diagonal
+            return row
+
+        return _vjp_check(case, func, rows, x0, diagonal, of, evaluation, max_elements)
+    jacobian = np.diag(diagonal.reshape(-1)).reshape(diagonal.shape + diagonal.shape)
+    return Check(case.kind, func, x0, jacobian, of=of, wrt=case.wrt, elementwise=True, **evaluation)
 
 
 def _nonlinear(case: FunctionCase, rows_of: Rows, shape: tuple[int, ...], dtype: np.dtype) -> str:

@@ -68,10 +68,18 @@ def _record(
         seconds=report.duration,
         error=item.error.message if case is None else _error_line(raised, c),
         diagnosis=_diagnosis(c, raised, case),
-        hints=list(c.hints) if c is not None else [],
+        hints=_hints(c),
         plots=list(getattr(item, "plots", [])),  # the pictures of a failure (--gradcheck-plots)
     )
     return record
+
+
+def _hints(c: Any) -> list[str]:
+    """The problem lines of a check's report (a vjp that ignores its cotangent, a shape, non-finite
+    entries) and its hints, as the report says them; [] where it reached no verdict."""
+    if c is None:
+        return []
+    return ([c.problem] if c.problem else []) + list(c.hints)
 
 
 def _diagnosis(c: Any, raised: BaseException | None, case: Any) -> str | None:

@@ -39,6 +39,7 @@ class Comparison:
     worst: tuple[Entry, ...] = ()
     hints: tuple[str, ...] = field(default=())
     unit: str = "entries"  # what `mismatched` and `total` count
+    context: tuple[str, ...] = ()  # which part of the derivative the report shows, and what else fails
     step: float | None = None  # the relative step of the central differences, where known
     mode: str = ""  # "full" or "directional", as check_jacobian decided
     scheme: str = "central"  # the finite-difference scheme of the numeric reference
@@ -88,6 +89,7 @@ def format_report(c: Comparison) -> str:
     else:
         lines.append(f"  {c.mismatched} of {c.total} {c.unit} differ beyond {tol}")
         lines.append(f"  max abs error {c.max_abs_error:.3g}, max rel error {c.max_rel_error:.3g}")
+    lines.extend(f"  {line}" for line in c.context)
     if c.problem:
         lines.append(f"  tolerances: {tol}")
     if c.worst:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,24 +16,28 @@ from ..numerics import stencils
 from ..numerics.directional import LEAF, MAX_BLOCKS, Array, DirectionalCheck, Projection
 from ..numerics.noise import HALF, SPACING_POWER
 from .compare import WORST_SHOWN
-from .comparison import Comparison, Entry, entry_name
+from .comparison import Comparison, Entry
 from .map import from_entries
+from .naming import Naming
 from .review import resolution, review, suspects, worst_first
+from .tolerance import Tolerance
+
+
+@dataclass(frozen=True)
+class Directions:
+    """How the directional mode projects: the relative step, the seed and number of projections."""
+
+    step: float
+    seed: int
+    probes: int
 
 
 def directional_comparison(
     probe: stencils.Probe,
     analytic: Array,
-    *,
-    rtol: float,
-    atol: float,
-    step: float,
-    seed: int,
-    probes: int,
-    subgradient: bool,
-    of: str,
-    wrt: str,
-    title: str,
+    naming: Naming,
+    tol: Tolerance,
+    directions: Directions,
     method: str,
     recheck: Callable[[], bool] | None = None,
 ) -> Comparison | None:
@@ -40,22 +45,13 @@ def directional_comparison(
     where a projection fails and `recheck` says to start again."""
     shrink = _overflow_scale(probe, analytic)
     if shrink is not None:  # f and its derivatives near overflow: judged in units 1 / shrink
+        scaled = dataclasses.replace(tol, atol=tol.atol * float(shrink.min()))
         result = directional_comparison(
-            _scaled_probe(probe, shrink),
-            analytic * shrink[:, None],
-            rtol=rtol,
-            atol=atol * float(shrink.min()),
-            step=step,
-            seed=seed,
-            probes=probes,
-            subgradient=subgradient,
-            of=of,
-            wrt=wrt,
-            title=title,
-            method=method,
-            recheck=recheck,
+            _scaled_probe(probe, shrink), analytic * shrink[:, None], naming, scaled, directions, method, recheck
         )
         return None if result is None else _unscaled(result, shrink, probe.out_shape)
+    rtol, atol, subgradient = tol.rtol, tol.atol, tol.subgradient
+    step, seed, probes = directions.step, directions.seed, directions.probes
     m, n = analytic.shape
     check = DirectionalCheck(probe, analytic, rtol=rtol, atol=atol, step=step, seed=seed)
     probe.look = "directional check"
@@ -76,7 +72,7 @@ def directional_comparison(
     mag = np.concatenate([np.abs(p.numeric) for p in projections])
     rel = np.divide(err, mag, out=np.zeros_like(err), where=mag > atol)
     failing = [i for i, p in enumerate(projections) if p.excess() > 1.0]
-    common: dict[str, Any] = {"rtol": rtol, "atol": atol, "title": title}
+    common: dict[str, Any] = {"rtol": rtol, "atol": atol, "title": naming.heading}
     spread, summary = False, ""
     if failing:
         d = check.direction(shifts[failing[0]])
@@ -93,14 +89,12 @@ def directional_comparison(
         biggest = (float(err.max(initial=0.0)), float(rel.max(initial=0.0)))
         return Comparison(True, *biggest, 0, probes * m, **common, method=method, unit="projections")
     probe.look = "second look"
-    found, seen, diagnosis, notes = _resolve(
-        probe, analytic, np.asarray(cols, dtype=np.intp), rtol, atol, step, subgradient, of, wrt
-    )
+    found, seen, diagnosis, notes = _resolve(probe, analytic, np.asarray(cols, dtype=np.intp), tol, step, naming)
     searched = "bisection found"
     if failing and not found and n <= RESOLVE_ALL and len(cols) < n:  # none in the blocks followed: all
         searched = "bisection found none; looking at every entry found"
         rest = np.setdiff1d(np.arange(n), np.asarray(cols, dtype=np.intp))
-        found, seen, diagnosis, notes = _resolve(probe, analytic, rest, rtol, atol, step, subgradient, of, wrt)
+        found, seen, diagnosis, notes = _resolve(probe, analytic, rest, tol, step, naming)
     method = f"{method}{notes}; {probe.counted.calls} {_calls(probe)} of f in all"
     if failing:
         summary += f"; {searched} {len(found)} wrong entries"
@@ -127,8 +121,8 @@ def directional_comparison(
         mismatch_map=from_entries(
             probe.out_shape + probe.shape,
             len(probe.out_shape),
-            of,
-            wrt,
+            naming.of,
+            naming.wrt,
             [e.index for e in found],
             _ratios(found, atol, rtol),
         )
@@ -193,18 +187,16 @@ def _resolve(
     probe: stencils.Probe,
     analytic: Array,
     cols: NDArray[np.intp],
-    rtol: float,
-    atol: float,
+    tol: Tolerance,
     step: float,
-    subgradient: bool,
-    of: str,
-    wrt: str,
+    naming: Naming,
 ) -> tuple[list[Entry], tuple[str, ...], str | None, str]:
     """The wrong entries among the columns `cols`, checked as the full mode does: central
     differences, and a second look at those that fail; with what the second look saw (hints),
     its diagnosis and its note for the method line."""
     if cols.size == 0:
         return [], (), None, ""
+    rtol, atol = tol.rtol, tol.atol
     a = analytic[:, cols]
     values, first, _ = probe.central(cols, stencils.entry_steps(probe.base[cols], step))  # shrunk at f's domain
     numeric = values.T
@@ -212,7 +204,7 @@ def _resolve(
     if not over.any():
         return [], (), None, ""
     sub = worst_first(a, numeric, over, rtol, atol)
-    r = review(probe, a[:, sub], numeric[:, sub], over[:, sub], cols[sub], first[sub], rtol, atol, subgradient, of, wrt)
+    r = review(probe, a[:, sub], numeric[:, sub], over[:, sub], cols[sub], first[sub], tol, naming)
     sub = sub[: r.looked]  # the worst; the others stand as the first pass found them
     numeric[:, sub] = r.jacobian
     allowance = np.zeros_like(numeric)
@@ -231,7 +223,7 @@ def _resolve(
         e = abs(a_val - n_val)
         rel_e = e / abs(n_val) if abs(n_val) > atol else (np.inf if n_val == 0 and a_val != 0 else 0.0)
         forced = np.inf if failed[row, w] else 0.0
-        entry = Entry(entry_name(index, out_ndim, of, wrt), a_val, n_val, e, rel_e, index)
+        entry = Entry(naming.qualified(index), a_val, n_val, e, rel_e, index)
         found.append((forced, e / (atol + rtol * abs(n_val) + allowance[row, w]), entry))
     found.sort(key=lambda item: (item[0], item[1]), reverse=True)
     return [entry for _, _, entry in found], r.hints, r.diagnosis, r.method

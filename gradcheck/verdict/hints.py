@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from . import patterns
+from .tolerance import Tolerance
+
 Array = NDArray[np.floating]
 
 
-def _close(a: Array, b: Array, rtol: float, atol: float) -> bool:
-    with np.errstate(all="ignore"):  # values near overflow differ by inf: not close
-        return bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
+@dataclass(frozen=True)
+class At:
+    """Where a check is made, for the hints that recognise its values: x, and f(x) where the
+    derivative has f(x)'s shape entry for entry (an elementwise one)."""
+
+    x: Array
+    fx: Array | None = None
+
+
+_close = patterns.close
 
 
 def shape_hints(analytic: Array, numeric: Array, rtol: float, atol: float) -> tuple[str, ...]:
@@ -41,13 +52,13 @@ def value_hints(
     a: Array,
     n: Array,
     over: NDArray[np.bool_],
-    rtol: float,
-    atol: float,
+    tol: Tolerance,
     out_ndim: int = 0,
     label_class: int | None = None,
-    x: Array | None = None,
+    at: At | None = None,
 ) -> tuple[str, ...]:
     """Patterns that name a likely bug when analytic and numeric disagree."""
+    rtol, atol, x = tol.rtol, tol.atol, None if at is None else at.x
     hints: list[str] = []
     if over.any() and not np.any(n) and np.any(a):  # f's value did not move at any step
         return (UNMOVED,)
@@ -61,12 +72,13 @@ def value_hints(
     fits = nn > 0 and np.isfinite(k) and not hints and abs(k - 1) > rtol and k != 0
     if fits and _close(a, k * n, rtol, atol):
         hints.append(_factor_hint(k, 2 in a.shape))
+    elif not hints and out_ndim == 0:
+        hints.extend(patterns.row_factors(a, n, rtol, atol))
+    hints.extend(patterns.returned_hints(a, n, x, None if at is None else at.fx, rtol, atol))
     hints.extend(_permutation_hints(a, n, rtol, atol))
     hints.extend(_diagonal_hints(a, n, rtol, atol))
     hints.extend(_guard_hints(a, n, over, out_ndim, x))
-    zero = over & (a == 0)
-    if zero.any():
-        hints.append(f"analytic is zero where numeric is not, at {int(zero.sum())} of the mismatched entries")
+    hints.extend(patterns.flat_hints(a, n, over, x))
     hints.extend(_confined_hints(over, out_ndim, label_class))
     if 0 < over.sum() <= 3 and over.size > 10:
         hints.append(f"only {int(over.sum())} of {over.size} entries are wrong: look at those indices")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +16,9 @@ from ..numerics.evaluation import Evaluator
 from ..numerics.noise import HALF, SPACING_POWER, Stencil
 from . import compare as cmp
 from .comparison import Comparison, entry_name
+from .hints import At
+from .naming import Naming
+from .tolerance import Tolerance
 
 Array = NDArray[np.float64]
 
@@ -51,16 +53,9 @@ def judged(
     a: Array,
     est: stencils.Estimate,
     first: Array,
-    subgradient: bool,
-    label_class: int | None,
+    naming: Naming,
+    tol: Tolerance,
     recheck: Callable[[], bool] | None,
-    *,
-    rtol: float,
-    atol: float,
-    out_ndim: int,
-    of: str,
-    wrt: str,
-    title: str,
     method: str,
 ) -> tuple[Comparison, NDArray[np.bool_] | None] | None:
     """The verdict of a full check: the first comparison, and where it fails, the second look
@@ -68,11 +63,11 @@ def judged(
     explained as other than a bug (or None). None where the first comparison fails and
     `recheck` says to start again."""
     allowance = None if est.errors is None else stencils.ERROR_SAFETY * est.errors
-    common: dict[str, Any] = {"rtol": rtol, "atol": atol, "out_ndim": out_ndim, "of": of, "wrt": wrt, "title": title}
-    x = probe.base.reshape(probe.shape)
-    result = cmp.compare(a, est.jacobian, allowance=allowance, method=method, label_class=label_class, x=x, **common)
+    at = At(probe.base.reshape(probe.shape), probe.f0.reshape(probe.out_shape))
+    result = cmp.compare(a, est.jacobian, naming, tol, method=method, allowance=allowance, at=at)
     if (result.passed and allowance is None) or a.shape != est.jacobian.shape or not np.all(np.isfinite(a)):
         return result, None
+    rtol, atol = tol.rtol, tol.atol
     n_in = probe.flat.size
     a2 = np.asarray(a, dtype=np.float64).reshape(-1, n_in)
     num2 = est.jacobian.reshape(-1, n_in)
@@ -86,7 +81,7 @@ def judged(
     probe.look = "second look"
     cols = worst_first(a2, num2, over, rtol, atol)
     starts = first.reshape(-1)[cols]
-    r = review(probe, a2[:, cols], num2[:, cols], over[:, cols], cols, starts, rtol, atol, subgradient, of, wrt)
+    r = review(probe, a2[:, cols], num2[:, cols], over[:, cols], cols, starts, tol, naming)
     jac, allow, failed = num2.copy(), np.zeros_like(num2), np.zeros(num2.shape, dtype=bool)
     seen = cols[: r.looked]
     jac[:, seen], allow[:, seen], failed[:, seen] = r.jacobian, r.allowance, r.failed
@@ -98,18 +93,18 @@ def judged(
     result = cmp.compare(
         a,
         jac.reshape(shape),
+        naming,
+        tol,
+        method=method + r.method,
         allowance=allow.reshape(shape),
         failed=failed.reshape(shape),
-        seen=r.hints,
-        method=method + r.method,
-        label_class=label_class,
-        x=x,
-        **common,
+        at=at,
     )
     counts = (int(over.sum()), int(over[:, seen].sum()), int(r.wrong.sum()))
     result = dataclasses.replace(result, second_look=counts)
     if not result.passed:
-        result = dataclasses.replace(result, diagnosis=r.diagnosis or ("non-finite" if result.problem else "bug"))
+        cause = r.diagnosis or ("non-finite" if result.problem else "bug")
+        result = dataclasses.replace(result, diagnosis=cause, hints=r.hints + result.hints)
     return result, failed.reshape(shape)
 
 
@@ -147,11 +142,8 @@ def review(
     over: NDArray[np.bool_],
     cols: NDArray[np.intp],
     first: Array,
-    rtol: float,
-    atol: float,
-    subgradient: bool,
-    of: str,
-    wrt: str,
+    tol: Tolerance,
+    naming: Naming,
 ) -> Review:
     """Look again at the entries `cols` of x (flat, the worst first), whose outputs `over`
     (n_out, c) failed: a and numeric are their columns of the Jacobian (n_out, c), `first` the
@@ -160,10 +152,10 @@ def review(
     it looked at, `looked` of them, the first."""
     x = probe.base[cols].astype(np.float64)
     with np.errstate(all="ignore"):
-        tol = atol + rtol * np.abs(a.T)
+        bound = tol.atol + tol.rtol * np.abs(a.T)
     task = sl.Task(
         target=a.T,
-        tol=tol,
+        tol=bound,
         matter=over.T,
         first=first,
         delta=np.minimum(probe.eps**SPACING_POWER * np.maximum(1.0, np.abs(x)), first / HALF),
@@ -171,7 +163,7 @@ def review(
         resolution=resolution(x, probe.precision),
         eps=probe.eps,
     )
-    rule = _Rule(rtol, atol, subgradient, _Names(probe, cols, of, wrt))
+    rule = _Rule(tol, _Names(probe, cols, naming))
     looks: list[sl.Look] = []
     looked, confirmed, size = 0, 0, LOOK_FIRST
     while looked < cols.size and confirmed < CONFIRMED:
@@ -180,7 +172,7 @@ def review(
         confirmed += int(rule.verdict(looks[-1], a[:, part], numeric[:, part], over[:, part]).wrong.any(axis=0).sum())
         looked, size = part.stop, 2 * size
     seen = slice(0, looked)
-    r = rule.verdict(_joined(looks), a[:, seen], numeric[:, seen], over[:, seen], tol.T[:, seen], cols.size)
+    r = rule.verdict(_joined(looks), a[:, seen], numeric[:, seen], over[:, seen], bound.T[:, seen], cols.size)
     return dataclasses.replace(r, looked=looked)
 
 
@@ -213,12 +205,10 @@ def _joined(looks: list[sl.Look]) -> sl.Look:
 
 @dataclass(frozen=True)
 class _Rule:
-    """How a second look's estimates decide: the tolerances, subgradients allowed or not, and the
-    names of the columns it looked at (the worst first)."""
+    """How a second look's estimates decide: the tolerances (subgradients allowed or not), and
+    the names of the columns it looked at (the worst first)."""
 
-    rtol: float
-    atol: float
-    subgradient: bool
+    tolerance: Tolerance
     names: _Names
 
     def verdict(
@@ -232,7 +222,12 @@ class _Rule:
     ) -> Review:
         """The Review of the first columns of a look (a, numeric, over: (n_out, c)); its method
         line and hints where `tol` (n_out, c) is given, with the `failing` columns it was given."""
-        rtol, atol, subgradient, names = self.rtol, self.atol, self.subgradient, self.names
+        rtol, atol, subgradient, names = (
+            self.tolerance.rtol,
+            self.tolerance.atol,
+            self.tolerance.subgradient,
+            self.names,
+        )
         jac, allow = numeric.copy(), np.zeros_like(numeric)
         status, value, error = look.status.T, look.value.T, look.error.T
         estimated = over & np.isin(status, (sl.SMOOTH, sl.KINK_NEAR, sl.UNRESOLVED)) & np.isfinite(value)
@@ -267,20 +262,19 @@ class _Rule:
 
 
 class _Names:
-    """Names of the reviewed entries: `W[3, 1]`, or `dS[0]/dW[3, 1]` for a Jacobian."""
+    """Names of the reviewed entries: `W[3, 1]`, or `dS[0]/dW[3, 1]` for a Jacobian (as `naming` says)."""
 
-    def __init__(self, probe: Evaluator, cols: NDArray[np.intp], of: str, wrt: str) -> None:
-        self.out_shape, self.shape, self.cols, self.of, self.wrt = probe.out_shape, probe.shape, cols, of, wrt
+    def __init__(self, probe: Evaluator, cols: NDArray[np.intp], naming: Naming) -> None:
+        self.out_shape, self.shape, self.cols, self.naming = probe.out_shape, probe.shape, cols, naming
 
     def __call__(self, row: int, k: int) -> str:
         out_idx = np.unravel_index(row, self.out_shape) if self.out_shape else ()
         in_idx = np.unravel_index(int(self.cols[k]), self.shape) if self.shape else ()
-        index = tuple(int(i) for i in (*out_idx, *in_idx))
-        return entry_name(index, len(self.out_shape), self.of, self.wrt)
+        return self.naming.qualified(tuple(int(i) for i in (*out_idx, *in_idx)))
 
     def column(self, k: int) -> str:
         in_idx = np.unravel_index(int(self.cols[k]), self.shape) if self.shape else ()
-        return entry_name(tuple(int(i) for i in in_idx), 0, self.of, self.wrt)
+        return entry_name(tuple(int(i) for i in in_idx), 0, self.naming.of, self.naming.wrt)
 
 
 def _kink_lines(names: _Names, where: NDArray[np.bool_], left: Array, right: Array, a: Array) -> tuple[str, ...]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,11 +15,14 @@ from ..numerics.chunks import CHUNK_BYTES
 from ..numerics.directional import PROBES
 from ..numerics.evaluation import PointError, SchemeError
 from ..numerics.types import Function
-from ..options import MAX_ELEMENTS, MODES, SCHEMES
+from ..options import MAX_ELEMENTS
 from . import bounds, review, stepsweep
 from . import compare as cmp
+from .arguments import Evaluation, Options, named
 from .comparison import Comparison
-from .directional import directional_comparison
+from .directional import Directions, directional_comparison
+from .naming import Naming
+from .tolerance import Tolerance
 
 Analytic = ArrayLike | Callable[[NDArray[np.floating]], ArrayLike]
 #: Asked when a first comparison fails: whether the check should start again (f computes in float32).
@@ -76,29 +78,39 @@ def check_jacobian(
     at a perturbed point is re-raised as FunctionError, naming the entry, the step and the look,
     with f's own exception as its cause.
     """
-    _check_arguments(f, mode, scheme, step, probes, seed, of, wrt, title, label_class)
-    subgradient = validate.flag("subgradient", subgradient)
-    nondet_tol = validate.number("nondet_tol", nondet_tol, zero=True)
-    rtol = None if rtol is None else validate.number("rtol", rtol)
-    atol = None if atol is None else validate.number("atol", atol, zero=True)
-    max_elements = validate.integer("max_elements", max_elements, minimum=1)
+    validate.function("f", f)
+    options = Options(rtol, atol, step, mode, scheme, probes, seed, subgradient, nondet_tol, max_elements)
+    naming = named(of, wrt, title, label_class)
+    return checked(f, x, analytic, options, naming, Evaluation(vectorized, chunk_bytes, workers, order))
+
+
+def checked(
+    f: Function, x: ArrayLike, analytic: Analytic, options: Options, naming: Naming, evaluation: Evaluation
+) -> Comparison:
+    """check_jacobian with its arguments as values: how to judge, how to name, how to evaluate f."""
     x_arr = validate.point(x)
-    probe = numeric.Probe(f, x_arr, vectorized=vectorized, chunk_bytes=chunk_bytes, workers=workers, order=order)
+    e = evaluation
+    probe = numeric.Probe(
+        f, x_arr, vectorized=e.vectorized, chunk_bytes=e.chunk_bytes, workers=e.workers, order=e.order
+    )
     with probe:
-        mode = bounds.resolved_mode(mode, probe.out_shape, probe.shape, (of, wrt), max_elements)
+        naming = naming.shaped(probe.out_shape, probe.shape)
+        names = (naming.of, naming.wrt)
+        mode = bounds.resolved_mode(options.mode, probe.out_shape, probe.shape, names, options.max_elements)
+        options = dataclasses.replace(options, mode=mode)
         a = _analytic(analytic, x_arr)
-        opts = Options(rtol, atol, step, mode, scheme, probes, seed, of, wrt, title, label_class, subgradient)
         try:
             # Where the first comparison fails, f must give the same value at x again (else no
             # difference means anything); and f may compute in float32 (a float64 x tells
             # nothing): then the check starts again with float32's step and tolerances
-            result = _verdict(probe, a, opts, _first_failure(probe, nondet_tol, probe.lower_precision))
+            nondet_tol = options.nondet_tol
+            result = _verdict(probe, a, options, naming, _first_failure(probe, nondet_tol, probe.lower_precision))
             while result is None:
-                result = _verdict(probe, a, opts, _first_failure(probe, nondet_tol, None))
+                result = _verdict(probe, a, options, naming, _first_failure(probe, nondet_tol, None))
         except Nondeterministic as exc:
-            return _nondeterministic(probe, a, opts, exc)
+            return _nondeterministic(probe, a, options, naming, exc)
         except PointError as exc:
-            raise exc.named(probe.shape, of, wrt) from exc.cause
+            raise exc.named(probe.shape, naming.of, naming.wrt) from exc.cause
         return result
 
 
@@ -132,48 +144,25 @@ def _first_failure(probe: numeric.Probe, nondet_tol: float, recheck: Recheck) ->
     return asked
 
 
-def _nondeterministic(probe: numeric.Probe, a: NDArray[Any], o: Options, exc: Nondeterministic) -> Comparison:
+def _nondeterministic(
+    probe: numeric.Probe, a: NDArray[Any], o: Options, naming: Naming, exc: Nondeterministic
+) -> Comparison:
     """The verdict on an f that is not a function of x: failed, for that reason alone."""
     full_shape = probe.out_shape + probe.shape
     a_cmp = a if a.shape == full_shape else np.zeros(full_shape)
-    blank = cmp.compare(
-        a_cmp, np.zeros(full_shape), rtol=0.0, atol=0.0, out_ndim=len(probe.out_shape), of=o.of, wrt=o.wrt
-    )
-    title = o.title or f"gradcheck of d{o.of}/d{o.wrt}"
-    changes: dict[str, Any] = {"problem": str(exc).format(wrt=o.wrt), "mismatch_map": None, "worst": (), "hints": ()}
-    return dataclasses.replace(blank, passed=False, title=title, diagnosis="nondeterministic", mode=o.mode, **changes)
+    blank = cmp.compare(a_cmp, np.zeros(full_shape), naming.jacobian(), Tolerance(0.0, 0.0))
+    changes: dict[str, Any] = {"problem": str(exc).format(wrt=naming.wrt), "mismatch_map": None, "worst": ()}
+    return dataclasses.replace(blank, passed=False, hints=(), diagnosis="nondeterministic", mode=o.mode, **changes)
 
 
-@dataclass(frozen=True)
-class Options:
-    """How a check judges: check_jacobian's keyword arguments, validated (mode resolved)."""
-
-    rtol: float | None
-    atol: float | None
-    step: float | None
-    mode: str
-    scheme: str
-    probes: int
-    seed: int
-    of: str
-    wrt: str
-    title: str | None
-    label_class: int | None
-    subgradient: bool
-
-
-def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options, recheck: Recheck) -> Comparison | None:
+def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options, naming: Naming, recheck: Recheck) -> Comparison | None:
     """The check of the analytic Jacobian `a` at the probe's point, in the probe's precision;
     None where `recheck`, asked when the first comparison fails, says to start again."""
     scheme = "central" if o.mode == "directional" else o.scheme  # projections: central differences
-    rel = numeric.relative_step(probe, o.step, scheme, o.wrt)
+    rel = numeric.relative_step(probe, o.step, scheme, naming.wrt)
     d_rtol, d_atol = cmp.default_tolerances(probe.given_dtype, a.dtype, probe.precision)
-    rtol, atol = d_rtol if o.rtol is None else o.rtol, d_atol if o.atol is None else o.atol
-    out_ndim = len(probe.out_shape)
-    title = o.title or f"gradcheck of d{o.of}/d{o.wrt}"
-    method = _describe(scheme, rel, o.wrt)
-    names: dict[str, Any] = {"of": o.of, "wrt": o.wrt, "out_ndim": out_ndim}
-    common: dict[str, Any] = {"rtol": rtol, "atol": atol, "title": title, "method": method}
+    tol = Tolerance(d_rtol if o.rtol is None else o.rtol, d_atol if o.atol is None else o.atol, o.subgradient)
+    method = _describe(scheme, rel, naming.wrt)
 
     def stamp(result: Comparison) -> Comparison:
         return dataclasses.replace(result, step=rel, mode=o.mode, scheme=scheme)
@@ -182,27 +171,27 @@ def _verdict(probe: numeric.Probe, a: NDArray[Any], o: Options, recheck: Recheck
 
     def failed(problem: str, diagnosis: str) -> Comparison:
         """A check that failed before any derivative was compared, for the reason `problem`."""
-        blank = cmp.compare(a, np.zeros(full_shape), **names, **common)
+        blank = cmp.compare(a, np.zeros(full_shape), naming.jacobian(), tol, method=method)
         changes: dict[str, Any] = {"problem": problem, "diagnosis": diagnosis, "mismatch_map": None}
-        return stamp(dataclasses.replace(blank, passed=False, worst=(), hints=(), **changes))
+        return stamp(dataclasses.replace(blank, passed=False, **changes))
 
     if not probe.finite0.all():
         return failed(_not_finite_at_x(probe), "non-finite")
     if o.mode == "directional":
         if a.shape != full_shape or not np.all(np.isfinite(a)):
-            return stamp(cmp.compare(a, np.zeros(full_shape), **names, **common))
+            return stamp(cmp.compare(a, np.zeros(full_shape), naming, tol, method=method))
         a2 = np.asarray(a, dtype=np.float64).reshape(-1, probe.base.size)  # base: x without a copy
-        settings: dict[str, Any] = {"step": rel, "seed": o.seed, "probes": o.probes, "subgradient": o.subgradient}
-        result = directional_comparison(probe, a2, **settings, recheck=recheck, of=o.of, wrt=o.wrt, **common)
+        directions = Directions(rel, o.seed, o.probes)
+        result = directional_comparison(probe, a2, naming, tol, directions, method, recheck)
         return None if result is None else stamp(result)
     try:
         est = numeric.estimate(probe, rel, scheme)
     except SchemeError as exc:
         return failed(str(exc), "error")
     if est.shrunk:
-        common["method"] += f", shrunk at {est.shrunk} entries where f left its domain"
+        method += f", shrunk at {est.shrunk} entries where f left its domain"
     first = _first_steps(probe, est, scheme)
-    judged = review.judged(probe, a, est, first, o.subgradient, o.label_class, recheck, **names, **common)
+    judged = review.judged(probe, a, est, first, naming, tol, recheck, method)
     if judged is None:
         return None
     result, forced = judged
@@ -251,33 +240,6 @@ def assert_jacobian(f: Function, x: ArrayLike, analytic: Analytic, **options: An
     if not result.passed:
         raise AssertionError(str(result))
     return result
-
-
-def _check_arguments(
-    f: object,
-    mode: object,
-    scheme: object,
-    step: object,
-    probes: object,
-    seed: object,
-    of: object,
-    wrt: object,
-    title: object,
-    label_class: object,
-) -> None:
-    """check_jacobian's arguments other than x, analytic and the tolerances (checked where they are read)."""
-    validate.function("f", f)
-    validate.choice("mode", mode, MODES)
-    validate.choice("scheme", scheme, SCHEMES)
-    if step is not None:
-        validate.number("step", step)
-    validate.integer("probes", probes, minimum=1)
-    validate.integer("seed", seed, minimum=0)
-    validate.text("of", of)
-    validate.text("wrt", wrt)
-    validate.text("title", title, optional=True)
-    if label_class is not None:
-        validate.integer("label_class", label_class, minimum=0)
 
 
 def _analytic(analytic: Analytic, x: NDArray[Any]) -> NDArray[Any]:
