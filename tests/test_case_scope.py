@@ -280,3 +280,17 @@ def test_gradcheck_modules_allow_submodules_but_not_lookalikes(tmp_path: Path) -
     scope = Scope(tmp_path, ("numpy",))
     assert scope.module_problem("numpy.linalg") == ""
     assert scope.allows("numpy") and not scope.allows("numpyx")
+
+
+def test_a_module_in_namespace_packages_is_found_without_importing_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = tmp_path / "nsouter" / "nsinner" / "fns.py"  # folders without __init__.py
+    module.parent.mkdir(parents=True)
+    module.write_text("def f(x):\n    return x\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert Scope(tmp_path).module_problem("nsouter.nsinner.fns") == ""
+    assert Scope(tmp_path / "other").module_problem("nsouter.nsinner.fns") == "is not a module of this project"
+    assert not any(name.startswith("nsouter") for name in sys.modules)  # found, not imported
+    with pytest.raises(Missing, match="no module named 'nsouter.nsinner.nothing'"):
+        Scope(tmp_path).module_problem("nsouter.nsinner.nothing")

@@ -114,6 +114,19 @@ def _loaded_files(module: Any) -> list[Path]:
     return [Path(p) for p in getattr(module, "__path__", ()) or ()]
 
 
+def _namespace(dotted: str, search: list[str] | None) -> importlib.machinery.ModuleSpec | None:
+    """The spec of the namespace package `dotted`, its folders found in `search` (sys.path: None), as
+    importing would find them; None if there are none."""
+    name = dotted.rsplit(".", 1)[-1]
+    folders = [os.path.join(p, name) for p in (sys.path if search is None else search)]
+    found = [f for f in folders if os.path.isdir(f)]
+    if not found:
+        return None
+    spec = importlib.machinery.ModuleSpec(dotted, None, is_package=True)
+    spec.submodule_search_locations = found
+    return spec
+
+
 def _module_files(name: str) -> list[Path]:
     """The files of the module `name`, found part by part on sys.path as importing would, without
     running any of them; [] for a built-in or frozen module, Missing if there is none. A module
@@ -137,6 +150,8 @@ def _module_files(name: str) -> list[Path]:
             spec = importlib.machinery.PathFinder.find_spec(dotted, search)
         except (ImportError, ValueError):
             raise Missing(dotted) from None
+        except KeyError:  # a namespace package in one not imported: Python 3.11 looks its parent up in sys.modules
+            spec = _namespace(dotted, search)
         if spec is None:
             if dotted in sys.builtin_module_names:
                 return []
