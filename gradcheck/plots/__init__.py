@@ -1,1 +1,2 @@
-"""Pictures of a check (PNG, with matplotlib from the optional `plot` extra, imported only to draw)."""
+"""Pictures of a failing check as PNG files (drawn by gradcheck.verdict.figures, with matplotlib
+from the optional `plot` extra, imported only to draw)."""

@@ -1,4 +1,5 @@
-"""Figures of a check: the error against the step, and the heatmap of a failure's mismatch map.
+"""Figures of a check: the error against the step, and the heatmap of a failure's mismatch map,
+labelled as the report's map is (maptext.py).
 
 matplotlib (the optional `plot` extra) is imported inside the functions, when a figure is drawn.
 """
@@ -10,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..verdict.map import Dim, MismatchMap
-from ..verdict.sweep import Sweep
+from .map import Dim, MismatchMap
+from .maptext import column_labels, direction, row_labels
+from .sweep import Sweep
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -23,7 +25,7 @@ SOFTWARE = "gradcheck"
 #: The heatmap's colour scale spans at least this factor either side of the tolerance (ratio 1),
 #: and at most 1e16 in all.
 SCALE_SPAN = 10.0
-#: Tick labels along a heatmap axis without blocks.
+#: At most about this many tick labels along a heatmap axis.
 TICKS = 8
 
 
@@ -85,8 +87,8 @@ def map_figure(m: MismatchMap, title: str) -> Figure:
     bar.locator = MaxNLocator(integer=True)
     bar.formatter = FuncFormatter(lambda v, _: f"$10^{{{v:g}}}$")
     bar.update_ticks()
-    _axis(ax, m, m.cols, horizontal=True)
-    _axis(ax, m, m.rows, horizontal=False)
+    _axis(ax, m, m.cols, column_labels(m))
+    _axis(ax, m, m.rows, row_labels(m))
     ax.set_title(f"{m.template()} {m.shape}" + (f"\n{title}" if title else ""), fontsize="medium")
     return fig
 
@@ -98,31 +100,22 @@ def _colours() -> Any:
     return colormaps["RdBu_r"].with_extremes(bad="lightgrey")
 
 
-def _axis(ax: Any, m: MismatchMap, dim: Dim, *, horizontal: bool) -> None:
-    """Block lines, ticks and the label of one direction of the heatmap."""
+def _axis(ax: Any, m: MismatchMap, dim: Dim, labels: list[str]) -> None:
+    """Block lines, ticks and the title of one direction of the heatmap (`dim`, the map's rows or
+    columns), labelled as the text map labels it: each block's label (`a=0`), centred on it, or
+    the labels of every few of its cells (`labels`, at most about TICKS of them)."""
+    horizontal = dim is m.cols
     outer_cells, inner_cells = dim.cells
-    line = ax.axvline if horizontal else ax.axhline
     if dim.blocks:
         for k in range(1, outer_cells):
-            line(k * inner_cells - 0.5, color="white", linewidth=1.5)
+            (ax.axvline if horizontal else ax.axhline)(k * inner_cells - 0.5, color="white", linewidth=1.5)
         spots = [(k * inner_cells + (inner_cells - 1) / 2, m.cell_label(dim, True, k)) for k in range(outer_cells)]
-        every = max(1, -(-outer_cells // (2 * TICKS)))
-        spots = spots[::every]
+        spots = spots[:: max(1, -(-outer_cells // (2 * TICKS)))]
     else:
-        outer = bool(dim.outer) and inner_cells == 1
-        cells = outer_cells if outer else inner_cells
-        every = max(1, -(-cells // TICKS))
-        spots = [(float(c), m.cell_label(dim, outer, c).split("=", 1)[1].split("-")[0]) for c in range(0, cells, every)]
-    (ax.set_xticks if horizontal else ax.set_yticks)([p for p, _ in spots], [t for _, t in spots], fontsize="small")
-    owners = []
-    for axes, role in ((dim.outer, " (a block each)" if dim.blocks else ""), (dim.inner, "")):
-        if axes:
-            letters = ", ".join(m.letter(a) for a in axes)
-            owners.append(f"{letters} of {m.owner(axes[0])}{role}")
-    text = "; ".join(owners) or "(one)"
-    if horizontal:
-        ax.set_xlabel(f"columns: {text}")
-        if dim.blocks and len(spots) > 4:
-            ax.tick_params(axis="x", labelrotation=45)
-    else:
-        ax.set_ylabel(f"rows: {text}")
+        labelled = [(float(c), text) for c, text in enumerate(labels) if text.strip()]
+        spots = labelled[:: max(1, -(-len(labelled) // TICKS))]
+    ticks = ([p for p, _ in spots], [t.strip() for _, t in spots])
+    (ax.set_xticks if horizontal else ax.set_yticks)(*ticks, fontsize="small")
+    (ax.set_xlabel if horizontal else ax.set_ylabel)(direction(m, dim))
+    if horizontal and dim.blocks and len(spots) > 4:
+        ax.tick_params(axis="x", labelrotation=45)
