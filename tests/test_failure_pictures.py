@@ -197,15 +197,15 @@ def test_the_heatmap_is_red_where_the_check_fails_and_blue_where_it_passes() -> 
     pytest.importorskip("matplotlib")
     from matplotlib.image import imread
 
-    from gradcheck.verdict import figures
+    from gradcheck.verdict import heatmap
 
     x, w = np.array([0.1, 0.5, 0.4]), np.linspace(-0.5, 0.5, 15).reshape(3, 5)
     analytic = gradcheck.layer_jacobian(x, w)
     analytic[2] *= 1.01  # the block of class 2
     c = gradcheck.check_jacobian(lambda v: gradcheck.softmax(x @ v), w, analytic, of="S", wrt="W")
     assert c.mismatch_map is not None
-    fig = figures.map_figure(c.mismatch_map, "planted")
-    pixels = imread(io.BytesIO(figures.png(fig)))
+    fig = heatmap.map_figure(c.mismatch_map, "planted")
+    pixels = imread(io.BytesIO(heatmap.png(fig)))
     ax = fig.axes[0]
     height = pixels.shape[0]
 
@@ -314,14 +314,14 @@ def test_the_heatmap_draws_every_shape_the_map_lays_out_with_the_text_maps_label
     pytest.importorskip("matplotlib")
     from matplotlib.image import imread
 
-    from gradcheck.verdict import figures
+    from gradcheck.verdict import heatmap
     from gradcheck.verdict.maptext import column_labels, direction, row_labels
 
     f, x, analytic = check
     c = gradcheck.check_jacobian(f, x, analytic, **options)
     m = c.mismatch_map
     assert not c.passed and m is not None
-    fig = figures.map_figure(m, "")
+    fig = heatmap.map_figure(m, "")
     ax = fig.axes[0]
     assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (title, xlabel, ylabel)
     assert [t.get_text() for t in ax.get_xticklabels()] == xticks
@@ -334,7 +334,7 @@ def test_the_heatmap_draws_every_shape_the_map_lays_out_with_the_text_maps_label
     cells = {label.strip() for label in row_labels(m) + column_labels(m)}
     assert set(xticks + yticks) <= cells | {m.cell_label(m.rows, True, k) for k in range(m.rows.cells[0])}
     # red exactly where the map counts a mismatch
-    pixels = imread(io.BytesIO(figures.png(fig)))
+    pixels = imread(io.BytesIO(heatmap.png(fig)))
     counts, _ = m.image()
     for row, col in np.ndindex(counts.shape):
         px, py = ax.transData.transform((col, row))

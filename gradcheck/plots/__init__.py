@@ -1,2 +1,1 @@
-"""Pictures of a failing check as PNG files (drawn by gradcheck.verdict.figures, with matplotlib
-from the optional `plot` extra, imported only to draw)."""
+"""Pictures of a check (PNG, with matplotlib from the optional `plot` extra, imported only to draw)."""

@@ -1,1 +1,1 @@
-"""Comparison and report: analytic against numeric, hints, step sweeps, figures (matplotlib), check_jacobian."""
+"""Comparison and report: analytic against numeric, hints, step sweeps, the heatmap (matplotlib), check_jacobian."""

@@ -1,6 +1,6 @@
 """The report's map of where a failing check's mismatches lie: one character per entry, or per
 group of entries for a large Jacobian, laid out as map.py lays out the Jacobian; and the labels
-of its rows, columns and axes, which the heatmap (figures.py) shares."""
+of its rows, columns and axes, which the heatmap (heatmap.py) shares."""
 
 from __future__ import annotations
 
