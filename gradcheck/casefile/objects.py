@@ -14,6 +14,7 @@ from ..errors import did_you_mean
 from . import arrays
 from .fields import FieldReader, finite, kind
 from .format import PATH_PATTERN
+from .given import Given
 from .yamlreader import YList, YMap, show
 
 #: An attribute path on an object: `W`, `params.W1`, `layers.0.W`.
@@ -41,7 +42,8 @@ def refuse_private(fields: FieldReader, key: str, value: Any) -> None:
 
 def keyword_args(fields: FieldReader, key: str, dtype: str, limit: int) -> tuple[dict[str, Any], dict[str, int], int]:
     """The keyword arguments `key` holds (`args` or `init`): arrays built (a list of integers or an
-    `integers:` spec stays int64, other arrays become `dtype`), plain values as they are; the line
+    `integers:` spec stays int64, other arrays become `dtype`), plain values (and what check_function
+    hands over, its float arrays as `dtype`) as they are; the line
     of each as `KEY.NAME`; and how many array entries they hold, at most `limit`."""
     raw = fields.values.get(key, YMap())
     if not isinstance(raw, YMap):
@@ -55,6 +57,11 @@ def keyword_args(fields: FieldReader, key: str, dtype: str, limit: int) -> tuple
         field = f"{key}.{name}"
         if not name.isidentifier() or keyword.iskeyword(name):
             raise own.error(field, "is not a Python keyword argument name; expected an identifier")
+        if isinstance(value, Given):  # from check_function: as it is, a float array as `dtype`
+            given = value.value
+            floats = isinstance(given, np.ndarray) and given.dtype.kind == "f"
+            out[name] = arrays.cast(own, field, given, dtype) if floats else given
+            continue
         if not isinstance(value, YList | YMap):
             if value is None or isinstance(value, bool | str) or finite(value):
                 out[name] = value  # a plain argument: passed as it is
