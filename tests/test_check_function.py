@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import gradcheck
-from gradcheck.casefile import document, yamlreader
+from gradcheck.casefile import document
+from gradcheck.casefile.function import FunctionCase
 from gradcheck.errors import ArgumentError, CaseError, FunctionError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -236,7 +237,10 @@ def test_the_readme_checks_a_backward_pair_in_three_lines() -> None:
         exec(compile(code, "README.md", "exec"), namespace)
 
 
-def test_yaml_values_never_become_code() -> None:
-    # a case file cannot hold what check_function hands over: its values stay data
-    parsed = yamlreader.parse("cases:\n  - name: c\n    function: m:f\n")
-    assert "Given" not in repr(parsed)
+def test_a_case_file_never_hands_over_code(tmp_path: Path) -> None:
+    # only check_function gives a case Python objects; a case file's values stay text and data
+    path = tmp_path / "x.yaml"
+    path.write_text("cases:\n  - name: c\n    function: m:f\n    gradient: m:g\n    args: {x: [1.0, 2.0]}\n")
+    (entry,) = document.load(path, "x.yaml")
+    assert isinstance(entry.case, FunctionCase)
+    assert entry.case.given == {} and entry.case.function == "m:f" and entry.case.derivative == "m:g"
