@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .checks.frompython import check_function
     from .errors import ArgumentError
     from .functions import (
         cross_entropy,
@@ -24,14 +25,17 @@ if TYPE_CHECKING:
     from .numerics.stencils import numerical_jacobian
     from .pytest_plugin.fixture import JacobianCheck
     from .verdict.comparison import Comparison
+    from .verdict.comparisons import Comparisons
     from .verdict.verify import assert_jacobian, check_jacobian
 
 #: Where each public name lives.
 _PUBLIC = {
     "ArgumentError": "errors",
     "Comparison": "verdict.comparison",
+    "Comparisons": "verdict.comparisons",
     "JacobianCheck": "pytest_plugin.fixture",
     "assert_jacobian": "verdict.verify",
+    "check_function": "checks.frompython",
     "check_jacobian": "verdict.verify",
     "cross_entropy": "functions",
     "cross_entropy_grad": "functions",
@@ -48,8 +52,10 @@ _PUBLIC = {
 __all__ = [
     "ArgumentError",
     "Comparison",
+    "Comparisons",
     "JacobianCheck",
     "assert_jacobian",
+    "check_function",
     "check_jacobian",
     "cross_entropy",
     "cross_entropy_grad",

@@ -133,7 +133,8 @@ def ending(error: BaseException) -> str:
 class ArgumentError(ValueError, TypeError):
     """An argument of the Python API (check_jacobian, numerical_jacobian, the jacobian_check
     fixture) is not what it must be, or f returned something that is not an array of real
-    numbers of one shape: one line naming the argument or the call (`argument`)."""
+    numbers of one shape: one line naming the argument or the call (`argument`). From
+    check_function, the case file's message for a keyword, or for the code it was handed."""
 
     def __init__(self, message: str, argument: str = "") -> None:
         super().__init__(message)

@@ -17,6 +17,7 @@ import pytest
 from pluginrun import PLANTED_LAYER_JACOBIAN, SEED, run, write
 
 import gradcheck
+from gradcheck.verdict.maptext import map_lines
 
 PNG = b"\x89PNG\r\n\x1a\n"
 MAP = "pics/cases_x.yaml_seed_layer-a6e142f5.map.png"
@@ -196,15 +197,15 @@ def test_the_heatmap_is_red_where_the_check_fails_and_blue_where_it_passes() -> 
     pytest.importorskip("matplotlib")
     from matplotlib.image import imread
 
-    from gradcheck.plots import draw
+    from gradcheck.verdict import heatmap
 
     x, w = np.array([0.1, 0.5, 0.4]), np.linspace(-0.5, 0.5, 15).reshape(3, 5)
     analytic = gradcheck.layer_jacobian(x, w)
     analytic[2] *= 1.01  # the block of class 2
     c = gradcheck.check_jacobian(lambda v: gradcheck.softmax(x @ v), w, analytic, of="S", wrt="W")
     assert c.mismatch_map is not None
-    fig = draw.map_figure(c.mismatch_map, "planted")
-    pixels = imread(io.BytesIO(draw.png(fig)))
+    fig = heatmap.map_figure(c.mismatch_map, "planted")
+    pixels = imread(io.BytesIO(heatmap.png(fig)))
     ax = fig.axes[0]
     height = pixels.shape[0]
 
@@ -228,3 +229,114 @@ def test_a_run_without_case_files_loads_neither_numpy_nor_matplotlib(pytester: p
     )
     result = pytester.runpytest_subprocess("-s", *plots)
     result.stdout.fnmatch_lines(["LOADED []"])
+
+
+def _planted(shape: tuple[int, ...], at: tuple[int, ...]) -> tuple[Any, np.ndarray, np.ndarray]:
+    """f = sum(x**2) at x of `shape`, its gradient off by 1 at `at`: (f, x, the planted gradient)."""
+    x = np.linspace(-1.0, 1.0, int(np.prod(shape))).reshape(shape) + 0.05
+    analytic = np.array(2 * x)
+    analytic[at] += 1.0
+    return lambda v: np.sum(v**2), x, analytic
+
+
+def _batch_softmax() -> tuple[Any, np.ndarray, np.ndarray]:
+    """softmax of each row of a (3, 4) batch, its Jacobian (3, 4, 3, 4) off at one entry."""
+    x = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    s = np.stack([gradcheck.softmax(row) for row in x])
+    jac = np.zeros((3, 4, 3, 4))
+    for b in range(3):
+        jac[b, :, b, :] = gradcheck.softmax_jacobian(s[b])
+    jac[1, 2, 0, 0] += 1.0  # a bug that couples sample 1 to sample 0: off the diagonal blocks
+    return lambda v: np.stack([gradcheck.softmax(row) for row in v]), x, jac
+
+
+#: Every shape the map lays out: (id, the check, check_jacobian's options, title, x label, y label, x ticks, y ticks).
+SHAPES = [
+    ("0-d", _planted((), ()), {}, "x ()", "", "", [], []),
+    ("1-D", _planted((6,), (2,)), {}, "x[i] (6,)", "columns i", "", ["i=0", "1", "2", "3", "4", "5"], []),
+    (
+        "2-D",
+        _planted((3, 4), (1, 1)),
+        {},
+        "x[i, j] (3, 4)",
+        "columns j",
+        "rows i",
+        ["j=0", "1", "2", "3"],
+        ["i=0", "i=1", "i=2"],
+    ),
+    (
+        "batch",
+        _batch_softmax(),
+        {},
+        "df[a, b]/dx[i, j] (3, 4, 3, 4)",
+        "columns i, j (a block per i)",
+        "rows a, b (a block per a)",
+        ["i=0", "i=1", "i=2"],
+        ["a=0", "a=1", "a=2"],
+    ),
+    (
+        "4-D",
+        _planted((2, 3, 2, 2), (0, 1, 1, 1)),
+        {},
+        "x[i, j, k, l] (2, 3, 2, 2)",
+        "columns l",
+        "rows i, j, k",
+        ["l=0", "1"],
+        [f"(i,j,k)=({i},{j},0)" for i in range(2) for j in range(3)],
+    ),
+    (
+        "directional",
+        _planted((3000,), (17,)),
+        {"mode": "directional"},
+        "x[i] (3000,)",
+        "columns i",
+        "",
+        ["i=0-15", *(f"{k}-{k + 15}" for k in range(400, 3000, 400))],
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("check", "options", "title", "xlabel", "ylabel", "xticks", "yticks"),
+    [s[1:] for s in SHAPES],
+    ids=[s[0] for s in SHAPES],
+)
+def test_the_heatmap_draws_every_shape_the_map_lays_out_with_the_text_maps_labels(
+    check: tuple[Any, np.ndarray, np.ndarray],
+    options: dict[str, Any],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    xticks: list[str],
+    yticks: list[str],
+) -> None:
+    pytest.importorskip("matplotlib")
+    from matplotlib.image import imread
+
+    from gradcheck.verdict import heatmap
+    from gradcheck.verdict.maptext import column_labels, direction, row_labels
+
+    f, x, analytic = check
+    c = gradcheck.check_jacobian(f, x, analytic, **options)
+    m = c.mismatch_map
+    assert not c.passed and m is not None
+    fig = heatmap.map_figure(m, "")
+    ax = fig.axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (title, xlabel, ylabel)
+    assert [t.get_text() for t in ax.get_xticklabels()] == xticks
+    assert [t.get_text() for t in ax.get_yticklabels()] == yticks
+    # the same words as the text map: its title, its axes, and the labels of its cells
+    text = "\n".join(map_lines(m))
+    assert f"where the mismatches lie in {title}" in text
+    assert all(d in text for d in (xlabel, ylabel) if d)
+    assert (xlabel, ylabel) == (direction(m, m.cols), direction(m, m.rows))
+    cells = {label.strip() for label in row_labels(m) + column_labels(m)}
+    assert set(xticks + yticks) <= cells | {m.cell_label(m.rows, True, k) for k in range(m.rows.cells[0])}
+    # red exactly where the map counts a mismatch
+    pixels = imread(io.BytesIO(heatmap.png(fig)))
+    counts, _ = m.image()
+    for row, col in np.ndindex(counts.shape):
+        px, py = ax.transData.transform((col, row))
+        red, _, blue = pixels[int(pixels.shape[0] - py), int(px)][:3]
+        assert (red > blue) == (counts[row, col] > 0), (row, col)

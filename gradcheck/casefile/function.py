@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import CaseError, did_you_mean
+from ..errors import CaseError, described, did_you_mean
 from ..options import DTYPES, MAX_WORKERS, MODES, ORDERS, SCHEMES
 from . import arrays, objects
 from .budget import Budget
@@ -26,6 +26,7 @@ from .format import (
     RETURNED,
     TARGET_PATTERN,
 )
+from .given import Given, given_name
 from .yamlreader import YMap, show, show_key
 
 #: `module:attribute`, the attribute possibly dotted.
@@ -64,6 +65,7 @@ class FunctionCase:
     init: Mapping[str, Any] = field(default_factory=dict)  # the constructor's keyword arguments
     wrts: tuple[str, ...] = ()  # `wrt:` given as a list: one check for each (empty: one check, of `wrt`)
     gradients: Mapping[str, str | int] = field(default_factory=dict)  # wrt: path on the object or position
+    given: Mapping[str, Any] = field(default_factory=dict)  # from check_function: the code of each key it names
 
     def line_of(self, key: str) -> int:
         """The line of field `key` (`args.x` for an argument), or of the case itself."""
@@ -195,6 +197,7 @@ class _FunctionReader:
             init=init,
             wrts=tuple(names) if listed else (),
             gradients=objects.gradient_sources(f, names, args, cls is not None),
+            given={key: value.value for key, value in f.values.items() if isinstance(value, Given)},
         )
 
     def _class(self) -> str | None:
@@ -204,6 +207,10 @@ class _FunctionReader:
                 raise self.error("init", "applies with object: only; add object: module:Class, or drop init")
             return None
         value = values["object"]
+        if isinstance(value, Given):  # from check_function: a class, or an object copied for every check
+            if not isinstance(value.value, type) and "init" in values:
+                raise self.error("init", "applies to a class only; an object given is copied as it is: drop init")
+            return given_name(value.value)
         objects.refuse_private(self.fields, "object", value)
         if not isinstance(value, str) or not TARGET_RE.fullmatch(value):
             raise self.error("object", f"{show(value)} is not 'module:Class'; expected e.g. mylib.layers:Dense")
@@ -216,6 +223,12 @@ class _FunctionReader:
                 key, "missing; name the function, module:attribute, or with object: its method, e.g. forward"
             )
         value = self.fields.values[key]
+        if isinstance(value, Given):  # from check_function: the function itself
+            if cls is not None:
+                raise self.error(key, f"with object: {cls}, name its method, e.g. {key}: forward")
+            if not callable(value.value):
+                raise self.error(key, f"{described(value.value)} is not callable; expected a function")
+            return given_name(value.value)
         if value == RETURNED and key in RETURNABLE:
             return RETURNED
         objects.refuse_private(self.fields, key, value)

@@ -15,6 +15,7 @@ from . import arrays
 from .budget import Budget
 from .fields import FieldReader, finite, kind
 from .format import PATH_PATTERN
+from .given import Given
 from .yamlreader import YList, YMap, show
 
 #: An attribute path on an object: `W`, `params.W1`, `layers.0.W`.
@@ -42,8 +43,9 @@ def refuse_private(fields: FieldReader, key: str, value: Any) -> None:
 
 def keyword_args(fields: FieldReader, key: str, dtype: str, budget: Budget) -> tuple[dict[str, Any], dict[str, int]]:
     """The keyword arguments `key` holds (`args` or `init`): arrays built (a list of integers or an
-    `integers:` spec stays int64, other arrays become `dtype`), plain values as they are; the line
-    of each as `KEY.NAME`. Their arrays count against the case's `budget`."""
+    `integers:` spec stays int64, other arrays become `dtype`), plain values (and what check_function
+    hands over, its float arrays as `dtype`) as they are; the line of each as `KEY.NAME`. Their
+    arrays count against the case's `budget`."""
     raw = fields.values.get(key, YMap())
     if not isinstance(raw, YMap):
         raise fields.error(key, f"{show(raw)} is {kind(raw)}; expected a mapping of keyword arguments")
@@ -55,6 +57,11 @@ def keyword_args(fields: FieldReader, key: str, dtype: str, budget: Budget) -> t
         field = f"{key}.{name}"
         if not name.isidentifier() or keyword.iskeyword(name):
             raise own.error(field, "is not a Python keyword argument name; expected an identifier")
+        if isinstance(value, Given):  # from check_function: as it is, a float array as `dtype`
+            given = value.value
+            floats = isinstance(given, np.ndarray) and given.dtype.kind == "f"
+            out[name] = arrays.cast(own, field, given, dtype) if floats else given
+            continue
         if not isinstance(value, YList | YMap):
             if value is None or isinstance(value, bool | str) or finite(value):
                 out[name] = value  # a plain argument: passed as it is

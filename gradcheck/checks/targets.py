@@ -5,6 +5,7 @@ their code raised)."""
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 from collections.abc import Callable, Mapping, Sequence
@@ -91,15 +92,19 @@ def imported(case: FunctionCase, key: str, target: str, scope: Scope) -> Any:
 def resolve(case: FunctionCase, key: str, scope: Scope) -> Callable[..., Any]:
     """The function that the case's `key` (function or its derivative) names as `module:attribute`."""
     target = case.function if key == "function" else case.derivative
-    obj = imported(case, key, target, scope)
+    obj = case.given[key] if key in case.given else imported(case, key, target, scope)
     if not callable(obj):
         raise error(case, key, f"{target!r} is {type(obj).__name__}, not a function")
     return obj  # type: ignore[no-any-return]
 
 
-def constructor(case: FunctionCase, scope: Scope) -> type:
-    """The class that the case's `object:` names."""
-    cls = imported(case, "object", str(case.cls), scope)
+def constructor(case: FunctionCase, scope: Scope) -> Callable[..., Any]:
+    """The class that the case's `object:` names; for an object check_function was given, what
+    makes a copy of it."""
+    given = case.given.get("object")
+    if given is not None and not inspect.isclass(given):
+        return lambda: copy.deepcopy(given)
+    cls = given if given is not None else imported(case, "object", str(case.cls), scope)
     if not inspect.isclass(cls):
         raise error(case, "object", f"{case.cls!r} is {type(cls).__name__}, not a class; object: names a class")
     return cls

@@ -20,6 +20,7 @@ from ..checks.names import BUILTIN_NAMES
 from ..checks.scope import Scope
 from ..errors import CaseError, UserCodeError, did_you_mean, kind, unreachable
 from ..plots import draw
+from ..verdict import heatmap
 from ..verdict.sweep import SWEEP_ENTRIES, Sweep, sweep
 from .project import project_of
 
@@ -158,4 +159,4 @@ def plot(result: Sweep, path: str | Path) -> None:
 
     matplotlib is imported when drawing, so that the rest of gradcheck never needs it.
     """
-    draw.sweep_figure(result).savefig(path, dpi=draw.DPI)
+    draw.sweep_figure(result).savefig(path, dpi=heatmap.DPI)

@@ -1,37 +1,18 @@
-"""Figures of a check: the error against the step, and the heatmap of a failure's mismatch map.
+"""The figure of a step sweep: the error of the worst entries against the step.
 
-matplotlib (the optional `plot` extra) is imported inside the functions, when a figure is drawn.
+matplotlib (the optional `plot` extra) is imported inside the function, when the figure is drawn.
 """
 
 from __future__ import annotations
 
-import io
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..verdict.map import Dim, MismatchMap
 from ..verdict.sweep import Sweep
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-#: Resolution of the PNG files.
-DPI = 100
-#: The PNG files' Software text: what tells a picture gradcheck wrote from any other file.
-SOFTWARE = "gradcheck"
-#: The heatmap's colour scale spans at least this factor either side of the tolerance (ratio 1),
-#: and at most 1e16 in all.
-SCALE_SPAN = 10.0
-#: Tick labels along a heatmap axis without blocks.
-TICKS = 8
-
-
-def png(fig: Figure) -> bytes:
-    """The figure as PNG bytes."""
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=DPI, metadata={"Software": SOFTWARE})
-    return out.getvalue()
 
 
 def sweep_figure(result: Sweep) -> Figure:
@@ -54,75 +35,3 @@ def sweep_figure(result: Sweep) -> Figure:
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize="small")
     return fig
-
-
-def map_figure(m: MismatchMap, title: str) -> Figure:
-    """|analytic - numeric| / tolerance on the map's layout, on a log colour scale centred on the
-    tolerance (blue within, red beyond); grey where an entry's error is not known (the
-    directional mode estimates only the entries it located)."""
-    from matplotlib.colors import TwoSlopeNorm
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-    _, ratio = m.image()
-    known = ratio[np.isfinite(ratio) & (ratio > 0)]
-    top = max(float(known.max()) if known.size else 1.0, SCALE_SPAN)
-    bottom = max(min(float(known.min()) if known.size else 1.0, 1.0 / SCALE_SPAN), top * 1e-16)
-    shown = np.where(np.isposinf(ratio), top, np.where(ratio > 0, ratio, bottom))  # exact: the scale's bottom
-    with np.errstate(invalid="ignore"):  # NaN (not known) stays NaN, drawn grey
-        logs = np.log10(np.clip(shown, bottom, top))
-    rows, cols = ratio.shape
-    fig = Figure(figsize=(8.0, min(max(2.5 + 5.5 * rows / cols, 3.5), 8.0)), layout="constrained")
-    ax = fig.subplots()
-    image = ax.imshow(
-        np.ma.masked_invalid(logs),
-        norm=TwoSlopeNorm(vmin=np.log10(bottom), vcenter=0.0, vmax=np.log10(top)),
-        cmap=_colours(),
-        aspect="auto",
-        interpolation="nearest",
-    )
-    bar = fig.colorbar(image, ax=ax, label="|analytic - numeric| / tolerance")
-    bar.locator = MaxNLocator(integer=True)
-    bar.formatter = FuncFormatter(lambda v, _: f"$10^{{{v:g}}}$")
-    bar.update_ticks()
-    _axis(ax, m, m.cols, horizontal=True)
-    _axis(ax, m, m.rows, horizontal=False)
-    ax.set_title(f"{m.template()} {m.shape}" + (f"\n{title}" if title else ""), fontsize="medium")
-    return fig
-
-
-def _colours() -> Any:
-    """Blue below the tolerance, red above, grey where not known."""
-    from matplotlib import colormaps
-
-    return colormaps["RdBu_r"].with_extremes(bad="lightgrey")
-
-
-def _axis(ax: Any, m: MismatchMap, dim: Dim, *, horizontal: bool) -> None:
-    """Block lines, ticks and the label of one direction of the heatmap."""
-    outer_cells, inner_cells = dim.cells
-    line = ax.axvline if horizontal else ax.axhline
-    if dim.blocks:
-        for k in range(1, outer_cells):
-            line(k * inner_cells - 0.5, color="white", linewidth=1.5)
-        spots = [(k * inner_cells + (inner_cells - 1) / 2, m.cell_label(dim, True, k)) for k in range(outer_cells)]
-        every = max(1, -(-outer_cells // (2 * TICKS)))
-        spots = spots[::every]
-    else:
-        outer = bool(dim.outer) and inner_cells == 1
-        cells = outer_cells if outer else inner_cells
-        every = max(1, -(-cells // TICKS))
-        spots = [(float(c), m.cell_label(dim, outer, c).split("=", 1)[1].split("-")[0]) for c in range(0, cells, every)]
-    (ax.set_xticks if horizontal else ax.set_yticks)([p for p, _ in spots], [t for _, t in spots], fontsize="small")
-    owners = []
-    for axes, role in ((dim.outer, " (a block each)" if dim.blocks else ""), (dim.inner, "")):
-        if axes:
-            letters = ", ".join(m.letter(a) for a in axes)
-            owners.append(f"{letters} of {m.owner(axes[0])}{role}")
-    text = "; ".join(owners) or "(one)"
-    if horizontal:
-        ax.set_xlabel(f"columns: {text}")
-        if dim.blocks and len(spots) > 4:
-            ax.tick_params(axis="x", labelrotation=45)
-    else:
-        ax.set_ylabel(f"rows: {text}")

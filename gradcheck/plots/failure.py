@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..checks.base import Check
+from ..verdict import heatmap
 from ..verdict.comparison import Comparison
 from ..verdict.sweep import SWEEP_ENTRIES, sweep
 from . import draw
@@ -19,7 +20,7 @@ from . import draw
 #: Longest file name stem made from a test id (a longer one is cut before the hash of the whole).
 STEM_CHARS = 100
 #: Where in its first bytes a picture gradcheck wrote says so (its PNG Software text).
-_SIGNATURE, _SIGNATURE_BYTES = b"tEXtSoftware\x00" + draw.SOFTWARE.encode(), 4096
+_SIGNATURE, _SIGNATURE_BYTES = b"tEXtSoftware\x00" + heatmap.SOFTWARE.encode(), 4096
 
 
 class PictureError(OSError):
@@ -39,7 +40,7 @@ def pictures(check: Check, comparison: Comparison, *, title: str, case_step: flo
     (where they are named by index) of a failed comparison."""
     out = []
     if comparison.mismatch_map is not None:
-        out.append(Picture("map", draw.png(draw.map_figure(comparison.mismatch_map, title))))
+        out.append(Picture("map", heatmap.png(heatmap.map_figure(comparison.mismatch_map, title))))
     indices = [e.index for e in comparison.worst[:SWEEP_ENTRIES] if e.index]
     if indices:
         result = sweep(
@@ -53,7 +54,7 @@ def pictures(check: Check, comparison: Comparison, *, title: str, case_step: flo
             case_step=case_step,
             indices=indices,
         )
-        out.append(Picture("sweep", draw.png(draw.sweep_figure(result))))
+        out.append(Picture("sweep", heatmap.png(draw.sweep_figure(result))))
     return out
 
 

@@ -1,1 +1,1 @@
-"""Comparison and report: analytic against numeric, hints, step sweeps, and check_jacobian (numpy only)."""
+"""Comparison and report: analytic against numeric, hints, step sweeps, the heatmap (matplotlib), check_jacobian."""

@@ -1,13 +1,18 @@
-"""The verdict of one derivative check (Comparison, its entries) and its report, laid out like pytest.approx's."""
+"""The verdict of one derivative check (Comparison, its entries) and its report, laid out like pytest.approx's:
+`str()` the text, `repr()` one line, and the forms IPython and Jupyter show."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
+from ..errors import printable
 from ..options import LOOK_FIGURES
+from . import notebook
 from .map import MismatchMap
 from .maptext import map_lines
+from .sections import HEADER, Sections
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class Comparison:
-    """The verdict of one derivative check; `str()` is the human report."""
+    """The verdict of one derivative check: true if it passed, so `assert comparison, comparison.report()`
+    fails with the report. `str()` (and `report()`) is the human report, `repr()` one line."""
 
     passed: bool
     max_abs_error: float
@@ -52,6 +58,30 @@ class Comparison:
     def __str__(self) -> str:
         return format_report(self)
 
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        """`<Comparison dL/dW: FAILED, 3 of 15 entries, max rel error 1.28>`."""
+        name = printable(self.title.removeprefix("gradcheck of ").removeprefix("gradcheck: "))
+        verdict = "passed" if self.passed else "FAILED"
+        if self.problem:
+            return f"<Comparison {name}: {verdict}, {self.diagnosis or 'not compared'}>"
+        counts = f"{self.mismatched} of {self.total} {self.unit}"
+        return f"<Comparison {name}: {verdict}, {counts}, max rel error {self.max_rel_error:.3g}>"
+
+    def report(self) -> str:
+        """The human report, as `str()` gives it."""
+        return format_report(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        """IPython shows the report."""
+        p.text(repr(self) if cycle else format_report(self))
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the report as HTML, its map a picture where matplotlib is installed."""
+        return notebook.html_report(sections(self))
+
     def figures(self) -> dict[str, float | int | None]:
         """The verdict's numbers by name: errors, mismatch count, step and tolerances."""
         return {
@@ -77,32 +107,41 @@ def entry_name(index: tuple[int, ...], out_ndim: int, of: str, wrt: str) -> str:
     return f"d{named(of, out_idx)}/d{named(wrt, in_idx)}"
 
 
+def sections(c: Comparison) -> Sections:
+    """The report's parts, its numbers written as the text report writes them."""
+    verdict = "passed" if c.passed else "FAILED"
+    tol = f"rtol={c.rtol:g}, atol={c.atol:g}"
+    summary = [f"numeric: {c.method}"] if c.method else []
+    if c.problem:
+        summary.append(c.problem)
+    else:
+        summary.append(f"{c.mismatched} of {c.total} {c.unit} differ beyond {tol}")
+        summary.append(f"max abs error {c.max_abs_error:.3g}, max rel error {c.max_rel_error:.3g}")
+    summary.extend(c.context)  # which cotangents' products differ, where there are several
+    if c.problem:
+        summary.append(f"tolerances: {tol}")
+    table = tuple(
+        (e.name, f"{e.analytic:.8g}", f"{e.numeric:.8g}", f"{e.abs_error:.3g}", f"{e.rel_error:.3g}") for e in c.worst
+    )
+    shown = c.mismatch_map is not None and math.prod(c.mismatch_map.shape) > 1
+    return Sections(
+        f"{c.title}: {verdict}", tuple(summary), table, c.hints, c.sweeps, c.mismatch_map if shown else None
+    )
+
+
 def format_report(c: Comparison) -> str:
     """The failure (or success) report, laid out like pytest.approx's."""
-    verdict = "passed" if c.passed else "FAILED"
-    lines = [f"{c.title}: {verdict}"]
-    tol = f"rtol={c.rtol:g}, atol={c.atol:g}"
-    if c.method:
-        lines.append(f"  numeric: {c.method}")
-    if c.problem:
-        lines.append(f"  {c.problem}")
-    else:
-        lines.append(f"  {c.mismatched} of {c.total} {c.unit} differ beyond {tol}")
-        lines.append(f"  max abs error {c.max_abs_error:.3g}, max rel error {c.max_rel_error:.3g}")
-    lines.extend(f"  {line}" for line in c.context)
-    if c.problem:
-        lines.append(f"  tolerances: {tol}")
-    if c.worst:
-        width = max(len("entry"), *(len(e.name) for e in c.worst))
+    s = sections(c)
+    lines = [s.title, *(f"  {line}" for line in s.summary)]
+    if s.table:
+        width = max(len(HEADER[0]), *(len(row[0]) for row in s.table))
+        widths = (14, 14, 10, 10)
         lines.append("  worst entries:")
-        lines.append(f"    {'entry':<{width}}  {'analytic':>14}  {'numeric':>14}  {'abs error':>10}  {'rel error':>10}")
-        for e in c.worst:
-            lines.append(
-                f"    {e.name:<{width}}  {e.analytic:>14.8g}  {e.numeric:>14.8g}  "
-                f"{e.abs_error:>10.3g}  {e.rel_error:>10.3g}"
-            )
-    lines.extend(f"  hint: {h}" for h in c.hints)
-    lines.extend(f"  {d}" for d in c.sweeps)
-    if c.mismatch_map is not None and math.prod(c.mismatch_map.shape) > 1:
-        lines.extend(map_lines(c.mismatch_map))
+        for row in (HEADER, *s.table):
+            cells = "  ".join(f"{cell:>{w}}" for cell, w in zip(row[1:], widths, strict=True))
+            lines.append(f"    {row[0]:<{width}}  {cells}")
+    lines.extend(f"  hint: {h}" for h in s.hints)
+    lines.extend(f"  {d}" for d in s.sweeps)
+    if s.mismatch_map is not None:
+        lines.extend(map_lines(s.mismatch_map))
     return "\n".join(lines)

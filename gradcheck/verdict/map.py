@@ -1,5 +1,5 @@
 """Where a failing check's mismatched entries lie: a small grid laid out by the Jacobian's axes,
-carried by its Comparison, drawn as text in the report (maptext.py) and as a heatmap (gradcheck.plots).
+carried by its Comparison, drawn as text in the report (maptext.py) and as a heatmap (heatmap.py).
 
 The layout: one block per entry of f, laid out like x (x's last axis across, its others down),
 the blocks side by side along f's last axis and stacked along its others; so dS/dW of shape

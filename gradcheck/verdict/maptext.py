@@ -1,5 +1,6 @@
 """The report's map of where a failing check's mismatches lie: one character per entry, or per
-group of entries for a large Jacobian, laid out as map.py lays out the Jacobian."""
+group of entries for a large Jacobian, laid out as map.py lays out the Jacobian; and the labels
+of its rows, columns and axes, which the heatmap (heatmap.py) shares."""
 
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ def map_lines(m: MismatchMap) -> list[str]:
         marks = np.where(counts == 0, ".", np.where(counts >= t.entries(), "#", "+"))
     gap = 1 if t.cols.blocks else 0
     per_block = t.cols.cells[1]
-    labels = _row_labels(t)
+    labels = row_labels(t)
     width = max(len(label) for label in labels)
-    lines = [f"  where the mismatches lie in {t.template()} {m.shape}: {_describe(t)}", f"  {_legend(t)}"]
+    lines = [f"  where the mismatches lie in {t.template()} {m.shape}: {describe(t)}", f"  {_legend(t)}"]
     header = _column_header(t, gap)
     if header.strip():
         lines.append(f"    {'':<{width}}  {header}".rstrip())
@@ -41,17 +42,18 @@ def map_lines(m: MismatchMap) -> list[str]:
     return lines
 
 
-def _describe(m: MismatchMap) -> str:
+def describe(m: MismatchMap) -> str:
     """`rows i; columns a, j (a block per a)`."""
+    return "; ".join(p for p in (direction(m, m.rows), direction(m, m.cols)) if p)
 
-    def part(name: str, dim: Dim) -> str:
-        letters = ", ".join(m.letter(a) for a in dim.outer + dim.inner)
-        if not letters:
-            return ""
-        blocks = f" (a block per {', '.join(m.letter(a) for a in dim.outer)})" if dim.blocks else ""
-        return f"{name} {letters}{blocks}"
 
-    return "; ".join(p for p in (part("rows", m.rows), part("columns", m.cols)) if p)
+def direction(m: MismatchMap, dim: Dim) -> str:
+    """`columns a, j (a block per a)`: the axes along the map's rows or columns (`dim`); "" for none."""
+    letters = ", ".join(m.letter(a) for a in dim.outer + dim.inner)
+    if not letters:
+        return ""
+    blocks = f" (a block per {', '.join(m.letter(a) for a in dim.outer)})" if dim.blocks else ""
+    return f"{'rows' if dim is m.rows else 'columns'} {letters}{blocks}"
 
 
 def _legend(m: MismatchMap) -> str:
@@ -72,8 +74,8 @@ def _largest_cell(dim: Dim) -> int:
     return int(outer.max()) * int(inner.max()) if dim.outer_bin > 1 else int(inner.max())
 
 
-def _row_labels(m: MismatchMap) -> list[str]:
-    """`i=3`, or `a=0 b=1` with the block's label on its first row only."""
+def row_labels(m: MismatchMap) -> list[str]:
+    """A label per row of cells: `i=3`, or `a=0 b=1` with the block's label on its first row only."""
     dim = m.rows
     outer_cells, inner_cells = dim.cells
     whole = dim.outer and inner_cells == 1 and dim.inner_bin >= dim.inner_size  # rows of whole blocks
@@ -87,23 +89,31 @@ def _row_labels(m: MismatchMap) -> list[str]:
     return labels
 
 
-def _column_header(m: MismatchMap, gap: int) -> str:
-    """Labels over the columns: each block's (`a=0`), else every few columns' index."""
+def column_labels(m: MismatchMap) -> list[str]:
+    """A label per column of cells, "" where the text map leaves one out: each block's on its
+    first column (`a=0`), else every few columns' index (`j=0`, then `5`, `10`)."""
     dim = m.cols
     outer_cells, inner_cells = dim.cells
-    spots: list[tuple[int, str]] = []
     if dim.blocks:
-        spots = [(oc * (inner_cells + gap), m.cell_label(dim, True, oc)) for oc in range(outer_cells)]
-    else:
-        outer = bool(dim.outer) and inner_cells == 1
-        cells = outer_cells if outer else inner_cells
-        every = 1 if cells <= 10 else 5
-        for c in range(0, cells, every):
-            text = m.cell_label(dim, outer, c)
-            spots.append((c, text if c == 0 else text.split("=", 1)[1]))
+        return [
+            m.cell_label(dim, True, c // inner_cells) if c % inner_cells == 0 else ""
+            for c in range(outer_cells * inner_cells)
+        ]
+    outer = bool(dim.outer) and inner_cells == 1
+    cells = outer_cells if outer else inner_cells
+    every = 1 if cells <= 10 else 5
+    labels = [m.cell_label(dim, outer, c) if c % every == 0 else "" for c in range(cells)]
+    return [text if c == 0 else text.partition("=")[2] for c, text in enumerate(labels)]
+
+
+def _column_header(m: MismatchMap, gap: int) -> str:
+    """The column labels over the map's columns, left to right, each where it does not touch the
+    one before (`gap` characters between blocks)."""
+    inner_cells = m.cols.cells[1]
     line = ""
-    for position, text in spots:  # left to right, each where it does not touch the one before
-        if position >= len(line) + (1 if line else 0):
+    for c, text in enumerate(column_labels(m)):
+        position = c + gap * (c // inner_cells) if m.cols.blocks else c
+        if text and position >= len(line) + (1 if line else 0):
             line = f"{line:<{position}}{text}"
     return line
 
