@@ -396,7 +396,7 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
         (
             ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args:", "  x: {seed: 0, scale: 1}"],
             "x: {seed",
-            "args.x: an array spec here needs shape:, e.g. {shape: [[]4], seed: 0, scale: 1}",
+            "args.x: an array spec here needs shape:, e.g. {shape: [[]4], seed: 0, scale: 1} (a mapping passed to *",
         ),
         (
             ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "args:", "  x: [1.0, [2.0]]"],

@@ -68,9 +68,12 @@ def cast(fields: FieldReader, key: str, arr: NDArray[Any], dtype: str) -> NDArra
     return out
 
 
-def literal(fields: FieldReader, key: str, spec: YList, budget: Budget, integers: bool = False) -> NDArray[Any]:
+def literal(
+    fields: FieldReader, key: str, spec: YList, budget: Budget, integers: bool = False, booleans: bool = False
+) -> NDArray[Any]:
     """A rectangular nested list of finite numbers as a float64 array; with `integers`, an int64
-    array where every entry is an integer (of int64's range)."""
+    array where every entry is an integer (of int64's range); with `booleans`, a list of booleans
+    as a bool array (a mask)."""
     shape: list[int] = []
     level: Any = spec
     while isinstance(level, list):
@@ -79,15 +82,28 @@ def literal(fields: FieldReader, key: str, spec: YList, budget: Budget, integers
     budget.axes(fields, key, len(shape))
     budget.take(fields, key, math.prod(shape))
     flat: list[float] = []
-    _flatten(fields, key, spec, tuple(shape), flat)
+    _flatten(fields, key, spec, tuple(shape), flat, booleans)
+    if booleans:
+        return np.array(flat, dtype=bool).reshape(shape)
     if integers and flat and all(type(v) is int and -INT_LIMIT <= v < INT_LIMIT for v in flat):
         return np.array(flat, dtype=np.int64).reshape(shape)
     return np.array(flat, dtype=np.float64).reshape(shape)
 
 
-def _flatten(fields: FieldReader, key: str, node: Any, shape: tuple[int, ...], out: list[float]) -> None:
+def _flatten(
+    fields: FieldReader, key: str, node: Any, shape: tuple[int, ...], out: list[float], booleans: bool = False
+) -> None:
     if not shape:
-        if isinstance(node, bool) or not isinstance(node, int | float):
+        if booleans:
+            if not isinstance(node, bool):
+                raise fields.error(key, f"entry {show(node)} is {kind(node)}; a mask holds true or false only")
+            out.append(node)
+            return
+        if isinstance(node, bool):
+            raise fields.error(
+                key, f"entry {show(node)} is a boolean among numbers; give all booleans (a mask) or all numbers"
+            )
+        if not isinstance(node, int | float):
             raise fields.error(key, f"entry {show(node)} is {kind(node)}; expected a number")
         if not finite(node):
             raise fields.error(key, f"entry {show(node)} is not finite; expected a finite number")
@@ -97,7 +113,22 @@ def _flatten(fields: FieldReader, key: str, node: Any, shape: tuple[int, ...], o
         got = f"a list of {len(node)}" if isinstance(node, list) else kind(node)
         raise fields.error(key, f"is a ragged list: {got} where a list of {shape[0]} belongs; give a rectangular array")
     for item in node:
-        _flatten(fields, key, item, shape[1:], out)
+        _flatten(fields, key, item, shape[1:], out, booleans)
+
+
+def is_spec(mapping: YMap) -> bool:
+    """Whether a mapping of an argument is an array spec (its keys a spec's, or a `shape:`) rather
+    than a plain mapping passed as it is (`{stride: 1, pad: 1}`, `{p: 0.5, mode: train, seed: 0}`)."""
+    return "shape" in mapping or all(k in SPEC_KEYS for k in mapping)
+
+
+def leaves(node: Any) -> set[str]:
+    """What the innermost entries of a nested list are: "number", "boolean", "other"."""
+    if isinstance(node, list):
+        return set().union(*(leaves(item) for item in node)) if node else set()
+    if isinstance(node, bool):
+        return {"boolean"}
+    return {"number"} if isinstance(node, int | float) else {"other"}
 
 
 def _spec_shape(
@@ -114,7 +145,11 @@ def _spec_shape(
         budget.take(fields, key, math.prod(shape), f"shape {list(shape)} has {math.prod(shape)} entries")
         return shape
     if given is None:
-        raise fields.error(key, "an array spec here needs shape:, e.g. {shape: [4], seed: 0, scale: 1}")
+        raise fields.error(
+            key,
+            "an array spec here needs shape:, e.g. {shape: [4], seed: 0, scale: 1} (a mapping passed to your code as "
+            "it is holds a key that is not a spec's)",
+        )
     if not isinstance(given, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in given):
         raise fields.error(key, f"shape {show(given)} is not a list of positive integers; expected e.g. [4]")
     budget.axes(fields, key, len(given))

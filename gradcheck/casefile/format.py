@@ -152,8 +152,10 @@ CASE_FORMAT: tuple[Key, ...] = (
     Key(
         "args",
         "args",
-        "keyword arguments: a list (an array; integers stay integers), an array spec with `shape:`, or a plain "
-        "number, string, boolean or null, passed as it is; merged over the defaults' `args` key by key",
+        "keyword arguments: a list of numbers (an array; integers stay integers) or of booleans (a bool array, "
+        "a mask), an array spec with `shape:`, or a plain number, string, boolean, null, mapping (one that is not "
+        "a spec: `{stride: 1, pad: 1}`) or list (of strings or mappings), passed as it is (as a dict or list); "
+        "merged over the defaults' `args` key by key",
         cases=(FUNCTION,),
     ),
     Key(

@@ -121,7 +121,10 @@ def _of_type(key: Key) -> dict[str, Any]:
         },
         "args": {
             "type": "object",
-            "additionalProperties": {"anyOf": [_NUMBERS, _SPEC, {"type": ["number", "string", "boolean", "null"]}]},
+            # an array (numbers, or booleans: a mask), a spec, or a plain value, mapping or list passed as it is
+            "additionalProperties": {
+                "anyOf": [_NUMBERS, _SPEC, {"type": ["number", "string", "boolean", "null", "object", "array"]}]
+            },
         },
     }
     if key.type == "choice":

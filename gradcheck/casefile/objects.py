@@ -67,9 +67,28 @@ def keyword_args(fields: FieldReader, key: str, dtype: str, budget: Budget) -> t
                 out[name] = value  # a plain argument: passed as it is
                 continue
             raise own.error(field, f"{show(value)} is {kind(value)}; expected a number, a list or an array spec")
+        found = arrays.leaves(value) if isinstance(value, YList) else set()
+        if (isinstance(value, YMap) and not arrays.is_spec(value)) or "other" in found:
+            out[name] = plain(own, field, value)  # settings, names, a vocabulary: a dict or list as written
+            continue
+        if isinstance(value, YList) and found == {"boolean"}:
+            out[name] = arrays.literal(own, field, value, budget, booleans=True)  # a mask
+            continue
         arr = arrays.typed(own, field, budget)
         out[name] = arr if arr.dtype.kind == "i" else arrays.cast(own, field, arr, dtype)
     return out, lines
+
+
+def plain(fields: FieldReader, key: str, value: Any) -> Any:
+    """A mapping or list of plain values as Python's dict or list (its own entries likewise); a
+    number that is not finite is refused at `key`'s line."""
+    if isinstance(value, dict):
+        return {k: plain(fields, key, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(fields, key, v) for v in value]
+    if isinstance(value, float) and not finite(value):
+        raise fields.error(key, f"holds {show(value)}, which is not finite; expected finite numbers")
+    return value
 
 
 def floating(value: Any) -> bool:
