@@ -49,6 +49,7 @@ TYPES = (
     "class",  # module:Class
     "wrt",  # an argument name or an object path, or a list of them
     "gradients",  # an object path, or a mapping of wrt names to paths or positions
+    "path",  # an attribute path on an object: `out`, `cache.out`
     "range",  # a pair of integers [low, high)
     "args",  # keyword arguments: arrays, specs or plain values
     "identifier",  # the name of an argument
@@ -116,6 +117,14 @@ CASE_FORMAT: tuple[Key, ...] = (
         "args",
         "with `object:`: keyword arguments of the constructor, as in `args`",
         "none",
+        cases=(FUNCTION,),
+    ),
+    Key(
+        "output",
+        "path",
+        "with `object:`: where the method `function` leaves its output, a path on the object (`output`) read "
+        "after each call, for a layer that stores its result (`self.output = ...`) rather than returning it",
+        "what `function` returns",
         cases=(FUNCTION,),
     ),
     Key(

@@ -63,6 +63,7 @@ class FunctionCase:
     nondet_tol: float = 0.0  # how far f at x may move between two calls
     cls: str | None = None  # "module:Class" (the `object:` key): function and derivative are its methods
     init: Mapping[str, Any] = field(default_factory=dict)  # the constructor's keyword arguments
+    output: str = ""  # with an object: where `function` leaves its output on it ("": it returns it)
     wrts: tuple[str, ...] = ()  # `wrt:` given as a list: one check for each (empty: one check, of `wrt`)
     gradients: Mapping[str, str | int] = field(default_factory=dict)  # wrt: path on the object or position
     given: Mapping[str, Any] = field(default_factory=dict)  # from check_function: the code of each key it names
@@ -195,6 +196,7 @@ class _FunctionReader:
             nondet_tol=f.positive("nondet_tol", zero=True) or 0.0,
             cls=cls,
             init=init,
+            output=objects.output_path(f, cls is not None),
             wrts=tuple(names) if listed else (),
             gradients=objects.gradient_sources(f, names, args, cls is not None),
             given={key: value.value for key, value in f.values.items() if isinstance(value, Given)},

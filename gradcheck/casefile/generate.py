@@ -77,6 +77,7 @@ def _of_type(key: Key) -> dict[str, Any]:
                 },
             ]
         },
+        "path": _PATH,
         "range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
         "version": {"const": 1},
         "array": {"anyOf": [_NUMBERS, _SPEC]},
@@ -320,6 +321,7 @@ def _value(key: Key) -> str:
         "callable": "`module:attribute` or method",
         "wrt": "name or list of names",
         "gradients": "mapping or path",
+        "path": "path",
         "range": "`[low, high]`",
         "array": "list or array spec",
         "shape": "list of integers",

@@ -186,6 +186,19 @@ def gradient_sources(
     return out
 
 
+def output_path(fields: FieldReader, on_object: bool) -> str:
+    """The `output` key: a public path on the object where `function` leaves its output, or ""."""
+    if "output" not in fields.values:
+        return ""
+    value = fields.values["output"]
+    refuse_private(fields, "output", value)
+    if not isinstance(value, str) or not PATH_RE.fullmatch(value):
+        raise fields.error("output", f"{show(value)} is not a path; expected attribute names with dots, e.g. output")
+    if not on_object:
+        raise fields.error("output", "is read on an object; add object: module:Class, or return the output")
+    return value
+
+
 def _need_object(fields: FieldReader, on_object: bool, path: str) -> None:
     refuse_private(fields, "gradients", path)
     if not PATH_RE.fullmatch(path):

@@ -32,6 +32,7 @@ def check_function(
     elementwise: Code | None = None,
     object: Any = None,
     init: Mapping[str, Any] | None = None,
+    output: str | None = None,
     gradients: Mapping[str, str | int] | str | None = None,
     vectorized: bool | None = None,
     order: str | None = None,

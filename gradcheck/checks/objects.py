@@ -127,10 +127,24 @@ class Instance(Subject):
             self.obj = guarded(case, "object", cls, f"{case.cls}(...)")(**init)
             method = targets.method(case, "function", self.obj, self.scope)
             self.forward = guarded(case, "function", method)
-            self.raw_first = self.forward(**self.fixed) if self.on_object else self.forward(**self.at(self.x0.copy()))
+            returned = self.forward(**self.fixed) if self.on_object else self.forward(**self.at(self.x0.copy()))
+            self.raw_first = self._outcome(returned)
         if self.on_object:
             self.x0 = np.array(self._parameter())
         self.snapshot = self._copy((self.obj, self.raw_first))
+
+    def _outcome(self, returned: Any) -> Any:
+        """What a call of `function` gave: what it returned, or with `output:` a copy of the output it
+        left on the object (the next call may write into it), before the rest of a tuple it returned."""
+        case = self.case
+        if not case.output:
+            return returned
+        try:
+            value = targets.lookup(self.obj, case.output, type(self.obj).__name__)
+        except PathError as exc:
+            raise error(case, "output", f"after a call of {case.shown('function')}, {exc}") from None
+        rest = split(returned)[1]
+        return (np.array(value), *rest) if rest else np.array(value)
 
     def _parameter(self) -> NDArray[Any]:
         """The parameter `wrt` names, as it is on the object: a writable array of floats."""
@@ -160,11 +174,11 @@ class Instance(Subject):
 
     def f(self, x: NDArray[Any]) -> Any:
         if not self.on_object:
-            return split(self.forward(**self.at(x)))[0]
+            return split(self._outcome(self.forward(**self.at(x))))[0]
         parameter = self._parameter()
         parameter[...] = x  # perturbed in place, restored after
         try:
-            return split(self.forward(**self.fixed))[0]
+            return split(self._outcome(self.forward(**self.fixed)))[0]
         finally:
             parameter[...] = self.x0
 

@@ -204,5 +204,7 @@ def numbers(case: FunctionCase, key: str, value: Any, verb: str, what: str = "")
         arr = np.asarray(None)
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_) or (key == "function" and arr.size == 0):
         got = f"an empty array {arr.shape}" if arr.size == 0 else f"{type(value).__name__} of dtype {arr.dtype}"
-        raise error(case, key, f"{case.shown(key)} {verb} {got}{what}; expected an array of numbers")
+        stored = value is None and key == "function" and case.cls is not None and not case.output
+        fix = " (a method that stores its output, self.output = ..., needs output: output beside it)" if stored else ""
+        raise error(case, key, f"{case.shown(key)} {verb} {got}{what}; expected an array of numbers{fix}")
     return arr
