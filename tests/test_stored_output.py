@@ -1,5 +1,6 @@
-"""A layer that stores its output on itself (`self.output = ...`) rather than returning it: `output:`
-names where it is read after each call."""
+"""Layers as some code writes them: one that stores its output on itself (`self.output = ...`)
+rather than returning it (`output:` names where it is read after each call), and one whose weights
+are set after it is made (`set:`)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,21 @@ class Dense:
         self.dweights = self.inputs.T @ dz
         self.dbiases = dz.sum(axis=0, keepdims=True)
         self.dinputs = dz @ self.weights.T
+
+
+class Staged:
+    # no weights until they are set on it
+
+    def forward(self, inputs):
+        self.inputs = inputs
+        return inputs @ self.W * self.scale
+
+    def backward(self, dout):
+        self.dW = self.inputs.T @ dout * self.scale
+
+
+class Slotted:
+    __slots__ = ("W",)
 
 
 class DenseForgetsTanh(Dense):
@@ -116,3 +132,61 @@ def test_check_function_reads_the_output_too() -> None:
         "forward", object=Scale(), output="out", backward="backward", args={"x": np.array([1.0, 2.0])}
     )
     assert result and result["x"].passed
+
+
+STAGED = """\
+object: mylib.layers:Staged
+set: {W: {shape: [3, 2], seed: 1}, scale: 0.5}
+function: forward
+backward: backward
+args: {inputs: {shape: [4, 3], seed: 0}}
+wrt: W
+gradients: {W: dW}
+"""
+
+
+def staged(pytester: pytest.Pytester, case: str) -> pytest.RunResult:
+    pytester.makeini("[pytest]\ngradcheck_cases = cases\n")
+    write(pytester, "mylib/__init__.py", "")
+    write(pytester, "mylib/layers.py", LAYERS)
+    write(pytester, "cases/x.yaml", "cases:\n  - name: c\n" + "".join(f"    {line}\n" for line in case.splitlines()))
+    return run(pytester, "-p", "no:cacheprovider")
+
+
+def test_attributes_set_after_construction_are_there_at_the_first_call(pytester: pytest.Pytester) -> None:
+    staged(pytester, STAGED).assert_outcomes(passed=1)
+
+
+def test_a_planted_bug_in_a_staged_layer_is_caught(pytester: pytest.Pytester) -> None:
+    staged(pytester, STAGED)
+    wrong = LAYERS.replace("self.dW = self.inputs.T @ dout * self.scale", "self.dW = self.inputs.T @ dout")
+    write(pytester, "mylib/layers.py", wrong)  # the scale that set: gave forgotten in backward
+    result = run(pytester, "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["  6 of 6 entries of dW for cotangent 1 of 3 (seeded random) differ*"])
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("set: {__class__: 1}", "cases/x.yaml:4: set.__class__: '__class__': '__class__' is a private name*"),
+        (
+            "set: {W: 1}\nobject: null",
+            "cases/x.yaml:3: set: applies with object: only; add object: module:Class, or drop set",
+        ),
+    ],
+)
+def test_set_takes_public_names_on_an_object(pytester: pytest.Pytester, line: str, expected: str) -> None:
+    case = STAGED.replace("set: {W: {shape: [3, 2], seed: 1}, scale: 0.5}", line)
+    if "object: null" in line:
+        case = case.replace("object: mylib.layers:Staged\n", "").replace("object: null", "function: mylib.layers:f")
+        case = case.replace("function: forward\n", "")
+    result = staged(pytester, case)
+    result.stdout.fnmatch_lines([expected])
+
+
+def test_an_attribute_the_object_refuses_is_one_line(pytester: pytest.Pytester) -> None:
+    case = STAGED.replace("mylib.layers:Staged", "mylib.layers:Slotted").replace(", scale: 0.5", ", scale: 2")
+    result = staged(pytester, case)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["cases/x.yaml:4: set: setting mylib.layers:Slotted.scale raised AttributeError*"])

@@ -29,7 +29,7 @@ MARK_ARGUMENTS: dict[str, dict[str, type]] = {
 }
 _TYPE_WORDS = {str: "a string (quote it)", bool: "true or false"}
 #: The keys whose mappings merge over the defaults' key by key.
-MERGED = ("args", "init")
+MERGED = ("args", "init", "set")
 _NUMBER_AS_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 

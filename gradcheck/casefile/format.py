@@ -120,6 +120,15 @@ CASE_FORMAT: tuple[Key, ...] = (
         cases=(FUNCTION,),
     ),
     Key(
+        "set",
+        "args",
+        "with `object:`: attributes set on the object after it is made, before its first call, values as in "
+        "`args` (`{trainable: true, W: {shape: [3, 4], seed: 0}}`), for a layer whose weights are set after "
+        "construction",
+        "none",
+        cases=(FUNCTION,),
+    ),
+    Key(
         "output",
         "path",
         "with `object:`: where the method `function` leaves its output, a path on the object (`output`) read "

@@ -63,6 +63,7 @@ class FunctionCase:
     nondet_tol: float = 0.0  # how far f at x may move between two calls
     cls: str | None = None  # "module:Class" (the `object:` key): function and derivative are its methods
     init: Mapping[str, Any] = field(default_factory=dict)  # the constructor's keyword arguments
+    attributes: Mapping[str, Any] = field(default_factory=dict)  # `set:`, set on the object after it is made
     output: str = ""  # with an object: where `function` leaves its output on it ("": it returns it)
     wrts: tuple[str, ...] = ()  # `wrt:` given as a list: one check for each (empty: one check, of `wrt`)
     gradients: Mapping[str, str | int] = field(default_factory=dict)  # wrt: path on the object or position
@@ -164,6 +165,10 @@ class _FunctionReader:
         if not args and cls is None:
             raise self.error("args", "missing; give the function's keyword arguments, e.g. args: {x: [0.5, -1.0]}")
         init, init_lines = objects.keyword_args(f, "init", dtype, self.budget)
+        attributes, set_lines = objects.keyword_args(f, "set", dtype, self.budget)
+        named = FieldReader({}, dict(set_lines), f.path, f.line)
+        for attribute in attributes:  # public names only: no `__class__`, no `_cache`
+            objects.refuse_private(named, f"set.{attribute}", attribute)
         names, listed = objects.wrt_names(f, args, cls is not None)
         for wrt in names:  # what is differentiated is floating, whatever YAML gave
             if wrt in args:
@@ -187,7 +192,7 @@ class _FunctionReader:
             step=f.positive("step"),
             dtype=dtype,
             marks=f.marks(),
-            lines={**f.lines, **arg_lines, **init_lines},
+            lines={**f.lines, **arg_lines, **init_lines, **set_lines},
             mode=f.choice("mode", MODES, "auto"),
             scheme=scheme,
             order=f.choice("order", ORDERS, "C"),
@@ -196,6 +201,7 @@ class _FunctionReader:
             nondet_tol=f.positive("nondet_tol", zero=True) or 0.0,
             cls=cls,
             init=init,
+            attributes=attributes,
             output=objects.output_path(f, cls is not None),
             wrts=tuple(names) if listed else (),
             gradients=objects.gradient_sources(f, names, args, cls is not None),
@@ -205,8 +211,9 @@ class _FunctionReader:
     def _class(self) -> str | None:
         values = self.fields.values
         if "object" not in values:
-            if "init" in values:
-                raise self.error("init", "applies with object: only; add object: module:Class, or drop init")
+            for key in ("init", "set"):
+                if key in values:
+                    raise self.error(key, f"applies with object: only; add object: module:Class, or drop {key}")
             return None
         value = values["object"]
         if isinstance(value, Given):  # from check_function: a class, or an object copied for every check

@@ -125,6 +125,9 @@ class Instance(Subject):
         init = {name: value.copy() if isinstance(value, np.ndarray) else value for name, value in case.init.items()}
         with seeded():
             self.obj = guarded(case, "object", cls, f"{case.cls}(...)")(**init)
+            for name, value in case.attributes.items():  # `set:`, each its own copy
+                own = value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
+                guarded(case, "set", setattr, f"setting {case.cls}.{name}")(self.obj, name, own)
             method = targets.method(case, "function", self.obj, self.scope)
             self.forward = guarded(case, "function", method)
             returned = self.forward(**self.fixed) if self.on_object else self.forward(**self.at(self.x0.copy()))
