@@ -18,6 +18,8 @@ ORDERS = ("C", "F")
 MAX_ELEMENTS = 10_000_000
 #: A case file makes at most this many test items (cases times checks, and names in wrt lists).
 MAX_ITEMS = 10_000
+#: The most outputs a function case checks together (`outputs:`).
+MAX_OUTPUTS = 16
 #: The most threads a check may use (workers:).
 MAX_WORKERS = 64
 #: Which files under gradcheck_cases / --gradcheck-cases are case files, by name.

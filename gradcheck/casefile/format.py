@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..options import DTYPES, MAX_WORKERS, MODES, ORDERS, REDUCTIONS, SCHEMES
+from ..options import DTYPES, MAX_OUTPUTS, MAX_WORKERS, MODES, ORDERS, REDUCTIONS, SCHEMES
 
 #: The kinds of case a key belongs to.
 LAYER, FUNCTION = "layer", "function"
@@ -118,6 +118,16 @@ CASE_FORMAT: tuple[Key, ...] = (
         "with `object:`: keyword arguments of the constructor, as in `args`",
         "none",
         cases=(FUNCTION,),
+    ),
+    Key(
+        "outputs",
+        "integer",
+        "how many of the values `function` returns are its outputs (`next_h, next_c, cache`: 2), checked "
+        "together; with `vjp:` or `backward:` only, which get one cotangent per output, in order, before the rest",
+        "1",
+        cases=(FUNCTION,),
+        minimum=1,
+        maximum=MAX_OUTPUTS,
     ),
     Key(
         "set",

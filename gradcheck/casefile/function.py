@@ -64,6 +64,7 @@ class FunctionCase:
     cls: str | None = None  # "module:Class" (the `object:` key): function and derivative are its methods
     init: Mapping[str, Any] = field(default_factory=dict)  # the constructor's keyword arguments
     attributes: Mapping[str, Any] = field(default_factory=dict)  # `set:`, set on the object after it is made
+    outputs: int = 1  # how many of the values f returns are outputs (the rest goes to backward)
     output: str = ""  # with an object: where `function` leaves its output on it ("": it returns it)
     wrts: tuple[str, ...] = ()  # `wrt:` given as a list: one check for each (empty: one check, of `wrt`)
     gradients: Mapping[str, str | int] = field(default_factory=dict)  # wrt: path on the object or position
@@ -165,10 +166,7 @@ class _FunctionReader:
         if not args and cls is None:
             raise self.error("args", "missing; give the function's keyword arguments, e.g. args: {x: [0.5, -1.0]}")
         init, init_lines = objects.keyword_args(f, "init", dtype, self.budget)
-        attributes, set_lines = objects.keyword_args(f, "set", dtype, self.budget)
-        named = FieldReader({}, dict(set_lines), f.path, f.line)
-        for attribute in attributes:  # public names only: no `__class__`, no `_cache`
-            objects.refuse_private(named, f"set.{attribute}", attribute)
+        attributes, set_lines = objects.attributes(f, dtype, self.budget)
         names, listed = objects.wrt_names(f, args, cls is not None)
         for wrt in names:  # what is differentiated is floating, whatever YAML gave
             if wrt in args:
@@ -176,7 +174,7 @@ class _FunctionReader:
         vectorized = self._vectorized(names, args)
         scheme, workers = f.choice("scheme", SCHEMES, "central"), f.bounded_int("workers", 1, MAX_WORKERS)
         if cls is not None:
-            self._object_limits(cls, [name for name in names if name not in args], scheme, workers)
+            objects.object_limits(f, cls, [name for name in names if name not in args], (scheme, workers))
         return FunctionCase(
             name=name,
             path=f.path,
@@ -203,6 +201,7 @@ class _FunctionReader:
             init=init,
             attributes=attributes,
             output=objects.output_path(f, cls is not None),
+            outputs=objects.outputs_count(f, kind_, vectorized),
             wrts=tuple(names) if listed else (),
             gradients=objects.gradient_sources(f, names, args, cls is not None),
             given={key: value.value for key, value in f.values.items() if isinstance(value, Given)},
@@ -275,22 +274,6 @@ class _FunctionReader:
                 f"{', '.join(given)} (null removes one the defaults give, e.g. gradient: null)",
             )
         return given[0]
-
-    def _object_limits(self, cls: str, parameters: list[str], scheme: str, workers: int) -> None:
-        """What an object's state rules out: threads calling its methods at once, and a complex step in
-        a parameter (a float array on the object, which cannot hold one)."""
-        if workers > 1:
-            raise self.error(
-                "workers",
-                f"threads would call the methods of one {cls} object at once, which is not safe where they keep "
-                "state on it (self.x = x); drop workers",
-            )
-        if scheme == "complex" and parameters:
-            raise self.error(
-                "scheme",
-                f"complex steps x by an imaginary h, which the parameter {parameters[0]}, a float array perturbed in "
-                "place on the object, cannot hold; use central, central4 or richardson",
-            )
 
     def _vectorized(self, names: list[str], args: dict[str, Any]) -> bool:
         f = self.fields

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import did_you_mean
+from ..options import MAX_OUTPUTS
 from . import arrays
 from .budget import Budget
 from .fields import FieldReader, finite, kind
@@ -206,4 +207,47 @@ def _need_object(fields: FieldReader, on_object: bool, path: str) -> None:
     if not on_object:
         raise fields.error(
             "gradients", f"{path!r} is read on an object; add object: module:Class, or give positions such as {{x: 0}}"
+        )
+
+
+def attributes(fields: FieldReader, dtype: str, budget: Budget) -> tuple[dict[str, Any], dict[str, int]]:
+    """`set:`: attributes set on the object after it is made, values as in `args`, public names only
+    (no `__class__`, no `_cache`), with their lines."""
+    values, lines = keyword_args(fields, "set", dtype, budget)
+    named = FieldReader({}, dict(lines), fields.path, fields.line)
+    for name in values:
+        refuse_private(named, f"set.{name}", name)
+    return values, lines
+
+
+def outputs_count(fields: FieldReader, kind_: str, vectorized: bool) -> int:
+    """`outputs:`, with what several outputs rule out: a derivative that takes no cotangent, `output:`
+    and `vectorized:`."""
+    count = fields.bounded_int("outputs", 1, MAX_OUTPUTS)
+    if count > 1:
+        if kind_ not in ("vjp", "backward"):
+            raise fields.error(
+                "outputs", f"needs vjp: or backward:, which take one cotangent per output; this case has {kind_}:"
+            )
+        for key in ("output", "vectorized"):
+            if key in fields.values and (key != "vectorized" or vectorized):
+                raise fields.error(key, f"applies to one output; drop it, or outputs: {count}")
+    return count
+
+
+def object_limits(fields: FieldReader, cls: str, parameters: list[str], evaluation: tuple[str, int]) -> None:
+    """What an object's state rules out: threads calling its methods at once, and a complex step in
+    a parameter (a float array on the object, which cannot hold one); `evaluation` is (scheme, workers)."""
+    scheme, workers = evaluation
+    if workers > 1:
+        raise fields.error(
+            "workers",
+            f"threads would call the methods of one {cls} object at once, which is not safe where they keep "
+            "state on it (self.x = x); drop workers",
+        )
+    if scheme == "complex" and parameters:
+        raise fields.error(
+            "scheme",
+            f"complex steps x by an imaginary h, which the parameter {parameters[0]}, a float array perturbed in "
+            "place on the object, cannot hold; use central, central4 or richardson",
         )

@@ -33,6 +33,7 @@ def check_function(
     object: Any = None,
     init: Mapping[str, Any] | None = None,
     output: str | None = None,
+    outputs: int | None = None,
     gradients: Mapping[str, str | int] | str | None = None,
     vectorized: bool | None = None,
     order: str | None = None,

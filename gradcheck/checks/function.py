@@ -39,7 +39,7 @@ def build_check(case: FunctionCase, scope: Scope) -> Check:
     returns, read the derivative for `wrt`, and give the Check that compares it with central differences."""
     subject = objects.subject(case, scope)
     x0 = subject.x0
-    out = numbers(case, "function", objects.split(subject.raw_first)[0], "returned")
+    out = numbers(case, "function", objects.split(subject.raw_first, case.outputs)[0], "returned")
     vectorized = case.vectorized and not subject.on_object
     if vectorized:
         _check_vectorized(case, subject.f, x0, out)

@@ -26,8 +26,12 @@ from .targets import PathError, error, guarded
 OBJECT_SEED = 0
 
 
-def split(value: Any) -> tuple[Any, tuple[Any, ...]]:
-    """What f returned as (output, rest): a tuple is `(output, *rest)`, e.g. `out, cache`."""
+def split(value: Any, outputs: int = 1) -> tuple[Any, tuple[Any, ...]]:
+    """What f returned as (output, rest): a tuple is `(output, *rest)`, e.g. `out, cache`; with
+    several `outputs`, `(out_1, ..., out_n, *rest)`, the outputs flattened into one array."""
+    if outputs > 1 and isinstance(value, tuple) and len(value) >= outputs:
+        flat = [np.asarray(v).reshape(-1) for v in value[:outputs]]
+        return np.concatenate(flat), value[outputs:]
     if isinstance(value, tuple) and value:
         return value[0], value[1:]
     return value, ()
@@ -69,13 +73,40 @@ class Subject:
         if self.case.derivative != RETURNED:
             self.derivative = guarded(self.case, self.case.kind, targets.resolve(self.case, self.case.kind, self.scope))
         self.raw_first = self.forward(**self.at(self.x0.copy()))
+        self.shapes = self._output_shapes()
+
+    def _output_shapes(self) -> list[tuple[int, ...]]:
+        """The shapes of f's outputs at its first call, to cut a cotangent of them all into one each."""
+        case, first = self.case, self.raw_first
+        if case.outputs == 1:
+            return []
+        if not isinstance(first, tuple) or len(first) < case.outputs:
+            got = f"{len(first)} values" if isinstance(first, tuple) else f"one {type(first).__name__}"
+            raise error(
+                case,
+                "outputs",
+                f"{case.shown('function')} returned {got}; outputs: {case.outputs} needs a tuple of at least "
+                f"{case.outputs} (the outputs first, then what backward takes)",
+            )
+        return [np.shape(v) for v in first[: case.outputs]]
+
+    def pieces(self, cotangent: Any) -> tuple[Any, ...]:
+        """The cotangent of f's outputs, one per output, in their shapes (one output: as it is)."""
+        if not self.shapes:
+            return (cotangent,)
+        flat, out, start = np.asarray(cotangent).reshape(-1), [], 0
+        for shape in self.shapes:
+            size = int(np.prod(shape, dtype=np.int64))
+            out.append(flat[start : start + size].reshape(shape))
+            start += size
+        return tuple(out)
 
     def at(self, x: Any) -> dict[str, Any]:
         return {**self.fixed, self.case.wrt: x}
 
     def f(self, x: NDArray[Any]) -> Any:
         """f's output at x (the output of a tuple that f returns)."""
-        return split(self.forward(**self.at(x)))[0]
+        return split(self.forward(**self.at(x)), self.case.outputs)[0]
 
     def derivative_at(self, cotangent: Any = None) -> tuple[Any, Any]:
         """The derivative at x0 as the derivative returns it (with the cotangent, for vjp and
@@ -88,7 +119,7 @@ class Subject:
         (`fresh`: a copy of its own already); for a derivative that f returned (fn None), what came
         after its value."""
         case = self.case
-        rest = split(first)[1]
+        rest = split(first, case.outputs)[1]
         if fn is None:
             if not rest:
                 raise error(
@@ -98,10 +129,10 @@ class Subject:
                 )
             return rest[0] if len(rest) == 1 else rest
         if case.kind == "backward":
-            return fn(cotangent, *(rest if fresh else _copied(rest)))
+            return fn(*self.pieces(cotangent), *(rest if fresh else _copied(rest)))
         point = self.at(self.x0.copy()) if not self.on_object else dict(self.fixed)
         if case.kind == "vjp":
-            return fn(cotangent, **point)
+            return fn(*self.pieces(cotangent), **point)
         return fn(**point)
 
 
@@ -132,6 +163,7 @@ class Instance(Subject):
             self.forward = guarded(case, "function", method)
             returned = self.forward(**self.fixed) if self.on_object else self.forward(**self.at(self.x0.copy()))
             self.raw_first = self._outcome(returned)
+        self.shapes = self._output_shapes()
         if self.on_object:
             self.x0 = np.array(self._parameter())
         self.snapshot = self._copy((self.obj, self.raw_first))
@@ -177,11 +209,11 @@ class Instance(Subject):
 
     def f(self, x: NDArray[Any]) -> Any:
         if not self.on_object:
-            return split(self._outcome(self.forward(**self.at(x))))[0]
+            return split(self._outcome(self.forward(**self.at(x))), self.case.outputs)[0]
         parameter = self._parameter()
         parameter[...] = x  # perturbed in place, restored after
         try:
-            return split(self._outcome(self.forward(**self.fixed)))[0]
+            return split(self._outcome(self.forward(**self.fixed)), self.case.outputs)[0]
         finally:
             parameter[...] = self.x0
 
