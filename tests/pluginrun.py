@@ -91,6 +91,16 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest("-p", "no:hypothesispytest", "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
 
 
+def one_case(pytester: pytest.Pytester, module: tuple[str, str], case: str, ini: str = "") -> pytest.RunResult:
+    """Run a project of one module under mylib/ (its name and text) and one case `c` in
+    cases/x.yaml (`case` its fields, a line each; its first field on line 3)."""
+    pytester.makeini(f"[pytest]\ngradcheck_cases = cases\n{ini}")
+    write(pytester, "mylib/__init__.py", "")
+    write(pytester, f"mylib/{module[0]}.py", module[1])
+    write(pytester, "cases/x.yaml", "cases:\n  - name: c\n" + "".join(f"    {line}\n" for line in case.splitlines()))
+    return run(pytester, "-p", "no:cacheprovider")
+
+
 def sections(result: pytest.RunResult) -> dict[str, list[str]]:
     """The FAILURES / ERRORS sections by their `____ title ____` header, blank lines dropped."""
     out: dict[str, list[str]] = {}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pluginrun import run, write
+from pluginrun import one_case, run, write
 
 import gradcheck
 from gradcheck.casefile import document
@@ -133,11 +133,7 @@ def test_the_item_limit_holds_for_a_real_file_at_its_default(pytester: pytest.Py
 
 
 def project(pytester: pytest.Pytester, case: str, limit: int = 1000) -> pytest.RunResult:
-    pytester.makeini(f"[pytest]\ngradcheck_cases = cases\ngradcheck_max_elements = {limit}\n")
-    write(pytester, "mylib/__init__.py", "")
-    write(pytester, "mylib/fns.py", FUNCTIONS)
-    write(pytester, "cases/x.yaml", "cases:\n  - name: c\n" + "".join(f"    {line}\n" for line in case.splitlines()))
-    return run(pytester, "-p", "no:cacheprovider", "-rA")
+    return one_case(pytester, ("fns", FUNCTIONS), case, ini=f"gradcheck_max_elements = {limit}\n")
 
 
 def test_a_built_in_check_whose_jacobian_is_over_the_limit_fails_alone(pytester: pytest.Pytester) -> None:

@@ -4,7 +4,7 @@ booleans, passed from YAML as Python dicts, lists and bool arrays; a spec is tol
 from __future__ import annotations
 
 import pytest
-from pluginrun import run, write
+from pluginrun import one_case
 
 #: Under mylib/: a 1-D convolution with a settings dict, an embedding read through a vocabulary,
 #: a masked square; each with its derivative, and one wrong twin.
@@ -91,12 +91,7 @@ wrt: x
 
 
 def outcome(pytester: pytest.Pytester, case: str) -> pytest.RunResult:
-    pytester.makeini("[pytest]\ngradcheck_cases = cases\n")
-    write(pytester, "mylib/__init__.py", "")
-    write(pytester, "mylib/layers.py", LAYERS)
-    text = "cases:\n  - name: c\n" + "".join(f"    {line}\n" for line in case.splitlines())
-    write(pytester, "cases/x.yaml", text)
-    return run(pytester, "-p", "no:cacheprovider")
+    return one_case(pytester, ("layers", LAYERS), case)
 
 
 def test_a_settings_mapping_reaches_the_code_as_a_dict(pytester: pytest.Pytester) -> None:

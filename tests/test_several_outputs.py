@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pluginrun import run, write
+from pluginrun import one_case
 
 import gradcheck
 
@@ -59,12 +59,7 @@ wrt: [x, h, Wx, Wh]
 
 
 def outcome(pytester: pytest.Pytester, backward: str, function: str = "step_forward") -> pytest.RunResult:
-    pytester.makeini("[pytest]\ngradcheck_cases = cases\n")
-    write(pytester, "mylib/__init__.py", "")
-    write(pytester, "mylib/rnn.py", RNN)
-    case = CASE.format(function=function, backward=backward)
-    write(pytester, "cases/x.yaml", "cases:\n  - name: c\n" + "".join(f"    {line}\n" for line in case.splitlines()))
-    return run(pytester, "-p", "no:cacheprovider")
+    return one_case(pytester, ("rnn", RNN), CASE.format(function=function, backward=backward))
 
 
 def test_two_outputs_and_a_backward_that_adds_into_its_cotangent_pass(pytester: pytest.Pytester) -> None:
@@ -89,12 +84,8 @@ def test_a_function_of_fewer_values_than_outputs_is_one_line(pytester: pytest.Py
 
 
 def test_outputs_need_a_derivative_that_takes_cotangents(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\ngradcheck_cases = cases\n")
-    write(pytester, "mylib/__init__.py", "")
-    write(pytester, "mylib/rnn.py", RNN)
     case = "function: mylib.rnn:step_forward\ngradient: mylib.rnn:step_backward\noutputs: 2\nargs: {x: [1.0]}"
-    write(pytester, "cases/x.yaml", "cases:\n  - name: c\n" + "".join(f"    {line}\n" for line in case.splitlines()))
-    result = run(pytester, "-p", "no:cacheprovider")
+    result = one_case(pytester, ("rnn", RNN), case)
     result.stdout.fnmatch_lines(
         [
             "cases/x.yaml:5: outputs: needs vjp: or backward:, which take one cotangent per output; this case "

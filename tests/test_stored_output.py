@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pluginrun import run, write
+from pluginrun import one_case, run, write
 
 import gradcheck
 
@@ -66,12 +66,7 @@ gradients: {{weights: dweights, biases: dbiases}}
 
 
 def outcome(pytester: pytest.Pytester, cls: str = "Dense", output: str = "output") -> pytest.RunResult:
-    pytester.makeini("[pytest]\ngradcheck_cases = cases\n")
-    write(pytester, "mylib/__init__.py", "")
-    write(pytester, "mylib/layers.py", LAYERS)
-    case = CASE.format(cls=cls, output=output)
-    write(pytester, "cases/x.yaml", "cases:\n  - name: c\n" + "".join(f"    {line}\n" for line in case.splitlines()))
-    return run(pytester, "-p", "no:cacheprovider")
+    return one_case(pytester, ("layers", LAYERS), CASE.format(cls=cls, output=output))
 
 
 def test_a_layer_that_stores_its_output_is_checked(pytester: pytest.Pytester) -> None:
@@ -91,14 +86,10 @@ def test_an_output_path_that_is_not_there_is_one_line(pytester: pytest.Pytester)
 
 
 def test_without_output_the_none_it_returns_is_refused_saying_so(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\ngradcheck_cases = cases\n")
-    write(pytester, "mylib/__init__.py", "")
-    write(pytester, "mylib/layers.py", LAYERS)
     case = "\n".join(
         line for line in CASE.format(cls="Dense", output="-").splitlines() if not line.startswith("output")
     )
-    write(pytester, "cases/x.yaml", "cases:\n  - name: c\n" + "".join(f"    {line}\n" for line in case.splitlines()))
-    result = run(pytester, "-p", "no:cacheprovider")
+    result = one_case(pytester, ("layers", LAYERS), case)
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [
@@ -146,11 +137,7 @@ gradients: {W: dW}
 
 
 def staged(pytester: pytest.Pytester, case: str) -> pytest.RunResult:
-    pytester.makeini("[pytest]\ngradcheck_cases = cases\n")
-    write(pytester, "mylib/__init__.py", "")
-    write(pytester, "mylib/layers.py", LAYERS)
-    write(pytester, "cases/x.yaml", "cases:\n  - name: c\n" + "".join(f"    {line}\n" for line in case.splitlines()))
-    return run(pytester, "-p", "no:cacheprovider")
+    return one_case(pytester, ("layers", LAYERS), case)
 
 
 def test_attributes_set_after_construction_are_there_at_the_first_call(pytester: pytest.Pytester) -> None:
