@@ -50,6 +50,7 @@ TYPES = (
     "wrt",  # an argument name or an object path, or a list of them
     "gradients",  # an object path, or a mapping of wrt names to paths or positions
     "path",  # an attribute path on an object: `out`, `cache.out`
+    "takes",  # a list of what a derivative is called with: `cotangent`, `output` or argument names
     "range",  # a pair of integers [low, high)
     "args",  # keyword arguments: arrays, specs or plain values
     "identifier",  # the name of an argument
@@ -117,6 +118,15 @@ CASE_FORMAT: tuple[Key, ...] = (
         "args",
         "with `object:`: keyword arguments of the constructor, as in `args`",
         "none",
+        cases=(FUNCTION,),
+    ),
+    Key(
+        "takes",
+        "takes",
+        "what the derivative is called with, in order, instead of its kind's arguments: `[]` for nothing "
+        "(`loss.backward()`), `output` (what `function` gave), `cotangent` (vjp, backward), names of `args` and, "
+        "with `object:`, paths on it (`[self.output, y_true]` for `loss.backward(loss.output, y_true)`)",
+        "its kind's: `(**args)`, `(cotangent, **args)`, `(dout, *cache)`",
         cases=(FUNCTION,),
     ),
     Key(

@@ -64,6 +64,7 @@ class FunctionCase:
     cls: str | None = None  # "module:Class" (the `object:` key): function and derivative are its methods
     init: Mapping[str, Any] = field(default_factory=dict)  # the constructor's keyword arguments
     attributes: Mapping[str, Any] = field(default_factory=dict)  # `set:`, set on the object after it is made
+    takes: tuple[str, ...] | None = None  # what the derivative is called with (None: its kind's arguments)
     outputs: int = 1  # how many of the values f returns are outputs (the rest goes to backward)
     output: str = ""  # with an object: where `function` leaves its output on it ("": it returns it)
     wrts: tuple[str, ...] = ()  # `wrt:` given as a list: one check for each (empty: one check, of `wrt`)
@@ -202,6 +203,7 @@ class _FunctionReader:
             attributes=attributes,
             output=objects.output_path(f, cls is not None),
             outputs=objects.outputs_count(f, kind_, vectorized),
+            takes=objects.takes(f, kind_, args, cls is not None),
             wrts=tuple(names) if listed else (),
             gradients=objects.gradient_sources(f, names, args, cls is not None),
             given={key: value.value for key, value in f.values.items() if isinstance(value, Given)},

@@ -78,6 +78,7 @@ def _of_type(key: Key) -> dict[str, Any]:
             ]
         },
         "path": _PATH,
+        "takes": {"type": "array", "items": {"type": "string", "pattern": f"^(self\\.)?{PATH_PATTERN}$"}},
         "range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
         "version": {"const": 1},
         "array": {"anyOf": [_NUMBERS, _SPEC]},
@@ -322,6 +323,7 @@ def _value(key: Key) -> str:
         "wrt": "name or list of names",
         "gradients": "mapping or path",
         "path": "path",
+        "takes": "list of names",
         "range": "`[low, high]`",
         "array": "list or array spec",
         "shape": "list of integers",

@@ -251,3 +251,32 @@ def object_limits(fields: FieldReader, cls: str, parameters: list[str], evaluati
             f"complex steps x by an imaginary h, which the parameter {parameters[0]}, a float array perturbed in "
             "place on the object, cannot hold; use central, central4 or richardson",
         )
+
+
+#: What `takes:` may name besides the case's arguments.
+TAKES = ("output", "cotangent")
+
+
+def takes(fields: FieldReader, kind_: str, args: dict[str, Any], on_object: bool) -> tuple[str, ...] | None:
+    """`takes:`: what the derivative is called with, in order; None where the case does not say. A
+    `self.` path is read on the object (`self.output`, what a layer stored)."""
+    if "takes" not in fields.values:
+        return None
+    value = fields.values["takes"]
+    known = [*TAKES, *args]
+    if not isinstance(value, YList) or not all(isinstance(v, str) for v in value):
+        raise fields.error("takes", f"{show(value)} is not a list of names; expected e.g. [output, y_true] or []")
+    for name in value:
+        if name.startswith("self."):
+            refuse_private(fields, "takes", name)
+            if not on_object or not PATH_RE.fullmatch(name.removeprefix("self.")):
+                raise fields.error("takes", f"{name!r} is not a path on an object; expected e.g. self.output")
+            continue
+        if name not in known:
+            raise fields.error(
+                "takes",
+                f"{name!r} is neither output, cotangent, an argument nor a self. path{did_you_mean(name, known)}",
+            )
+        if name == "cotangent" and kind_ not in ("vjp", "backward"):
+            raise fields.error("takes", f"cotangent applies to vjp: and backward:; this case has {kind_}:")
+    return tuple(value)

@@ -66,6 +66,7 @@ class Subject:
         self.on_object = case.wrt not in case.args
         self.x0: NDArray[Any] = np.array(case.args[case.wrt]) if not self.on_object else np.zeros(0)
         self.raw_first: Any = None  # what the first call returned
+        self.derived_on: Any = None  # the object the derivative runs on, if any
 
     def setup(self) -> None:
         """Resolve the callables and make the first call, at x0."""
@@ -101,6 +102,24 @@ class Subject:
             start += size
         return tuple(out)
 
+    def _taken(self, first: Any, cotangent: Any) -> list[Any]:
+        """What `takes:` says the derivative is called with, each value its own copy: f's output,
+        the cotangent (one per output), a case argument."""
+        point = self.at(self.x0.copy()) if not self.on_object else dict(self.fixed)
+        values: list[Any] = []
+        for name in self.case.takes or ():
+            if name == "cotangent":
+                values += self.pieces(cotangent)
+            elif name.startswith("self."):
+                path = name.removeprefix("self.")
+                try:
+                    values.append(targets.lookup(self.derived_on, path, type(self.derived_on).__name__))
+                except PathError as exc:
+                    raise error(self.case, "takes", f"after a call of {self.case.shown('function')}, {exc}") from None
+            else:
+                values.append(split(first, self.case.outputs)[0] if name == "output" else point[name])
+        return [copy.deepcopy(v) for v in values]
+
     def at(self, x: Any) -> dict[str, Any]:
         return {**self.fixed, self.case.wrt: x}
 
@@ -128,6 +147,8 @@ class Subject:
                     f"{case.shown('function')} returned one value; {case.kind}: returned needs (value, {case.kind})",
                 )
             return rest[0] if len(rest) == 1 else rest
+        if case.takes is not None:
+            return fn(*self._taken(first, cotangent))
         if case.kind == "backward":
             return fn(*self.pieces(cotangent), *(rest if fresh else _copied(rest)))
         point = self.at(self.x0.copy()) if not self.on_object else dict(self.fixed)
@@ -224,6 +245,7 @@ class Instance(Subject):
             return self._call(None, first, cotangent), obj
         obj, first = self._copy(self.snapshot)
         fn = guarded(case, case.kind, targets.method(case, case.kind, obj, self.scope))
+        self.derived_on = obj  # where `takes:` reads a `self.` path
         return self._call(fn, first, cotangent, fresh=True), obj
 
 
