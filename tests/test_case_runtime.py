@@ -214,7 +214,8 @@ def test_ctrl_c_still_stops_the_run(pytester: pytest.Pytester) -> None:
 def test_the_sweep_command_does_not_exit_either(
     pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sweep, "plot_available", lambda: True)  # the case ends before anything is drawn
+    monkeypatch.setattr(sweep, "plot_available", lambda: True)  # the case ends before anything is drawn:
+    monkeypatch.setattr(sweep, "image_formats", lambda: ["png"])  # the test needs no matplotlib
     project(pytester, function_case("exits_when_moved"))
     path = pytester.path / "cases" / "x.yaml"
     sys.path.insert(0, str(pytester.path))  # as load_check does, undone here
