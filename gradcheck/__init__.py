@@ -9,6 +9,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+#: The version, in this one place: pyproject.toml reads it from here.
+__version__ = "0.1.0"
+
 if TYPE_CHECKING:
     from .checks.frompython import check_function
     from .errors import ArgumentError
