@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .checks.forwardapi import check_dot_product, check_jvp
     from .checks.frompython import check_function
     from .errors import ArgumentError
     from .functions import (
@@ -35,8 +36,10 @@ _PUBLIC = {
     "Comparisons": "verdict.comparisons",
     "JacobianCheck": "pytest_plugin.fixture",
     "assert_jacobian": "verdict.verify",
+    "check_dot_product": "checks.forwardapi",
     "check_function": "checks.frompython",
     "check_jacobian": "verdict.verify",
+    "check_jvp": "checks.forwardapi",
     "cross_entropy": "functions",
     "cross_entropy_grad": "functions",
     "dense": "functions",
@@ -55,8 +58,10 @@ __all__ = [
     "Comparisons",
     "JacobianCheck",
     "assert_jacobian",
+    "check_dot_product",
     "check_function",
     "check_jacobian",
+    "check_jvp",
     "cross_entropy",
     "cross_entropy_grad",
     "dense",

@@ -100,7 +100,7 @@ class Subject:
         if case.kind == "backward":
             return fn(cotangent, *(rest if fresh else _copied(rest)))
         point = self.at(self.x0.copy()) if not self.on_object else dict(self.fixed)
-        if case.kind == "vjp":
+        if case.kind in ("vjp", "jvp"):  # the cotangent, or the tangent
             return fn(cotangent, **point)
         return fn(**point)
 
