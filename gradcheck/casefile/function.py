@@ -165,7 +165,7 @@ class _FunctionReader:
         name = f.name()
         cls = self._class()
         function = self._callable("function", cls)
-        kind_, paired = self._kind()
+        kind_, paired = _kind(f)
         dtype = f.dtype(DTYPES)
         args, arg_lines = objects.keyword_args(f, "args", dtype, self.budget)
         if not args and cls is None:
@@ -260,26 +260,6 @@ class _FunctionReader:
             key, f"{show(value)} is not a method name; with object: {cls}, name its method, e.g. {key}: forward"
         )
 
-    def _kind(self) -> tuple[str, bool]:
-        """The derivative's kind, and whether a jvp stands beside it (a vjp or backward)."""
-        given = [k for k in KINDS if k in self.fields.values]
-        if not given:
-            raise self.error(
-                "function",
-                "needs its derivative: give one of jacobian:, gradient:, vjp:, backward:, jvp: or elementwise:",
-            )
-        if len(given) == 2 and given[1] == "jvp" and given[0] in JVP_PARTNERS:
-            return given[0], True
-        if len(given) > 1:
-            later = max(given, key=lambda k: self.fields.lines.get(k, self.fields.line))
-            raise self.error(
-                later,
-                f"give only one of jacobian:, gradient:, vjp:, backward:, jvp: or elementwise: (or jvp: beside vjp: "
-                f"or backward:); this case has {', '.join(given)} (null removes one the defaults give, e.g. "
-                "gradient: null)",
-            )
-        return given[0], False
-
     def _object_limits(self, cls: str, parameters: list[str], scheme: str, workers: int) -> None:
         """What an object's state rules out: threads calling its methods at once, and a complex step in
         a parameter (a float array on the object, which cannot hold one)."""
@@ -311,3 +291,24 @@ class _FunctionReader:
                 "in place one point at a time; drop vectorized",
             )
         return vectorized
+
+
+def _kind(fields: FieldReader) -> tuple[str, bool]:
+    """The derivative's kind, and whether a jvp stands beside it (a vjp or backward)."""
+    given = [k for k in KINDS if k in fields.values]
+    if not given:
+        raise fields.error(
+            "function",
+            "needs its derivative: give one of jacobian:, gradient:, vjp:, backward:, jvp: or elementwise:",
+        )
+    if len(given) == 2 and given[1] == "jvp" and given[0] in JVP_PARTNERS:
+        return given[0], True
+    if len(given) > 1:
+        later = max(given, key=lambda k: fields.lines.get(k, fields.line))
+        raise fields.error(
+            later,
+            f"give only one of jacobian:, gradient:, vjp:, backward:, jvp: or elementwise: (or jvp: beside vjp: "
+            f"or backward:); this case has {', '.join(given)} (null removes one the defaults give, e.g. "
+            "gradient: null)",
+        )
+    return given[0], False
