@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from pluginrun import RECORD_KEYS, run, sections, write
 
+from gradcheck.cli import sweep as sw
+
 # A user's module: a nonlinear map of a vector through a matrix, and its forward and reverse products.
 FWD = """\
 import numpy as np
@@ -54,6 +56,10 @@ def square(x):
 def square_jvp_transposed(tangent, x):
     A = np.array([[1.0, 2.0, 0.0], [0.5, -1.0, 3.0], [2.0, 0.0, 1.0]])
     return A.T @ (np.cos(A @ x) * tangent)
+
+
+def first(tangent, x, W):
+    return tangent
 
 
 class Scaled:
@@ -166,6 +172,11 @@ def test_an_object_gives_its_jvp_and_backward_as_methods(pytester: pytest.Pytest
             "vjp: or backward:); this case has jacobian, jvp*",
         ),
         (["jvp: fwd.maps:layer_jvp", "wrt: [x, W]"], 2, "wrt: a jvp takes the tangent of one argument*"),
+        (
+            ["jvp: fwd.maps:first", "wrt: x"],
+            1,
+            "jvp: fwd.maps:first returned shape (3,); expected f.shape (4,), J·v for a tangent of x.shape (3,)",
+        ),
         (["jvp: fwd.maps:layer_vjp", "wrt: W"], 1, "jvp: fwd.maps:layer_vjp raised*"),
     ],
 )
@@ -210,3 +221,13 @@ def test_the_readmes_worked_case_prints_what_the_readme_shows(pytester: pytest.P
     ran = shown["mix-transposed[jvp]"] + shown["mix-transposed[dot]"]
     assert ran == readme_block_after(section, "`pytest` passes").splitlines()
     assert any(line.startswith("  hint: the jvp returns Jᵀ·v") for line in ran)
+
+
+def test_a_jvp_item_sweeps_and_a_dot_item_says_it_has_no_step(pytester: pytest.Pytester) -> None:
+    pair = ("function: fwd.maps:layer", "jvp: fwd.maps:layer_jvp_column", "vjp: fwd.maps:layer_vjp")
+    project(pytester, case("pair", *pair, ARGS, "wrt: x"))
+    _, check = sw.load_check(f"{pytester.path}/cases/x.yaml::pair[jvp]")
+    curves = sw.sweep_check(check, entries=1).curves
+    assert [c.name for c in curves] == ["dlayer[2]/dx[1]"] and min(curves[0].errors) > 10  # the wrong column
+    with pytest.raises(ValueError, match=r"pair\[dot\] is a dot-product test, with no step to sweep"):
+        sw.load_check(f"{pytester.path}/cases/x.yaml::pair[dot]")

@@ -86,6 +86,8 @@ def load_check(target: str) -> tuple[Case | FunctionCase, Check]:
             raise ValueError(str(case))
         if isinstance(case, FunctionCase):
             checks = {c.check: c for c in checks_of(case) if not c.jvp}  # a dot test has no step to sweep
+            if case.jvp and check.split(":")[0] == "dot":
+                raise ValueError(f"{path}:{entry.line}: {name}[{check}] is a dot-product test, with no step to sweep")
             if check not in checks:
                 expected = " or ".join(f"{path}::{name}[{c}]" for c in checks)
                 raise ValueError(
