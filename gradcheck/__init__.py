@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .checks.forwardapi import check_dot_product, check_jvp
     from .checks.frompython import check_function
     from .errors import ArgumentError
     from .functions import (
@@ -38,8 +39,10 @@ _PUBLIC = {
     "Comparisons": "verdict.comparisons",
     "JacobianCheck": "pytest_plugin.fixture",
     "assert_jacobian": "verdict.verify",
+    "check_dot_product": "checks.forwardapi",
     "check_function": "checks.frompython",
     "check_jacobian": "verdict.verify",
+    "check_jvp": "checks.forwardapi",
     "cross_entropy": "functions",
     "cross_entropy_grad": "functions",
     "dense": "functions",
@@ -58,8 +61,10 @@ __all__ = [
     "Comparisons",
     "JacobianCheck",
     "assert_jacobian",
+    "check_dot_product",
     "check_function",
     "check_jacobian",
+    "check_jvp",
     "cross_entropy",
     "cross_entropy_grad",
     "dense",

@@ -70,7 +70,9 @@ def test_what_makes_a_user_case_follows_the_loader(schema: dict[str, Any]) -> No
     assert [r["required"] for r in definitions["functionKey"]["anyOf"]] == [[k] for k in format.FUNCTION_ONLY_KEYS], (
         USER_SYNC
     )
-    assert [r["required"] for r in definitions["oneKind"]["oneOf"]] == [[k] for k in format.KINDS], USER_SYNC
+    one, pair = definitions["oneKind"]["anyOf"]
+    assert [r["required"] for r in one["oneOf"]] == [[k] for k in format.KINDS], USER_SYNC
+    assert [r["required"] for r in pair["oneOf"]] == [[k] for k in format.JVP_PARTNERS], USER_SYNC
     assert [r["required"] for r in definitions["noKind"]["not"]["anyOf"]] == [[k] for k in format.KINDS]
 
 
@@ -204,12 +206,24 @@ USER_FILES = {
     "null-the-defaults-kind": "defaults:\n  function: m:f\n  gradient: m:g\n  args: {x: [1.0], y: [0]}\n"
     "cases:\n  - name: a\n    gradient: null\n    vjp: m:v\n    args: {y: null}\n",
     "an-object-without-function": "cases:\n  - name: a\n    object: m:Dense\n    gradient: g\n    wrt: W\n",
+    "jvp-beside-vjp": "cases:\n  - name: a\n    function: m:f\n    jvp: m:j\n    vjp: m:v\n    args: {x: [1.0]}\n",
+    "jvp-beside-the-defaults-backward": "defaults:\n  function: m:f\n  backward: m:b\n"
+    "cases:\n  - name: a\n    jvp: m:j\n    args: {x: [1.0]}\n",
+    "vjp-beside-the-defaults-jvp": "defaults:\n  function: m:f\n  jvp: m:j\n"
+    "cases:\n  - name: a\n    vjp: m:v\n    args: {x: [1.0]}\n",
+    "gradient-beside-the-defaults-jvp": "defaults:\n  function: m:f\n  jvp: m:j\n"
+    "cases:\n  - name: a\n    gradient: m:g\n    args: {x: [1.0]}\n",
+    "jvp-beside-jacobian": "cases:\n  - name: a\n    function: m:f\n    jvp: m:j\n    jacobian: m:J\n"
+    "    args: {x: [1.0]}\n",
+    "jvp-beside-vjp-and-backward": "cases:\n  - name: a\n    function: m:f\n    jvp: m:j\n    vjp: m:v\n"
+    "    backward: m:b\n    args: {x: [1.0]}\n",
     "a-method-path-for-function": "cases:\n  - name: a\n    function: m.f\n    gradient: returned\n"
     "    args: {x: [1.0]}\n",
 }
 VALID = {"user-case", "plain-args", "defaults-name-both", "defaults-name-the-function", "defaults-name-the-kind"}
 VALID |= {"layer-and-user", "user-case-stacks", "object-case", "object-in-the-defaults", "returned"}
-VALID |= {"null-the-defaults-kind"}
+VALID |= {"null-the-defaults-kind", "jvp-beside-vjp", "jvp-beside-the-defaults-backward"}
+VALID |= {"vjp-beside-the-defaults-jvp"}
 
 
 @pytest.mark.parametrize("name", list(USER_FILES))

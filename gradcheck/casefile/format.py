@@ -181,6 +181,13 @@ CASE_FORMAT: tuple[Key, ...] = (
         cases=(FUNCTION,),
     ),
     Key(
+        "jvp",
+        "callable",
+        "`jvp(tangent, **args)` = `J·v`, shape `f.shape`, for a tangent `v` of `x`'s shape; may stand beside "
+        "`vjp` or `backward`, which adds the item `case[dot]`: `<jvp(v), u> = <v, vjp(u)>`",
+        cases=(FUNCTION,),
+    ),
+    Key(
         "elementwise",
         "callable",
         "`d(**args)` = `f'(x)` of an elementwise `f`, shape `x.shape` (the Jacobian's diagonal); `returned` if "
@@ -333,6 +340,8 @@ FUNCTION_KEYS = keys_of(FUNCTION)
 FUNCTION_ONLY_KEYS = tuple(k.name for k in CASE_FORMAT if k.cases == (FUNCTION,))
 SPEC_KEYS = tuple(k.name for k in SPEC_FORMAT)
 #: The derivative a function case names: one of these keys.
-KINDS = ("jacobian", "gradient", "vjp", "backward", "elementwise")
+KINDS = ("jacobian", "gradient", "vjp", "backward", "jvp", "elementwise")
+#: The one pair of derivatives a case may give together: a jvp beside one of these.
+JVP_PARTNERS = ("vjp", "backward")
 #: The derivatives that a function may return itself, after its value (`gradient: returned`).
 RETURNABLE = ("jacobian", "gradient", "elementwise")

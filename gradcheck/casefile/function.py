@@ -1,5 +1,6 @@
 """Function cases: a function named `module:attr` in YAML (or a method of an object made from
-`module:Class`), with its jacobian, gradient, vjp, backward or elementwise derivative, into a FunctionCase."""
+`module:Class`), with its jacobian, gradient, vjp, backward, jvp or elementwise derivative (or a jvp
+beside a vjp or backward), into a FunctionCase."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .fields import FieldReader, Mark
 from .format import (
     FUNCTION_KEYS,
     FUNCTION_ONLY_KEYS,
+    JVP_PARTNERS,
     KINDS,
     LAYER_KEYS,
     PUBLIC_PATTERN,
@@ -44,7 +46,7 @@ class FunctionCase:
     path: str
     line: int
     function: str  # "module:attribute", or with an object the name of its method
-    kind: str  # "jacobian", "gradient", "vjp", "backward" or "elementwise"
+    kind: str  # "jacobian", "gradient", "vjp", "backward", "jvp", "elementwise"; "dot" for a pair's test
     derivative: str  # "module:attribute" (or a method's name) of the derivative, or "returned"
     args: Mapping[str, Any]  # keyword arguments: arrays, or plain YAML scalars
     wrt: str  # what this check differentiates: an array argument, or a parameter on the object
@@ -70,6 +72,7 @@ class FunctionCase:
     wrts: tuple[str, ...] = ()  # `wrt:` given as a list: one check for each (empty: one check, of `wrt`)
     gradients: Mapping[str, str | int] = field(default_factory=dict)  # wrt: path on the object or position
     given: Mapping[str, Any] = field(default_factory=dict)  # from check_function: the code of each key it names
+    jvp: str = ""  # a jvp given beside the vjp or backward: the case makes the items jvp, the kind and dot
 
     def line_of(self, key: str) -> int:
         """The line of field `key` (`args.x` for an argument), or of the case itself."""
@@ -86,8 +89,10 @@ class FunctionCase:
 
     @property
     def check(self) -> str:
-        """The check's name in the item's id: the kind, with the name differentiated when wrt is a list."""
-        return f"{self.kind}:{self.wrt}" if self.wrts else self.kind
+        """The check's name in the item's id: the kind (`dot`, the test of a jvp beside the kind), with the
+        name differentiated when wrt is a list."""
+        kind = "dot" if self.jvp else self.kind
+        return f"{kind}:{self.wrt}" if self.wrts else kind
 
     @property
     def differentiated(self) -> tuple[str, ...]:
@@ -97,12 +102,15 @@ class FunctionCase:
     def shown(self, key: str) -> str:
         """How the callable of `key` (function or the derivative) is named in a message."""
         name = self.function if key == "function" or self.derivative == RETURNED else self.derivative
+        name = self.jvp if key == "jvp" and self.jvp else name
         return f"{self.cls}.{name}" if self.cls else name
 
     @property
     def title(self) -> str:
         """What a report's first line says the check is: `gradient mylib:f_grad`, `backward:W mylib:Dense.backward`."""
         returned = "returned by " if self.derivative == RETURNED else ""
+        if self.jvp:
+            return f"{self.check} {self.shown('jvp')} · {self.shown(self.kind)}"
         return f"{self.check} {returned}{self.shown(self.kind)}"
 
 
@@ -161,7 +169,7 @@ class _FunctionReader:
         name = f.name()
         cls = self._class()
         function = self._callable("function", cls)
-        kind_ = self._kind()
+        kind_, paired = _kind(f)
         dtype = f.dtype(DTYPES)
         args, arg_lines = objects.keyword_args(f, "args", dtype, self.budget)
         if not args and cls is None:
@@ -207,6 +215,7 @@ class _FunctionReader:
             wrts=tuple(names) if listed else (),
             gradients=objects.gradient_sources(f, names, args, cls is not None),
             given={key: value.value for key, value in f.values.items() if isinstance(value, Given)},
+            jvp=self._callable("jvp", cls) if paired else "",
         )
 
     def _class(self) -> str | None:
@@ -261,21 +270,6 @@ class _FunctionReader:
             key, f"{show(value)} is not a method name; with object: {cls}, name its method, e.g. {key}: forward"
         )
 
-    def _kind(self) -> str:
-        given = [k for k in KINDS if k in self.fields.values]
-        if not given:
-            raise self.error(
-                "function",
-                "needs its derivative: give one of jacobian:, gradient:, vjp:, backward: or elementwise:",
-            )
-        if len(given) > 1:
-            later = max(given, key=lambda k: self.fields.lines.get(k, self.fields.line))
-            raise self.error(
-                later,
-                f"give only one of jacobian:, gradient:, vjp:, backward: or elementwise:; this case has "
-                f"{', '.join(given)} (null removes one the defaults give, e.g. gradient: null)",
-            )
-        return given[0]
 
     def _vectorized(self, names: list[str], args: dict[str, Any]) -> bool:
         f = self.fields
@@ -292,3 +286,24 @@ class _FunctionReader:
                 "in place one point at a time; drop vectorized",
             )
         return vectorized
+
+
+def _kind(fields: FieldReader) -> tuple[str, bool]:
+    """The derivative's kind, and whether a jvp stands beside it (a vjp or backward)."""
+    given = [k for k in KINDS if k in fields.values]
+    if not given:
+        raise fields.error(
+            "function",
+            "needs its derivative: give one of jacobian:, gradient:, vjp:, backward:, jvp: or elementwise:",
+        )
+    if len(given) == 2 and given[1] == "jvp" and given[0] in JVP_PARTNERS:
+        return given[0], True
+    if len(given) > 1:
+        later = max(given, key=lambda k: fields.lines.get(k, fields.line))
+        raise fields.error(
+            later,
+            f"give only one of jacobian:, gradient:, vjp:, backward:, jvp: or elementwise: (or jvp: beside vjp: "
+            f"or backward:); this case has {', '.join(given)} (null removes one the defaults give, e.g. "
+            "gradient: null)",
+        )
+    return given[0], False

@@ -12,6 +12,7 @@ from .format import (
     CASE_FORMAT,
     FUNCTION,
     FUNCTION_ONLY_KEYS,
+    JVP_PARTNERS,
     KINDS,
     LAYER,
     NAME_PATTERN,
@@ -168,6 +169,15 @@ def _required(*names: str) -> list[dict[str, Any]]:
     return [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in names]
 
 
+def _pairing(kind: str) -> list[dict[str, Any]]:
+    """Beside the defaults' `kind`, a case may give only the derivative it pairs with (a jvp, or a
+    vjp or backward beside the defaults' jvp)."""
+    partners = JVP_PARTNERS if kind == "jvp" else ("jvp",) if kind in JVP_PARTNERS else ()
+    return [
+        {"allOf": [_required(p)[0], {"not": {"anyOf": _required(*(k for k in KINDS if k != p))}}]} for p in partners
+    ]
+
+
 def _nulled(name: str) -> dict[str, Any]:
     return {"required": [name], "properties": {name: {"type": "null"}}}
 
@@ -239,6 +249,7 @@ def schema() -> dict[str, Any]:
                                                 {"anyOf": [_required(kind)[0], _nulled(kind)]},
                                             ]
                                         },
+                                        *_pairing(kind),
                                     ]
                                 }
                             ),
@@ -275,7 +286,17 @@ def schema() -> dict[str, Any]:
                 "description": "A case with a key only function cases have.",
                 "anyOf": _required(*FUNCTION_ONLY_KEYS),
             },
-            "oneKind": {"description": f"Exactly one of {_listed(KINDS)}.", "oneOf": _required(*KINDS)},
+            "oneKind": {
+                "description": f"Exactly one of {_listed(KINDS)}, or jvp beside one of {_listed(JVP_PARTNERS)}.",
+                "anyOf": [
+                    {"oneOf": _required(*KINDS)},
+                    {
+                        "allOf": _required("jvp"),
+                        "oneOf": _required(*JVP_PARTNERS),
+                        "not": {"anyOf": _required(*(k for k in KINDS if k != "jvp" and k not in JVP_PARTNERS))},
+                    },
+                ],
+            },
             "noKind": {
                 "description": f"None of {_listed(KINDS)} (the defaults name it).",
                 "not": {"anyOf": _required(*KINDS)},

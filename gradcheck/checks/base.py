@@ -35,6 +35,9 @@ class Check:
     cotangents: tuple[str, ...] = ()
     random_cotangents: int = 0
     elementwise: bool = False
+    tangents: tuple[str, ...] = ()  # f(t) is f along seeded random tangents (a jvp check): what each was
+    forward: bool = False  # the analytic Jacobian was assembled from a jvp, column by column
+    fixed_mode: str = ""  # the mode whatever the case asks (along a jvp's few tangents: "full")
 
     def run(
         self,
@@ -51,16 +54,28 @@ class Check:
     ) -> Comparison:
         """Compare the analytic derivative with numerical differences (see check_jacobian)."""
         options = Options(
-            rtol, atol, step, mode, scheme, subgradient=subgradient, nondet_tol=nondet_tol, max_elements=max_elements
+            rtol,
+            atol,
+            step,
+            self.fixed_mode or mode,
+            scheme,
+            subgradient=subgradient,
+            nondet_tol=nondet_tol,
+            max_elements=max_elements,
         )
         naming = dataclasses.replace(
             named(self.of, self.wrt, title, self.label_class),
             cotangents=self.cotangents,
             random=self.random_cotangents,
             elementwise=self.elementwise,
+            tangents=self.tangents,
+            forward=self.forward,
         )
         evaluation = Evaluation(self.vectorized, workers=self.workers, order=self.order)
         result = checked(self.f, self.x, self.analytic, options, naming, evaluation)
+        if self.tangents:  # x moved along each tangent v by t, |t| the step
+            along = f"along {len(self.tangents)} seeded random tangents v, each entry scaled by max(1, |x_i|)"
+            result = dataclasses.replace(result, method=f"{result.method}, {along}")
         if self.problem:
             return dataclasses.replace(result, passed=False, problem=self.problem, diagnosis="bug")
         return result

@@ -3,13 +3,13 @@ keywords are read as a case file's keys are, by the same reader, and build the s
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..casefile.budget import Budget
 from ..casefile.function import parse_function
 from ..casefile.given import WHERE, case_item
+from ..casefile.pairs import checks_of
 from ..casefile.yamlreader import YMap
 from ..errors import ArgumentError, FunctionError, GradcheckError
 from ..options import MAX_ELEMENTS
@@ -29,6 +29,7 @@ def check_function(
     gradient: Code | None = None,
     vjp: Code | None = None,
     backward: Code | None = None,
+    jvp: Code | None = None,
     elementwise: Code | None = None,
     object: Any = None,
     init: Mapping[str, Any] | None = None,
@@ -50,12 +51,14 @@ def check_function(
     """Check the derivative of `function` as a function case of a case file does, its keywords
     named and read as the case file's keys are (None: not given), with Python objects in place of
     `module:attribute` text and array specs: `function` and exactly one derivative (`jacobian`,
-    `gradient`, `vjp`, `backward`, `elementwise`) are callables, or with `object` (a class made
+    `gradient`, `vjp`, `backward`, `jvp`, `elementwise`; or a `jvp` beside a `vjp` or `backward`)
+    are callables, or with `object` (a class made
     with `init`, or an object copied for every check) the names of its methods; a `jacobian`,
     `gradient` or `elementwise` f returns after its value is "returned"; `args` are f's keyword
     arguments (NumPy arrays, whose float arrays are taken as `dtype`, and any other values, passed
     as they are); `wrt` names what is differentiated, one check per name. Returns a Comparison
-    per name, in a Comparisons mapping that is true only if all passed.
+    per name, in a Comparisons mapping that is true only if all passed; for a jvp beside a vjp or
+    backward, one per item a case file makes, by its check's name: `jvp`, `vjp` and `dot`.
 
     A keyword that is not what the case file's key must be, or code that raises or returns the
     wrong thing while the check is set up, raises ArgumentError with the case file's message,
@@ -67,10 +70,9 @@ def check_function(
     try:
         case = parse_function(case_item(keywords), YMap(), WHERE, Budget(MAX_ELEMENTS))
         by_name = {}
-        for name in case.differentiated:
-            one = dataclasses.replace(case, wrt=name)
+        for one in checks_of(case):
             check = build_check(one, Everything())
-            by_name[name] = check.run(
+            by_name[one.check if case.jvp else one.wrt] = check.run(
                 rtol=one.rtol,
                 atol=one.atol,
                 step=one.step,

@@ -5,6 +5,7 @@ with central differences."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -15,28 +16,27 @@ from ..casefile.function import FunctionCase
 from ..errors import did_you_mean, summary
 from . import objects
 from .base import Check
+from .dot import DotCheck
+from .forward import jvp_check
+from .linear import BASIS_MAX, COTANGENT, PROBES, SCALE, SEED, Product, nonlinear
 from .scope import Scope
 from .targets import PathError, error, lookup, numbers
 
-#: A vjp is checked in full (one call per basis cotangent) for outputs up to this many
-#: entries; a larger output is checked through VJP_PROBES seeded random cotangents.
-VJP_BASIS_MAX = 1024
-VJP_PROBES = 3
-VJP_SEED = 0
-#: The basis cotangents are this times a unit vector (a vjp that ignores its cotangent would pass
-#: with 1), their rows divided by it again (a power of two: exactly).
-VJP_SCALE = 2.0
-#: vjp(2u) must be 2 vjp(u) within this relative tolerance (of vjp(u)'s largest entry).
-VJP_LINEAR_RTOL = 1e-6
+VJP_BASIS_MAX, VJP_PROBES, VJP_SEED, VJP_SCALE = BASIS_MAX, PROBES, SEED, SCALE
 #: How far f(stack of x, x) may stray from f(x), relatively, for vectorized: true.
 VECTORIZED_RTOL = 1e-6
 
-Rows = Callable[[NDArray[Any]], NDArray[Any]]
+Rows = Product
 
 
-def build_check(case: FunctionCase, scope: Scope) -> Check:
+def build_check(case: FunctionCase, scope: Scope) -> Check | DotCheck:
     """Make the case's subject (its code found in the scope) and call it once to check what it
-    returns, read the derivative for `wrt`, and give the Check that compares it with central differences."""
+    returns, read the derivative for `wrt`, and give the Check that compares it with central
+    differences; for the dot test of a jvp beside a vjp or backward, the DotCheck of the two."""
+    if (case.jvp or case.kind == "jvp") and case.wrts:
+        raise error(case, "wrt", "a jvp takes the tangent of one argument: name one in wrt, not a list")
+    if case.jvp:
+        return _dot_check(case, scope)
     subject = objects.subject(case, scope)
     x0 = subject.x0
     out = numbers(case, "function", objects.split(subject.raw_first, case.outputs)[0], "returned")
@@ -69,12 +69,61 @@ def build_check(case: FunctionCase, scope: Scope) -> Check:
         diagonal = _read(case, *subject.derivative_at(), x0.shape, what)
         return _elementwise_check(case, subject.f, x0, diagonal, of, evaluation, scope.max_elements)
 
+    if case.kind == "jvp":
+        name = f"jvp: {case.shown('jvp')}"
+        product = _tangent_product(case, subject, out.shape, what)
+        return jvp_check(
+            "jvp",
+            subject.f,
+            product,
+            x0,
+            out,
+            of=of,
+            wrt=case.wrt,
+            shown=name,
+            evaluation=evaluation,
+            max_elements=scope.max_elements,
+            mode=case.mode,
+        )
+
     def rows(u: NDArray[Any]) -> NDArray[Any]:  # vjp, backward
         # the cotangent is a copy the derivative may write into (`dout += ...`), and what it
         # returns is copied before the next call can write into that (a buffer it reuses)
         return np.array(_read(case, *subject.derivative_at(u.copy()), x0.shape, what))
 
     return _vjp_check(case, subject.f, rows, x0, out, of, evaluation, scope.max_elements)
+
+
+def _tangent_product(case: FunctionCase, subject: objects.Subject, shape: tuple[int, ...], what: str) -> Rows:
+    """v -> J·v, what the case's jvp returns for a tangent v (a copy it may write into), of f's shape."""
+
+    def product(v: NDArray[Any]) -> NDArray[Any]:
+        arr = numbers(case, "jvp", subject.derivative_at(v.copy())[0], "returned")
+        if arr.shape != shape:
+            raise error(
+                case,
+                "jvp",
+                f"{case.shown('jvp')} returned shape {arr.shape}; expected f.shape {shape}, "
+                f"J·v for a tangent of {what}",
+            )
+        return np.array(arr)
+
+    return product
+
+
+def _dot_check(case: FunctionCase, scope: Scope) -> DotCheck:
+    """The dot-product test of the case's jvp and its vjp (or backward), each called as its own item calls it."""
+    back = objects.subject(dataclasses.replace(case, jvp=""), scope)
+    ahead = dataclasses.replace(case, kind="jvp", derivative=case.jvp, jvp="")
+    out = numbers(case, "function", objects.split(back.raw_first)[0], "returned")
+    what = f"{case.wrt}.shape {back.x0.shape}"
+
+    def rows(u: NDArray[Any]) -> NDArray[Any]:
+        return np.array(_read(case, *back.derivative_at(u.copy()), back.x0.shape, what))
+
+    jvp = _tangent_product(ahead, objects.subject(ahead, scope), out.shape, what)
+    names = (case.shown("jvp"), case.shown(case.kind))
+    return DotCheck(jvp, rows, back.x0.shape, out.shape, case.dtype, names)
 
 
 def _vjp_check(
@@ -93,7 +142,7 @@ def _vjp_check(
     Jacobian of g(x) = (U·f(x), f(x) flat), whose rows are u·J: a report names `dW[1, 3]` of one
     cotangent's product. Either way the rows are checked to be linear in their cotangent first."""
     dtype = out.dtype if np.issubdtype(out.dtype, np.floating) else np.dtype(np.float64)
-    problem = _nonlinear(case, rows_of, out.shape, dtype)
+    problem = nonlinear(f"{case.kind}: {case.shown(case.kind)}", case.kind, rows_of, out.shape, dtype, COTANGENT)
     cotangents = np.random.default_rng(VJP_SEED).standard_normal((VJP_PROBES, *out.shape)).astype(dtype)
     rows = [rows_of(u) for u in cotangents]
     labels = [f"cotangent {k + 1} of {VJP_PROBES} (seeded random)" for k in range(VJP_PROBES)]
@@ -155,25 +204,6 @@ def _elementwise_check(
         return _vjp_check(case, func, rows, x0, diagonal, of, evaluation, max_elements)
     jacobian = np.diag(diagonal.reshape(-1)).reshape(diagonal.shape + diagonal.shape)
     return Check(case.kind, func, x0, jacobian, of=of, wrt=case.wrt, elementwise=True, **evaluation)
-
-
-def _nonlinear(case: FunctionCase, rows_of: Rows, shape: tuple[int, ...], dtype: np.dtype) -> str:
-    """What is wrong with a vjp (or backward) that is not linear in its cotangent (rows(2u) = 2 rows(u)
-    for a seeded random u), or "" where it is."""
-    u = np.random.default_rng(VJP_SEED + 1).standard_normal(shape).astype(dtype)
-    once = np.asarray(rows_of(u), dtype=np.float64)
-    twice = np.asarray(rows_of(2 * u), dtype=np.float64)
-    size = float(np.max(np.abs(once), initial=0.0))
-    name, k = f"{case.kind}: {case.shown(case.kind)}", case.kind
-    with np.errstate(all="ignore"):
-        if np.allclose(twice, 2 * once, rtol=VJP_LINEAR_RTOL, atol=VJP_LINEAR_RTOL * size, equal_nan=True):
-            return ""
-        if size > 0 and np.allclose(twice, once, rtol=VJP_LINEAR_RTOL, atol=VJP_LINEAR_RTOL * size):
-            return (
-                f"{name} ignores its cotangent: {k}(2u) equals {k}(u); "
-                "it must return u·J, the cotangent u times the Jacobian"
-            )
-    return f"{name} is not linear in its cotangent: {k}(2u) is not 2 {k}(u); it must return u·J"
 
 
 def _read(case: FunctionCase, raw: Any, holder: Any, shape: tuple[int, ...], expected: str) -> NDArray[Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import stat
 import sys
@@ -14,6 +13,7 @@ from numpy.typing import ArrayLike
 from ..casefile import document
 from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
+from ..casefile.pairs import checks_of
 from ..checks import Check, Registry
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
@@ -85,7 +85,9 @@ def load_check(target: str) -> tuple[Case | FunctionCase, Check]:
         if isinstance(case, CaseError):
             raise ValueError(str(case))
         if isinstance(case, FunctionCase):
-            checks = {c.check: c for c in (dataclasses.replace(case, wrt=wrt) for wrt in case.differentiated)}
+            checks = {c.check: c for c in checks_of(case) if not c.jvp}  # a dot test has no step to sweep
+            if case.jvp and check.split(":")[0] == "dot":
+                raise ValueError(f"{path}:{entry.line}: {name}[{check}] is a dot-product test, with no step to sweep")
             if check not in checks:
                 expected = " or ".join(f"{path}::{name}[{c}]" for c in checks)
                 raise ValueError(
@@ -97,7 +99,10 @@ def load_check(target: str) -> tuple[Case | FunctionCase, Check]:
             if root not in sys.path:
                 sys.path.insert(0, root)  # for the rest of the command: f imports lazily too
             try:
-                return case, build_check(case, Scope(project.root, project.modules, project.max_elements))
+                built = build_check(case, Scope(project.root, project.modules, project.max_elements))
+                if not isinstance(built, Check):  # a dot test is not among the checks
+                    raise ValueError(f"{path}::{name}[{check}] has no step to sweep")
+                return case, built
             except UserCodeError as error:
                 raise ValueError(str(error)) from None
         if check not in registry:

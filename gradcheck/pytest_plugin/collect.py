@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 from ..casefile import document
 from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
+from ..casefile.pairs import checks_of
 from ..checks.names import BUILTIN_NAMES
 from ..errors import CaseError, did_you_mean
 from ..options import MAX_ITEMS
@@ -45,9 +45,8 @@ class CaseFile(pytest.File):
             except CaseError as error:
                 yield CaseErrorItem.from_parent(self, name=entry.name, error=error)
                 continue
-            if isinstance(case, FunctionCase):  # one item, or one per name in a wrt list
-                for wrt in case.differentiated:
-                    one = dataclasses.replace(case, wrt=wrt)
+            if isinstance(case, FunctionCase):  # one item, or one per name in a wrt list (three for a jvp pair)
+                for one in checks_of(case):
                     yield FunctionItem.from_parent(self, **_named(self, case.name, one.check), case=one, marks=marks)
                 continue
             for check in state.registry.names_for(case):
@@ -66,7 +65,7 @@ def _count_items(entries: list[document.Entry], names_for: Callable[[Case], Sequ
     for entry in entries:
         case = entry.case
         if isinstance(case, FunctionCase):
-            count += len(case.differentiated)
+            count += len(checks_of(case))
         else:
             count += 1 if isinstance(case, CaseError) else len(names_for(case))
         if count > MAX_ITEMS:

@@ -15,6 +15,7 @@ import pytest
 from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
 from ..checks import Check
+from ..checks.dot import DotCheck
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
 from ..checks.scope import Scope
@@ -102,7 +103,7 @@ class CheckItem(pytest.Item, Generic[C]):
         case, self.adjusted_by = extensions.adjust(self.config, self.case, self.check)
         return case
 
-    def verdict(self, check: Check, case: C, title: str) -> None:
+    def verdict(self, check: Check | DotCheck, case: C, title: str) -> None:
         """Run `check` with the case's tolerances (its own, else the command line's, else the
         ini's) and step, mode, scheme and subgradient; raise CheckFailed if it does not pass, and
         UserCodeError, at the case's line, if f raised at a point the check evaluated."""
@@ -140,7 +141,8 @@ class CheckItem(pytest.Item, Generic[C]):
         self.comparison = comparison
         self.user_properties += [(key, value) for key, value in comparison.figures().items() if value is not None]
         if not comparison.passed:
-            draw(self, check, case.step, comparison)
+            if isinstance(check, Check):  # a dot test has no finite differences to picture
+                draw(self, check, case.step, comparison)
             raise CheckFailed(comparison)
 
     def failure_text(self, comparison: Comparison) -> str:
@@ -245,6 +247,9 @@ class FunctionItem(CheckItem[FunctionCase]):
 
     def code_line(self, case: FunctionCase) -> int:
         return case.line_of("function")
+
+    def sweepable(self) -> bool:
+        return not self.case.jvp  # a dot test has no step to sweep
 
 
 class CaseErrorItem(pytest.Item):

@@ -56,8 +56,10 @@ def value_hints(
     out_ndim: int = 0,
     label_class: int | None = None,
     at: At | None = None,
+    forward: bool = False,
 ) -> tuple[str, ...]:
-    """Patterns that name a likely bug when analytic and numeric disagree."""
+    """Patterns that name a likely bug when analytic and numeric disagree (`forward`: analytic is
+    the Jacobian a jvp gave column by column)."""
     rtol, atol, x = tol.rtol, tol.atol, None if at is None else at.x
     hints: list[str] = []
     if over.any() and not np.any(n) and np.any(a):  # f's value did not move at any step
@@ -75,7 +77,8 @@ def value_hints(
     elif not hints and out_ndim == 0:
         hints.extend(patterns.row_factors(a, n, rtol, atol))
     hints.extend(patterns.returned_hints(a, n, x, None if at is None else at.fx, rtol, atol))
-    hints.extend(_permutation_hints(a, n, rtol, atol))
+    transposed = _transposed_jvp(a, n, rtol, atol) if forward else []
+    hints.extend(transposed or _permutation_hints(a, n, rtol, atol))
     hints.extend(_diagonal_hints(a, n, rtol, atol))
     hints.extend(_guard_hints(a, n, over, out_ndim, x))
     hints.extend(patterns.flat_hints(a, n, over, x))
@@ -145,6 +148,16 @@ def _guard_hints(a: Array, n: Array, over: NDArray[np.bool_], out_ndim: int, x: 
                     f"such as log(x + {power:.0e}) {where}"
                 ]
     return []
+
+
+def _transposed_jvp(a: Array, n: Array, rtol: float, atol: float) -> list[str]:
+    """A jvp that returns Jᵀ·v (a square J): its columns are the numeric Jacobian's rows."""
+    size = int(np.sqrt(a.size))
+    if size < 2 or size * size != a.size or a.shape[: a.ndim // 2] != a.shape[a.ndim // 2 :]:
+        return []
+    if not _close(a.reshape(size, size).T, n.reshape(size, size), rtol, atol):
+        return []
+    return ["the jvp returns Jᵀ·v, what a vjp returns, not J·v: its columns are the Jacobian's rows; multiply v by J"]
 
 
 def _permutation_hints(a: Array, n: Array, rtol: float, atol: float) -> list[str]:

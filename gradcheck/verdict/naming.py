@@ -12,8 +12,9 @@ from .comparison import entry_name
 class Naming:
     """The names a report gives: `of` (f) and `wrt` (x), the title, the label class a hint may
     name, the shapes of f(x) and x; and, for a check whose f is a stack of cotangent products
-    (a vjp or backward check), what each cotangent was, the seeded random ones first; for an
-    elementwise check, that its derivative is the Jacobian's diagonal."""
+    (a vjp or backward check), what each cotangent was, the seeded random ones first; for a check of
+    J·v along seeded random tangents (a jvp's), what each tangent was; for an elementwise check,
+    that its derivative is the Jacobian's diagonal."""
 
     of: str = "f"
     wrt: str = "x"
@@ -24,6 +25,8 @@ class Naming:
     cotangents: tuple[str, ...] = ()  # one per entry of f(x), which is then (len(cotangents),)
     random: int = 0  # how many of the cotangents (the first) are seeded random, the others basis
     elementwise: bool = False
+    tangents: tuple[str, ...] = ()  # one per entry of x, which is then (len(tangents),): a jvp's J·v
+    forward: bool = False  # a Jacobian assembled from a jvp, column by column
 
     @property
     def heading(self) -> str:
@@ -40,14 +43,16 @@ class Naming:
 
     def jacobian(self) -> Naming:
         """This naming without the user's terms: the Jacobian's entries, `dforward[0]/dW[1, 3]`."""
-        return replace(self, cotangents=(), random=0, elementwise=False)
+        return replace(self, cotangents=(), random=0, elementwise=False, tangents=())
 
     def entry(self, index: tuple[int, ...]) -> str:
         """`W[2, 1]` of a gradient, `dS[0]/dW[2, 1]` of a Jacobian; `dW[2, 1]` of a cotangent's
-        product, `tanh'(x)[2]` on an elementwise check's diagonal."""
+        product, `tanh'(x)[2]` on an elementwise check's diagonal; `df[2] along tangent 1 of 3` of J·v."""
         out_idx, in_idx = index[: self.out_ndim], index[self.out_ndim :]
         if self.cotangents:
             return "d" + entry_name(in_idx, 0, self.of, self.wrt)
+        if self.tangents:
+            return f"d{entry_name(out_idx, 0, self.wrt, self.of)} along {self.tangents[index[-1]]}"
         if self.elementwise and out_idx == in_idx:
             return entry_name(in_idx, 0, self.of, self.derivative)
         return entry_name(index, self.out_ndim, self.of, self.wrt)
