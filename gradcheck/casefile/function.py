@@ -270,7 +270,6 @@ class _FunctionReader:
             key, f"{show(value)} is not a method name; with object: {cls}, name its method, e.g. {key}: forward"
         )
 
-
     def _vectorized(self, names: list[str], args: dict[str, Any]) -> bool:
         f = self.fields
         vectorized = f.boolean("vectorized")
