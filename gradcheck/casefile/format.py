@@ -64,8 +64,12 @@ TYPES = (
 PUBLIC_PATTERN = r"[A-Za-z]\w*"
 #: A module's dotted name, as Python spells it.
 MODULE_PATTERN = r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*"
-#: A target: `module:attribute`, the attribute possibly dotted, every name after the colon public.
-TARGET_PATTERN = rf"{MODULE_PATTERN}:{PUBLIC_PATTERN}(\.{PUBLIC_PATTERN})*"
+#: A Python file by its path under the rootdir, for a script whose name is not a module's
+#: (`scripts/min-char-rnn.py`): no absolute path, no `..`, no hidden folder.
+FILE_PATTERN = r"([A-Za-z0-9_][A-Za-z0-9_-]*/)*[A-Za-z0-9_][A-Za-z0-9_.-]*\.py"
+#: A target: `module:attribute` (or `path/file.py:attribute`), the attribute possibly dotted, every
+#: name after the colon public.
+TARGET_PATTERN = rf"({FILE_PATTERN}|{MODULE_PATTERN}):{PUBLIC_PATTERN}(\.{PUBLIC_PATTERN})*"
 #: A method of an object, an attribute path on it (`parameters.W`, `layers.0.W`), or an argument's name.
 PATH_PATTERN = rf"{PUBLIC_PATTERN}(\.({PUBLIC_PATTERN}|\d+))*"
 #: What a function case names its function and derivative by: `module:attribute`, or a method of its object.

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from ..casefile.function import FunctionCase
 from ..errors import Ended, UserCodeError, did_you_mean, ending, first_line, summary
+from . import scripts
 from .scope import Missing, Scope
 
 
@@ -38,6 +39,8 @@ def imported(case: FunctionCase, key: str, target: str, scope: Scope) -> Any:
     gradcheck_modules); no private name, no path through another module, and the object defined in
     the scope too."""
     module_name, _, attr = target.partition(":")
+    if module_name.endswith(".py"):
+        return _attribute(case, key, target, scripts.loaded(case, key, module_name, scope), scope)
     importlib.invalidate_caches()  # files written since the last import are found
     try:
         problem = scope.module_problem(module_name)
@@ -59,6 +62,12 @@ def imported(case: FunctionCase, key: str, target: str, scope: Scope) -> Any:
         if not isinstance(exc, Exception):
             raise  # Ctrl-C, a time limit
         raise error(case, key, f"importing {module_name!r} raised {summary(exc)}", exc) from exc
+    return _attribute(case, key, target, obj, scope)
+
+
+def _attribute(case: FunctionCase, key: str, target: str, obj: Any, scope: Scope) -> Any:
+    """What the public attribute path after the colon of `target` leads to on the module `obj`."""
+    module_name, _, attr = target.partition(":")
     parts = attr.split(".")
     for i, part in enumerate(parts):
         owner = module_name if i == 0 else f"{module_name}:{'.'.join(parts[:i])}"
