@@ -157,7 +157,11 @@ def test_a_mistake_says_what_the_case_file_says_naming_the_keyword(
 
 def test_the_documented_message_for_a_name_that_is_not_an_argument() -> None:
     with pytest.raises(
-        ArgumentError, match=re.escape("check_function: wrt: 'Q' is not an argument; expected one of W, b")
+        ArgumentError,
+        match=re.escape(
+            "check_function: wrt: 'Q' is not an argument nor a module's global such as mylib.rnn:W; "
+            "expected one of W, b"
+        ),
     ):
         gradcheck.check_function(lambda W, b: W + b, args={"W": X, "b": X}, wrt="Q", jacobian=np.eye)
 

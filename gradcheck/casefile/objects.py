@@ -15,12 +15,14 @@ from ..options import MAX_OUTPUTS
 from . import arrays
 from .budget import Budget
 from .fields import FieldReader, finite, kind
-from .format import PATH_PATTERN
+from .format import PATH_PATTERN, TARGET_PATTERN
 from .given import Given
 from .yamlreader import YList, YMap, show
 
 #: An attribute path on an object: `W`, `params.W1`, `layers.0.W`.
 PATH_RE = re.compile(PATH_PATTERN)
+#: A module's global array as `wrt` names it: `mylib.rnn:Wxh` (or `scripts/rnn.py:Wxh`).
+GLOBAL_RE = re.compile(TARGET_PATTERN)
 
 
 def private(value: Any) -> str:
@@ -140,8 +142,14 @@ def _check_wrt(fields: FieldReader, name: Any, args: dict[str, Any], arrays_: li
     refuse_private(fields, "wrt", name)
     if on_object and isinstance(name, str) and PATH_RE.fullmatch(name):
         return  # a parameter of the object, found when it is made
+    if not on_object and isinstance(name, str) and GLOBAL_RE.fullmatch(name):
+        return  # a module's global, `mylib.rnn:Wxh`, found when the check is made
     hint = did_you_mean(name, args) if isinstance(name, str) else ""
-    where = " nor a path on the object such as W or params.W1" if on_object else ""
+    where = (
+        " nor a path on the object such as W or params.W1"
+        if on_object
+        else " nor a module's global such as mylib.rnn:W"
+    )
     raise fields.error(
         "wrt", f"{show(name)} is not an argument{where}{hint}; expected one of {', '.join(args) or 'none given'}"
     )

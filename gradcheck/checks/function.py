@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from ..casefile.function import FunctionCase
 from ..errors import did_you_mean, summary
+from . import moduleglobals as module_global
 from . import objects
 from .base import Check
 from .dot import DotCheck
@@ -37,7 +38,7 @@ def build_check(case: FunctionCase, scope: Scope) -> Check | DotCheck:
         raise error(case, "wrt", "a jvp takes the tangent of one argument: name one in wrt, not a list")
     if case.jvp:
         return _dot_check(case, scope)
-    subject = objects.subject(case, scope)
+    subject = module_global.subject(case, scope) if module_global.names_global(case) else objects.subject(case, scope)
     x0 = subject.x0
     out = numbers(case, "function", objects.split(subject.raw_first, case.outputs)[0], "returned")
     vectorized = case.vectorized and not subject.on_object
@@ -233,7 +234,7 @@ def _returned(case: FunctionCase, raw: Any, position: int | None) -> tuple[Any, 
     unread = [name for name in case.differentiated if name not in case.gradients]
     several = isinstance(raw, tuple) or (isinstance(raw, list) and len(unread) > 1)
     if isinstance(raw, Mapping) and position is None:
-        name = wrt if wrt in raw else wrt.rsplit(".", 1)[-1]
+        name = wrt if wrt in raw else wrt.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
         if name not in raw:
             keys = [str(k) for k in raw]
             raise error(
