@@ -45,7 +45,7 @@ def test_the_layers_example_checks_every_shape_from_yaml_alone(tmp_path: Path) -
     assert not [p for p in project.rglob("*.py") if p.parent.name == "cases"]  # no adapter code
     result = pytest_in(project, "-v", plain=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert outcomes(result.stdout) == {"passed": 32, "xfailed": 1}, result.stdout
+    assert outcomes(result.stdout) == {"passed": 36, "xfailed": 1}, result.stdout
     for item in (
         "cases/functional.yaml::affine[backward:b]",  # A: out, cache and dx, dw, db
         "cases/functional.yaml::softmax-loss[gradient]",  # A: loss, dx with integer labels (F)
@@ -60,6 +60,7 @@ def test_the_layers_example_checks_every_shape_from_yaml_alone(tmp_path: Path) -
         "cases/shapes.yaml::tanh-dense[backward:weights]",  # H: output: output
         "cases/shapes.yaml::softmax-cross-entropy[gradient]",  # I: takes: [self.output, y_true]
         "cases/shapes.yaml::linear-set[backward:W]",  # set: {W: ...}
+        "cases/shapes.yaml::network[gradient:layers.0.W]",  # L: layers chained, the loss at the end
     ):
         assert f"{item} PASSED" in result.stdout, item
     assert "cases/functional.yaml::softmax-loss-v0[gradient] XFAIL" in result.stdout

@@ -51,6 +51,7 @@ TYPES = (
     "gradients",  # an object path, or a mapping of wrt names to paths or positions
     "path",  # an attribute path on an object: `out`, `cache.out`
     "takes",  # a list of what a derivative is called with: `cotangent`, `output` or argument names
+    "layers",  # a list of layers: {object, init, forward, backward, gradients}
     "range",  # a pair of integers [low, high)
     "args",  # keyword arguments: arrays, specs or plain values
     "identifier",  # the name of an argument
@@ -122,6 +123,24 @@ CASE_FORMAT: tuple[Key, ...] = (
         "args",
         "with `object:`: keyword arguments of the constructor, as in `args`",
         "none",
+        cases=(FUNCTION,),
+    ),
+    Key(
+        "layers",
+        "layers",
+        "a network assembled from the project's layers, each `{object: module:Class, init: ..., forward: forward, "
+        "backward: backward, gradients: {W: dW}}` (its methods and where backward leaves a parameter's gradient, "
+        "`dW` for `W` by default); each forward feeds the next, `function` is the loss at the end, "
+        "`loss, dscores = function(scores, **args)` with `gradient: returned`, and the layers' backward calls, "
+        "chained in reverse, give the gradient of `input` or of `layers.N.PARAMETER`",
+        "none",
+        cases=(FUNCTION,),
+    ),
+    Key(
+        "input",
+        "identifier",
+        "with `layers:`: the argument the first layer takes",
+        "`x`",
         cases=(FUNCTION,),
     ),
     Key(

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from ..errors import CaseError, described, did_you_mean
 from ..options import DTYPES, MAX_WORKERS, MODES, ORDERS, SCHEMES
-from . import arrays, objects
+from . import arrays, network, objects
 from .budget import Budget
 from .fields import FieldReader, Mark
 from .format import (
@@ -29,6 +29,7 @@ from .format import (
     TARGET_PATTERN,
 )
 from .given import Given, given_name
+from .network import Piece
 from .yamlreader import YMap, show, show_key
 
 #: `module:attribute`, the attribute possibly dotted.
@@ -67,6 +68,8 @@ class FunctionCase:
     init: Mapping[str, Any] = field(default_factory=dict)  # the constructor's keyword arguments
     attributes: Mapping[str, Any] = field(default_factory=dict)  # `set:`, set on the object after it is made
     takes: tuple[str, ...] | None = None  # what the derivative is called with (None: its kind's arguments)
+    layers: tuple[Piece, ...] = ()  # a network assembled from layers, `function` its loss
+    input: str = "x"  # with layers: the argument the first layer takes
     outputs: int = 1  # how many of the values f returns are outputs (the rest goes to backward)
     output: str = ""  # with an object: where `function` leaves its output on it ("": it returns it)
     wrts: tuple[str, ...] = ()  # `wrt:` given as a list: one check for each (empty: one check, of `wrt`)
@@ -176,7 +179,8 @@ class _FunctionReader:
             raise self.error("args", "missing; give the function's keyword arguments, e.g. args: {x: [0.5, -1.0]}")
         init, init_lines = objects.keyword_args(f, "init", dtype, self.budget)
         attributes, set_lines = objects.attributes(f, dtype, self.budget)
-        names, listed = objects.wrt_names(f, args, cls is not None)
+        layers = network.pieces(f, dtype, self.budget)
+        names, listed = objects.wrt_names(f, args, cls is not None or bool(layers))
         for wrt in names:  # what is differentiated is floating, whatever YAML gave
             if wrt in args:
                 args[wrt] = arrays.cast(f, "wrt", args[wrt], dtype)
@@ -212,6 +216,8 @@ class _FunctionReader:
             output=objects.output_path(f, cls is not None),
             outputs=objects.outputs_count(f, kind_, vectorized),
             takes=objects.takes(f, kind_, args, cls is not None),
+            layers=layers,
+            input=network.network_input(f, layers, args, cls),
             wrts=tuple(names) if listed else (),
             gradients=objects.gradient_sources(f, names, args, cls is not None),
             given={key: value.value for key, value in f.values.items() if isinstance(value, Given)},

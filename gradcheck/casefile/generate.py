@@ -79,6 +79,7 @@ def _of_type(key: Key) -> dict[str, Any]:
             ]
         },
         "path": _PATH,
+        "layers": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["object"]}},
         "takes": {"type": "array", "items": {"type": "string", "pattern": f"^(self\\.)?{PATH_PATTERN}$"}},
         "range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
         "version": {"const": 1},
@@ -344,6 +345,7 @@ def _value(key: Key) -> str:
         "wrt": "name or list of names",
         "gradients": "mapping or path",
         "path": "path",
+        "layers": "list of layers",
         "takes": "list of names",
         "range": "`[low, high]`",
         "array": "list or array spec",

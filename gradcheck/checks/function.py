@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from ..casefile.function import FunctionCase
 from ..errors import did_you_mean, summary
 from . import moduleglobals as module_global
-from . import objects
+from . import network, objects
 from .base import Check
 from .dot import DotCheck
 from .forward import jvp_check
@@ -38,7 +38,7 @@ def build_check(case: FunctionCase, scope: Scope) -> Check | DotCheck:
         raise error(case, "wrt", "a jvp takes the tangent of one argument: name one in wrt, not a list")
     if case.jvp:
         return _dot_check(case, scope)
-    subject = module_global.subject(case, scope) if module_global.names_global(case) else objects.subject(case, scope)
+    subject = _subject(case, scope)
     x0 = subject.x0
     out = numbers(case, "function", objects.split(subject.raw_first, case.outputs)[0], "returned")
     vectorized = case.vectorized and not subject.on_object
@@ -125,6 +125,15 @@ def _dot_check(case: FunctionCase, scope: Scope) -> DotCheck:
     jvp = _tangent_product(ahead, objects.subject(ahead, scope), out.shape, what)
     names = (case.shown("jvp"), case.shown(case.kind))
     return DotCheck(jvp, rows, back.x0.shape, out.shape, case.dtype, names)
+
+
+def _subject(case: FunctionCase, scope: Scope) -> objects.Subject:
+    """What the case evaluates: a network of layers, a function of a module's global, a function or an object."""
+    if network.is_network(case):
+        return network.subject(case, scope)
+    if module_global.names_global(case):
+        return module_global.subject(case, scope)
+    return objects.subject(case, scope)
 
 
 def _vjp_check(

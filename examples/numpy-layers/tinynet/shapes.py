@@ -87,3 +87,14 @@ class Linear:
     def backward(self, dout):
         self.dW = self.x.T @ dout
         return dout @ self.W.T
+
+
+class Tanh:
+    """An activation layer: forward returns tanh, backward the cotangent through it."""
+
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * (1 - self.out**2)
