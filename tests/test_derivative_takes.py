@@ -95,3 +95,26 @@ def test_takes_names_what_there_is(pytester: pytest.Pytester, takes: str, expect
     case = LOSS.format(cls="SoftmaxCrossEntropy").replace("takes: [self.output, y_true]", f"takes: {takes}")
     result = one_case(pytester, ("losses", LOSSES), case)
     result.stdout.fnmatch_lines([f"cases/x.yaml:6: {expected}"])
+
+
+#: Under mylib/: a model's loss that keeps its gradients under other names than its parameters.
+MODEL = """\
+import numpy as np
+
+
+def loss(W1, b1, X):
+    h = np.tanh(X @ W1 + b1)
+    return float(np.sum(h**2)), {"dW1": X.T @ (2 * h * (1 - h**2)), "db1": (2 * h * (1 - h**2)).sum(axis=0)}
+"""
+
+
+def test_gradients_under_other_names_are_read_from_what_was_returned(pytester: pytest.Pytester) -> None:
+    case = "function: mylib.model:loss\ngradient: returned\n"
+    case += "args: {W1: {shape: [3, 2], seed: 0}, b1: {shape: [2], seed: 1}, X: {shape: [4, 3], seed: 2}}\n"
+    case += "wrt: [W1, b1]\ngradients: {W1: returned.dW1, b1: returned.db1}"
+    one_case(pytester, ("model", MODEL), case).assert_outcomes(passed=2)
+    result = one_case(pytester, ("model", MODEL), case.replace("returned.db1}", "returned.dB1}"))
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["cases/x.yaml:7: gradients: after mylib.model:loss, what it returned has no key 'dB1' (did you mean 'db1'?)*"]
+    )

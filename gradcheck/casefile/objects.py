@@ -184,6 +184,11 @@ def gradient_sources(
             )
         if isinstance(source, int) and not isinstance(source, bool) and source >= 0:
             out[name] = source
+        elif isinstance(source, str) and source.startswith("returned."):  # a key of what it returned
+            refuse_private(fields, "gradients", source)
+            if not PATH_RE.fullmatch(source):
+                raise fields.error("gradients", f"{source!r} is not a path; expected e.g. returned.dW1")
+            out[name] = source
         elif isinstance(source, str):
             _need_object(fields, on_object, source)
             out[name] = source

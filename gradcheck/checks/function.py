@@ -24,6 +24,8 @@ from .scope import Scope
 from .targets import PathError, error, lookup, numbers
 
 VJP_BASIS_MAX, VJP_PROBES, VJP_SEED, VJP_SCALE = BASIS_MAX, PROBES, SEED, SCALE
+#: A `gradients:` path that starts so is read in what the derivative returned, not on its object.
+RETURNED_PATH = "returned."
 #: How far f(stack of x, x) may stray from f(x), relatively, for vectorized: true.
 VECTORIZED_RTOL = 1e-6
 
@@ -221,11 +223,14 @@ def _read(case: FunctionCase, raw: Any, holder: Any, shape: tuple[int, ...], exp
     object it ran on (`holder`), as `gradients:` says; of the shape `expected` explains."""
     key, source = case.kind, case.gradients.get(case.wrt)
     if isinstance(source, str):
+        returned = source.startswith(RETURNED_PATH)  # `returned.dW1`: in what the derivative returned
+        on, path = (raw, source.removeprefix(RETURNED_PATH)) if returned else (holder, source)
+        shown = "what it returned" if returned else type(holder).__name__
         try:
-            value = lookup(holder, source, type(holder).__name__)
+            value = lookup(on, path, shown)
         except PathError as exc:
             raise error(case, "gradients", f"after {case.shown(key)}, {exc}") from None
-        where, verb = f" for {case.wrt} ({type(holder).__name__}.{source})", "left"
+        where, verb = f" for {case.wrt} ({shown}.{path})", "returned" if returned else "left"
     else:
         value, where = _returned(case, raw, source)
         verb = "returned"
