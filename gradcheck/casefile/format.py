@@ -238,8 +238,8 @@ CASE_FORMAT: tuple[Key, ...] = (
         "gradients",
         "gradients",
         "where each gradient is read when the derivative gives several: `{W: dW, b: db}` (paths on the object "
-        "after the call, `grads.W` a key), a position `{w: 1}` in the tuple it returns, or one path `grads` for "
-        "every parameter by its name",
+        "after the call, `grads.W` a key; `returned.dW1` a key of what it returned), a position `{w: 1}` in the "
+        "tuple it returns, or one path `grads` for every parameter by its name",
         "what it returns: a tuple in `wrt`'s order, a dict by name",
         cases=(FUNCTION,),
     ),
