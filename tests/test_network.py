@@ -40,6 +40,10 @@ class SoftsignForgetsItsSquare(Softsign):
         return dout / (1 + np.abs(self.x))
 
 
+class Settings(dict):
+    pass
+
+
 class DenseNamedGrads(Dense):
     def backward(self, dout):
         dx = super().backward(dout)
@@ -97,6 +101,10 @@ def test_a_gradient_kept_under_another_name_is_read_by_gradients(pytester: pytes
             "cases/x.yaml:3: layers: needs gradient: returned*",
         ),
         (("wrt: [x, layers.0.W, layers.0.b, layers.2.W]", "wrt: layers.5.W"), "cases/x.yaml:10: wrt: the network*"),
+        (
+            ("{object: mylib.layers:Softsign}", "{object: mylib.layers:Settings, forward: pop}"),
+            "cases/x.yaml:3: layers: layers.1: mylib.layers:Settings.pop is defined in builtins, which is not a*",
+        ),
         (
             ("mylib.layers:Softsign}", "mylib.layers:_Softsign}"),
             "cases/x.yaml:5: object: 'mylib.layers:_Softsign': '_Softsign' is a private*",

@@ -57,13 +57,21 @@ class Network(Subject):
         given = x if x is not None and not self.on_layer else self.fixed[self.case.input]
         return np.array(given) if self.case.wrt == self.case.input else given
 
+    def _method(self, layers: list[Any], number: int, name: str) -> Any:
+        """Layer `number`'s method `name`, defined in the project, guarded."""
+        shown = f"layers.{number}: {self.case.layers[number].cls}"
+        method = getattr(layers[number], name, None)
+        if not callable(method):
+            raise error(self.case, "layers", f"{shown} has no method {name!r}")
+        problem = self.scope.object_problem(method)
+        if problem:
+            raise error(self.case, "layers", f"{shown}.{name} {problem} (rootdir {self.scope.root})")
+        return guarded(self.case, "layers", method, f"{shown}.{name}")
+
     def _forward(self, layers: list[Any], x: Any) -> Any:
         out = x
-        for number, (layer, piece) in enumerate(zip(layers, self.case.layers, strict=True)):
-            method = getattr(layer, piece.forward, None)
-            if method is None:
-                raise error(self.case, "layers", f"layers.{number}: {piece.cls} has no method {piece.forward!r}")
-            out = guarded(self.case, "layers", method, f"layers.{number}: {piece.cls}.{piece.forward}")(out)
+        for number, piece in enumerate(self.case.layers):
+            out = self._method(layers, number, piece.forward)(out)
         return out
 
     def _loss(self, layers: list[Any], x: Any) -> Any:
@@ -90,14 +98,7 @@ class Network(Subject):
             raise error(case, "function", f"{case.function} returned one value; layers: need (loss, dscores)")
         d = rest[0]
         for number in reversed(range(len(layers))):
-            piece = case.layers[number]
-            method = guarded(
-                case,
-                "layers",
-                getattr(layers[number], piece.backward),
-                f"layers.{number}: {piece.cls}.{piece.backward}",
-            )
-            d = method(d)
+            d = self._method(layers, number, case.layers[number].backward)(d)
         if not self.on_layer:
             return {case.wrt: d}, None
         _, index, parameter = case.wrt.split(".", 2)
