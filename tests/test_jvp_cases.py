@@ -168,8 +168,8 @@ def test_an_object_gives_its_jvp_and_backward_as_methods(pytester: pytest.Pytest
         (
             ["jvp: fwd.maps:layer_jvp", "jacobian: fwd.maps:layer_jvp"],
             1,
-            "jacobian: give only one of jacobian:, gradient:, vjp:, backward:, jvp: or elementwise: (or jvp: beside "
-            "vjp: or backward:); this case has jacobian, jvp*",
+            "jacobian: give only one of jacobian:, gradient:, vjp:, backward:, jvp:, elementwise:, hessian: or hvp: "
+            "(or jvp: beside vjp: or backward:, gradient: beside hessian: or hvp:); this case has jacobian, jvp*",
         ),
         (["jvp: fwd.maps:layer_jvp", "wrt: [x, W]"], 2, "wrt: a jvp takes the tangent of one argument*"),
         (
