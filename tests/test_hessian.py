@@ -5,6 +5,7 @@ correct Hessians (strong and weak curvature, large logits, a matrix argument), c
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,8 @@ import pytest
 import gradcheck
 from gradcheck.checks import second
 from gradcheck.errors import ArgumentError
+
+HERE = Path(__file__).resolve().parent
 
 A = np.array([[2.0, 0.5, 0.1], [0.5, 3.0, -0.4], [0.1, -0.4, 1.5]])
 N = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0], [3.0, 0.0, 2.0]])
@@ -173,3 +176,13 @@ def test_check_function_gives_the_gradient_and_the_hessian_items() -> None:
     assert list(results) == ["gradient", "hessian"] and results, results
     wrong = gradcheck.check_function(f, args={"x": X}, hvp=lambda tangent, x: 2 * hess(x) @ tangent)
     assert not wrong and "analytic = 2 * numeric" in hints(wrong["x"]), wrong
+
+
+def test_the_readmes_two_lines_run() -> None:
+    readme = (HERE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Hessians and Hessian-vector products", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n")[-1].split("```", 1)[0]
+    assert len(code.splitlines()) == 2 and "check_hessian" in code
+    namespace = {"gradcheck": gradcheck, "np": np, "A": N, "x": X}
+    exec(compile(code, "README.md", "exec"), namespace)  # the README's own lines, run
+    assert namespace["result"].passed and "analytic gradient" in namespace["result"].method
