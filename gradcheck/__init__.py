@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .checks.forwardapi import check_dot_product, check_jvp
     from .checks.frompython import check_function
+    from .checks.secondapi import check_hessian, check_hvp
     from .errors import ArgumentError
     from .functions import (
         cross_entropy,
@@ -41,6 +42,8 @@ _PUBLIC = {
     "assert_jacobian": "verdict.verify",
     "check_dot_product": "checks.forwardapi",
     "check_function": "checks.frompython",
+    "check_hessian": "checks.secondapi",
+    "check_hvp": "checks.secondapi",
     "check_jacobian": "verdict.verify",
     "check_jvp": "checks.forwardapi",
     "cross_entropy": "functions",
@@ -63,6 +66,8 @@ __all__ = [
     "assert_jacobian",
     "check_dot_product",
     "check_function",
+    "check_hessian",
+    "check_hvp",
     "check_jacobian",
     "check_jvp",
     "cross_entropy",

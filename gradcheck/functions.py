@@ -156,6 +156,18 @@ def logits_cross_entropy_grad(z: ArrayLike, y: ArrayLike, reduction: str = "mean
     return grad
 
 
+def logits_cross_entropy_hessian(z: ArrayLike, reduction: str = "mean") -> Array:
+    """d2XE/dZ2 = diag(s) - outer(s, s) for one sample (K, K), for labels that sum to 1; for a batch
+    (B, K) block diagonal over its samples, (B, K, B, K), times the reduction's 1/B."""
+    z = _float_array(z)
+    blocks = softmax_jacobians(softmax(z))
+    if z.ndim == 1:
+        return blocks
+    eye = np.eye(z.shape[0], dtype=blocks.dtype)
+    out: Array = np.einsum("bij,bc->bicj", blocks, eye) * batch_scale(z, reduction)
+    return out
+
+
 # -- the loss of the layer and its gradients ------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from pluginrun import one_case, run, write
 
 import gradcheck
 from gradcheck.casefile import document
+from gradcheck.checks.names import BUILTIN_NAMES
 from gradcheck.errors import ArgumentError, CaseError
 from gradcheck.pytest_plugin import collect
 
@@ -126,7 +127,7 @@ def test_a_file_of_too_many_items_is_refused_before_any_is_made(
 
 def test_the_item_limit_holds_for_a_real_file_at_its_default(pytester: pytest.Pytester) -> None:
     case = "    inputs: 1\n    classes: 2\n    x: [1]\n    weights: [[1, 2]]\n    label: 0\n    checks: all\n"
-    count = collect.MAX_ITEMS // 9 + 1  # nine checks each: just over the limit
+    count = collect.MAX_ITEMS // len(BUILTIN_NAMES) + 1  # every built-in check each: just over the limit
     write(pytester, "cases/x.yaml", "cases:\n" + "".join(f"  - name: c{k}\n{case}" for k in range(count)))
     result = run(pytester, "--gradcheck-cases", "cases", "--collect-only", "-q")
     result.stdout.fnmatch_lines(["cases/x.yaml::file", "1 test collected*"])

@@ -140,7 +140,7 @@ def test_check_function_makes_the_jvp_the_vjp_and_the_dot_test_of_a_pair() -> No
 
 def test_the_readmes_two_lines_run() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Second order and forward mode", 1)[1].split("\n## ", 1)[0]
+    section = readme.split("## Second order and forward mode", 1)[1].split("\n### ", 1)[0]
     code = section.split("```python\n")[-1].split("```", 1)[0]
     assert len(code.splitlines()) == 2 and "check_jvp" in code
     namespace = {"gradcheck": gradcheck, "np": np, "W": A, "x": X}

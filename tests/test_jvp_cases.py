@@ -5,12 +5,10 @@ JUnit properties and the text map of a jvp item."""
 from __future__ import annotations
 
 import json
-import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
-from pluginrun import RECORD_KEYS, run, sections, write
+from pluginrun import RECORD_KEYS, readme_block_after, readme_run, run, sections, write
 
 from gradcheck.cli import sweep as sw
 
@@ -168,8 +166,8 @@ def test_an_object_gives_its_jvp_and_backward_as_methods(pytester: pytest.Pytest
         (
             ["jvp: fwd.maps:layer_jvp", "jacobian: fwd.maps:layer_jvp"],
             1,
-            "jacobian: give only one of jacobian:, gradient:, vjp:, backward:, jvp: or elementwise: (or jvp: beside "
-            "vjp: or backward:); this case has jacobian, jvp*",
+            "jacobian: give only one of jacobian:, gradient:, vjp:, backward:, jvp:, elementwise:, hessian: or hvp: "
+            "(or jvp: beside vjp: or backward:, gradient: beside hessian: or hvp:); this case has jacobian, jvp*",
         ),
         (["jvp: fwd.maps:layer_jvp", "wrt: [x, W]"], 2, "wrt: a jvp takes the tangent of one argument*"),
         (
@@ -201,21 +199,9 @@ def test_mode_directional_or_a_large_x_takes_seeded_random_tangents(pytester: py
     assert (got["along[jvp]"]["total"], got["large[jvp]"]["total"]) == (4 * 3, 1100 * 3)
 
 
-def readme_block_after(text: str, marker: str) -> str:
-    """The fenced block that follows `marker` in the README."""
-    found = re.search(re.escape(marker) + r".*?```\w*\n(.*?)```", text, re.S)
-    assert found is not None, marker
-    return found.group(1)
-
-
 def test_the_readmes_worked_case_prints_what_the_readme_shows(pytester: pytest.Pytester) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Second order and forward mode", 1)[1]
-    pytester.makeini("[pytest]\ngradcheck_cases = cases\n")
-    write(pytester, "mylib/__init__.py", "")
-    write(pytester, "mylib/maps.py", readme_block_after(section, "`mylib/maps.py`"))
-    write(pytester, "cases/forward.yaml", readme_block_after(section, "`cases/forward.yaml`:"))
-    result = run(pytester, "-p", "no:randomly")
+    files = {"mylib/maps.py": "`mylib/maps.py`", "cases/forward.yaml": "`cases/forward.yaml`:"}
+    section, result = readme_run(pytester, "## Second order and forward mode", files)
     result.assert_outcomes(passed=4, failed=2)
     shown = sections(result)
     ran = shown["mix-transposed[jvp]"] + shown["mix-transposed[dot]"]

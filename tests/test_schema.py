@@ -70,9 +70,10 @@ def test_what_makes_a_user_case_follows_the_loader(schema: dict[str, Any]) -> No
     assert [r["required"] for r in definitions["functionKey"]["anyOf"]] == [[k] for k in format.FUNCTION_ONLY_KEYS], (
         USER_SYNC
     )
-    one, pair = definitions["oneKind"]["anyOf"]
+    one, pair, second = definitions["oneKind"]["anyOf"]
     assert [r["required"] for r in one["oneOf"]] == [[k] for k in format.KINDS], USER_SYNC
     assert [r["required"] for r in pair["oneOf"]] == [[k] for k in format.JVP_PARTNERS], USER_SYNC
+    assert [r["required"] for r in second["oneOf"]] == [[k] for k in format.SECOND_KINDS], USER_SYNC
     assert [r["required"] for r in definitions["noKind"]["not"]["anyOf"]] == [[k] for k in format.KINDS]
 
 

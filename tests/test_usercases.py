@@ -375,13 +375,15 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
         (
             ["function: mylib.act:tanh", "args: {x: [1.0]}"],
             "function:",
-            "function: needs its derivative: give one of jacobian:, gradient:, vjp:, backward:, jvp: or elementwise:",
+            "function: needs its derivative: give one of jacobian:, gradient:, vjp:, backward:, jvp:, elementwise:, "
+            "hessian: or hvp:",
         ),
         (
             ["function: mylib.act:tanh", "jacobian: mylib.act:tanh_jacobian", "vjp: mylib.act:tanh_vjp", "args: {}"],
             "vjp:",
-            "vjp: give only one of jacobian:, gradient:, vjp:, backward:, jvp: or elementwise: (or jvp: beside vjp: "
-            "or backward:); this case has jacobian, vjp (null removes one the defaults give, e.g. gradient: null)",
+            "vjp: give only one of jacobian:, gradient:, vjp:, backward:, jvp:, elementwise:, hessian: or hvp: "
+            "(or jvp: beside vjp: or backward:, gradient: beside hessian: or hvp:); this case has jacobian, vjp "
+            "(null removes one the defaults give, e.g. gradient: null)",
         ),
         (
             ["function: mylib.act.tanh", "jacobian: mylib.act:tanh_jacobian", "args: {x: [1.0]}"],

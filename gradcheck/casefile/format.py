@@ -211,6 +211,21 @@ CASE_FORMAT: tuple[Key, ...] = (
         cases=(FUNCTION,),
     ),
     Key(
+        "hessian",
+        "callable",
+        "`H(**args)` for a scalar `f`, shape `x.shape + x.shape`; checked against central differences of "
+        "`gradient`, which may stand beside it (the items `case[gradient]`, checked first, and `case[hessian]`), "
+        "else against second differences of `f`",
+        cases=(FUNCTION,),
+    ),
+    Key(
+        "hvp",
+        "callable",
+        "`hvp(tangent, **args)` = `H·v` for a scalar `f`, shape `x.shape`, for a tangent `v` of `x`'s shape; "
+        "checked as `hessian` is, `gradient` beside it or not",
+        cases=(FUNCTION,),
+    ),
+    Key(
         "elementwise",
         "callable",
         "`d(**args)` = `f'(x)` of an elementwise `f`, shape `x.shape` (the Jacobian's diagonal); `returned` if "
@@ -363,7 +378,9 @@ FUNCTION_KEYS = keys_of(FUNCTION)
 FUNCTION_ONLY_KEYS = tuple(k.name for k in CASE_FORMAT if k.cases == (FUNCTION,))
 SPEC_KEYS = tuple(k.name for k in SPEC_FORMAT)
 #: The derivative a function case names: one of these keys.
-KINDS = ("jacobian", "gradient", "vjp", "backward", "jvp", "elementwise")
+KINDS = ("jacobian", "gradient", "vjp", "backward", "jvp", "elementwise", "hessian", "hvp")
+#: The second-order derivatives: each may have a `gradient` beside it, which is then differenced.
+SECOND_KINDS = ("hessian", "hvp")
 #: The one pair of derivatives a case may give together: a jvp beside one of these.
 JVP_PARTNERS = ("vjp", "backward")
 #: The derivatives that a function may return itself, after its value (`gradient: returned`).

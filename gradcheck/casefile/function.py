@@ -26,6 +26,7 @@ from .format import (
     PUBLIC_PATTERN,
     RETURNABLE,
     RETURNED,
+    SECOND_KINDS,
     TARGET_PATTERN,
 )
 from .given import Given, given_name
@@ -76,6 +77,7 @@ class FunctionCase:
     gradients: Mapping[str, str | int] = field(default_factory=dict)  # wrt: path on the object or position
     given: Mapping[str, Any] = field(default_factory=dict)  # from check_function: the code of each key it names
     jvp: str = ""  # a jvp given beside the vjp or backward: the case makes the items jvp, the kind and dot
+    gradient: str = ""  # a gradient given beside a hessian or hvp: differenced for it, and checked first
 
     def line_of(self, key: str) -> int:
         """The line of field `key` (`args.x` for an argument), or of the case itself."""
@@ -106,6 +108,7 @@ class FunctionCase:
         """How the callable of `key` (function or the derivative) is named in a message."""
         name = self.function if key == "function" or self.derivative == RETURNED else self.derivative
         name = self.jvp if key == "jvp" and self.jvp else name
+        name = self.gradient if key == "gradient" and self.gradient else name
         return f"{self.cls}.{name}" if self.cls else name
 
     @property
@@ -221,7 +224,8 @@ class _FunctionReader:
             wrts=tuple(names) if listed else (),
             gradients=objects.gradient_sources(f, names, args, cls is not None),
             given={key: value.value for key, value in f.values.items() if isinstance(value, Given)},
-            jvp=self._callable("jvp", cls) if paired else "",
+            jvp=self._callable("jvp", cls) if paired == "jvp" else "",
+            gradient=self._callable("gradient", cls) if paired == "gradient" else "",
         )
 
     def _class(self) -> str | None:
@@ -293,22 +297,26 @@ class _FunctionReader:
         return vectorized
 
 
-def _kind(fields: FieldReader) -> tuple[str, bool]:
-    """The derivative's kind, and whether a jvp stands beside it (a vjp or backward)."""
+def _kind(fields: FieldReader) -> tuple[str, str]:
+    """The derivative's kind, and what stands beside it: a jvp (of a vjp or backward), a gradient (of a
+    hessian or hvp), or nothing ("")."""
     given = [k for k in KINDS if k in fields.values]
     if not given:
         raise fields.error(
             "function",
-            "needs its derivative: give one of jacobian:, gradient:, vjp:, backward:, jvp: or elementwise:",
+            "needs its derivative: give one of jacobian:, gradient:, vjp:, backward:, jvp:, elementwise:, hessian: "
+            "or hvp:",
         )
     if len(given) == 2 and given[1] == "jvp" and given[0] in JVP_PARTNERS:
-        return given[0], True
+        return given[0], "jvp"
+    if len(given) == 2 and given[0] == "gradient" and given[1] in SECOND_KINDS:
+        return given[1], "gradient"
     if len(given) > 1:
         later = max(given, key=lambda k: fields.lines.get(k, fields.line))
         raise fields.error(
             later,
-            f"give only one of jacobian:, gradient:, vjp:, backward:, jvp: or elementwise: (or jvp: beside vjp: "
-            f"or backward:); this case has {', '.join(given)} (null removes one the defaults give, e.g. "
-            "gradient: null)",
+            f"give only one of jacobian:, gradient:, vjp:, backward:, jvp:, elementwise:, hessian: or hvp: (or jvp: "
+            f"beside vjp: or backward:, gradient: beside hessian: or hvp:); this case has {', '.join(given)} "
+            "(null removes one the defaults give, e.g. gradient: null)",
         )
-    return given[0], False
+    return given[0], ""

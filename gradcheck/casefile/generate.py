@@ -17,6 +17,7 @@ from .format import (
     LAYER,
     NAME_PATTERN,
     PATH_PATTERN,
+    SECOND_KINDS,
     SPEC_FORMAT,
     TARGET_PATTERN,
     TOP_FORMAT,
@@ -172,8 +173,9 @@ def _required(*names: str) -> list[dict[str, Any]]:
 
 def _pairing(kind: str) -> list[dict[str, Any]]:
     """Beside the defaults' `kind`, a case may give only the derivative it pairs with (a jvp, or a
-    vjp or backward beside the defaults' jvp)."""
+    vjp or backward beside the defaults' jvp; a gradient beside a hessian or hvp, and the other way round)."""
     partners = JVP_PARTNERS if kind == "jvp" else ("jvp",) if kind in JVP_PARTNERS else ()
+    partners = SECOND_KINDS if kind == "gradient" else ("gradient",) if kind in SECOND_KINDS else partners
     return [
         {"allOf": [_required(p)[0], {"not": {"anyOf": _required(*(k for k in KINDS if k != p))}}]} for p in partners
     ]
@@ -288,13 +290,19 @@ def schema() -> dict[str, Any]:
                 "anyOf": _required(*FUNCTION_ONLY_KEYS),
             },
             "oneKind": {
-                "description": f"Exactly one of {_listed(KINDS)}, or jvp beside one of {_listed(JVP_PARTNERS)}.",
+                "description": f"Exactly one of {_listed(KINDS)}, or jvp beside one of {_listed(JVP_PARTNERS)}, "
+                f"or gradient beside one of {_listed(SECOND_KINDS)}.",
                 "anyOf": [
                     {"oneOf": _required(*KINDS)},
                     {
                         "allOf": _required("jvp"),
                         "oneOf": _required(*JVP_PARTNERS),
                         "not": {"anyOf": _required(*(k for k in KINDS if k != "jvp" and k not in JVP_PARTNERS))},
+                    },
+                    {
+                        "allOf": _required("gradient"),
+                        "oneOf": _required(*SECOND_KINDS),
+                        "not": {"anyOf": _required(*(k for k in KINDS if k != "gradient" and k not in SECOND_KINDS))},
                     },
                 ],
             },

@@ -1,6 +1,7 @@
 """The checks a function case makes: one per name in its `wrt` list; a jvp beside a vjp or backward
 makes three, the jvp's, the other's and the dot-product test of the two (`case[jvp]`,
-`case[vjp]`, `case[dot]`)."""
+`case[vjp]`, `case[dot]`); a gradient beside a hessian or hvp makes two, `case[gradient]` and
+`case[hessian]` (or `case[hvp]`)."""
 
 from __future__ import annotations
 
@@ -17,5 +18,7 @@ def checks_of(case: FunctionCase) -> tuple[FunctionCase, ...]:
         if case.jvp:
             made.append(dataclasses.replace(one, kind="jvp", derivative=case.jvp, jvp=""))
             made.append(dataclasses.replace(one, jvp=""))
+        if case.gradient:  # the gradient's own item first; the hessian's checks it again before differencing it
+            made.append(dataclasses.replace(one, kind="gradient", derivative=case.gradient, gradient=""))
         made.append(one)
     return tuple(made)

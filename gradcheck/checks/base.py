@@ -38,6 +38,7 @@ class Check:
     tangents: tuple[str, ...] = ()  # f(t) is f along seeded random tangents (a jvp check): what each was
     forward: bool = False  # the analytic Jacobian was assembled from a jvp, column by column
     fixed_mode: str = ""  # the mode whatever the case asks (along a jvp's few tangents: "full")
+    second: bool = False  # f is a gradient, analytic its Hessian: entries named d2f/dx[i]dx[j]
 
     def run(
         self,
@@ -70,6 +71,7 @@ class Check:
             elementwise=self.elementwise,
             tangents=self.tangents,
             forward=self.forward,
+            second=self.second,
         )
         evaluation = Evaluation(self.vectorized, workers=self.workers, order=self.order)
         result = checked(self.f, self.x, self.analytic, options, naming, evaluation)

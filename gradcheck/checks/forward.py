@@ -38,12 +38,14 @@ def jvp_check(
     max_elements: int,
     mode: str = "auto",
     seed: int = SEED,
+    second: bool = False,
 ) -> Check:
     """The Check of `product(v)` = J·v of f (`func`) at x0, f(x0) being `out`; `shown` names the
     jvp in a problem (`jvp: mylib:f_jvp`). Mode "directional" takes the seeded random tangents
-    (drawn from `seed`) whatever x's size."""
+    (drawn from `seed`) whatever x's size. With `second`, f is a gradient and the product a Hessian's
+    (an hvp): entries are named d2f/dx[i]dx[j]."""
     dtype = x0.dtype if np.issubdtype(x0.dtype, np.floating) else np.dtype(np.float64)
-    problem = nonlinear(shown, "jvp", product, x0.shape, dtype, TANGENT)
+    problem = nonlinear(shown, "hvp" if second else "jvp", product, x0.shape, dtype, TANGENT)
     if mode != "directional" and x0.size <= BASIS_MAX and out.size * x0.size <= max_elements:
         columns = []
         for k in range(x0.size):
@@ -52,7 +54,9 @@ def jvp_check(
             columns.append(np.asarray(product(v), dtype=np.float64).reshape(out.size) / SCALE)
         shape = out.shape + x0.shape
         jacobian = np.stack(columns, axis=-1).reshape(shape) if columns else np.zeros(shape)
-        return Check(name, func, x0, jacobian, of=of, wrt=wrt, problem=problem, forward=True, **evaluation)
+        return Check(
+            name, func, x0, jacobian, of=of, wrt=wrt, problem=problem, forward=not second, second=second, **evaluation
+        )
     along = tangents(x0, dtype, seed)
     flat = along.reshape(PROBES, x0.size)
     products = np.stack([np.asarray(product(v), dtype=np.float64) for v in along], axis=-1)
@@ -64,5 +68,15 @@ def jvp_check(
     labels = tuple(f"tangent {k + 1} of {PROBES}" for k in range(PROBES))  # seeded random, as the method says
     t0 = np.zeros(PROBES, dtype=dtype)
     return Check(
-        name, moved, t0, products, of=of, wrt="v", problem=problem, tangents=labels, fixed_mode="full", **evaluation
+        name,
+        moved,
+        t0,
+        products,
+        of=of,
+        wrt=wrt if second else "v",
+        problem=problem,
+        tangents=labels,
+        fixed_mode="full",
+        second=second,
+        **evaluation,
     )

@@ -30,6 +30,8 @@ def check_function(
     vjp: Code | None = None,
     backward: Code | None = None,
     jvp: Code | None = None,
+    hessian: Code | None = None,
+    hvp: Code | None = None,
     elementwise: Code | None = None,
     object: Any = None,
     init: Mapping[str, Any] | None = None,
@@ -51,14 +53,16 @@ def check_function(
     """Check the derivative of `function` as a function case of a case file does, its keywords
     named and read as the case file's keys are (None: not given), with Python objects in place of
     `module:attribute` text and array specs: `function` and exactly one derivative (`jacobian`,
-    `gradient`, `vjp`, `backward`, `jvp`, `elementwise`; or a `jvp` beside a `vjp` or `backward`)
+    `gradient`, `vjp`, `backward`, `jvp`, `elementwise`, `hessian`, `hvp`; or a `jvp` beside a `vjp` or
+    `backward`, a `gradient` beside a `hessian` or `hvp`)
     are callables, or with `object` (a class made
     with `init`, or an object copied for every check) the names of its methods; a `jacobian`,
     `gradient` or `elementwise` f returns after its value is "returned"; `args` are f's keyword
     arguments (NumPy arrays, whose float arrays are taken as `dtype`, and any other values, passed
     as they are); `wrt` names what is differentiated, one check per name. Returns a Comparison
     per name, in a Comparisons mapping that is true only if all passed; for a jvp beside a vjp or
-    backward, one per item a case file makes, by its check's name: `jvp`, `vjp` and `dot`.
+    backward, one per item a case file makes, by its check's name: `jvp`, `vjp` and `dot` (`gradient`
+    and `hessian` for a gradient beside a hessian).
 
     A keyword that is not what the case file's key must be, or code that raises or returns the
     wrong thing while the check is set up, raises ArgumentError with the case file's message,
@@ -72,7 +76,7 @@ def check_function(
         by_name = {}
         for one in checks_of(case):
             check = build_check(one, Everything())
-            by_name[one.check if case.jvp else one.wrt] = check.run(
+            by_name[one.check if case.jvp or case.gradient else one.wrt] = check.run(
                 rtol=one.rtol,
                 atol=one.atol,
                 step=one.step,

@@ -21,6 +21,8 @@ from .dot import DotCheck
 from .forward import jvp_check
 from .linear import BASIS_MAX, COTANGENT, PROBES, SCALE, SEED, Product, nonlinear
 from .scope import Scope
+from .second import SecondCheck
+from .secondcase import second_check
 from .targets import PathError, error, lookup, numbers
 
 VJP_BASIS_MAX, VJP_PROBES, VJP_SEED, VJP_SCALE = BASIS_MAX, PROBES, SEED, SCALE
@@ -32,14 +34,17 @@ VECTORIZED_RTOL = 1e-6
 Rows = Product
 
 
-def build_check(case: FunctionCase, scope: Scope) -> Check | DotCheck:
+def build_check(case: FunctionCase, scope: Scope) -> Check | DotCheck | SecondCheck:
     """Make the case's subject (its code found in the scope) and call it once to check what it
     returns, read the derivative for `wrt`, and give the Check that compares it with central
-    differences; for the dot test of a jvp beside a vjp or backward, the DotCheck of the two."""
+    differences; for the dot test of a jvp beside a vjp or backward, the DotCheck of the two; for a
+    hessian or hvp, its SecondCheck."""
     if (case.jvp or case.kind == "jvp") and case.wrts:
         raise error(case, "wrt", "a jvp takes the tangent of one argument: name one in wrt, not a list")
     if case.jvp:
         return _dot_check(case, scope)
+    if case.kind in ("hessian", "hvp"):
+        return second_check(case, scope)
     subject = _subject(case, scope)
     x0 = subject.x0
     out = numbers(case, "function", objects.split(subject.raw_first, case.outputs)[0], "returned")

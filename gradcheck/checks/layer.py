@@ -182,5 +182,20 @@ def _logits_loss(case: Case) -> Check:
     )
 
 
+def _logits_hessian(case: Case) -> Check:
+    """d2XE/dZ2 against central differences of the analytic dXE/dZ (which logits_loss checks), one
+    column per logit; not vectorized, as the gradient reads a batch's size off its argument's shape."""
+    layer = _Layer.of(case)
+    return Check(
+        "logits_hessian",
+        lambda z: fn.logits_cross_entropy_grad(z, layer.y, **layer.options),
+        layer.logits(),
+        lambda z: fn.logits_cross_entropy_hessian(z, **layer.options),
+        of="XE",
+        wrt="Z",
+        second=True,
+    )
+
+
 #: The built-in checks by name, in the order a case runs them: `_NAME` above for each name.
 BUILTIN: dict[str, CheckBuilder] = {name: globals()[f"_{name}"] for name in BUILTIN_NAMES}

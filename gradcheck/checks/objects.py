@@ -154,7 +154,7 @@ class Subject:
         point = self.at(self.x0.copy()) if not self.on_object else dict(self.fixed)
         if case.kind == "vjp":
             return fn(*self.pieces(cotangent), **point)
-        if case.kind == "jvp":  # the tangent, of x's shape
+        if case.kind in ("jvp", "hvp"):  # the tangent, of x's shape
             return fn(cotangent, **point)
         return fn(**point)
 

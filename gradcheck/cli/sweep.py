@@ -11,6 +11,7 @@ from pathlib import Path
 from numpy.typing import ArrayLike
 
 from ..casefile import document
+from ..casefile.format import SECOND_KINDS
 from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
 from ..casefile.pairs import checks_of
@@ -85,7 +86,7 @@ def load_check(target: str) -> tuple[Case | FunctionCase, Check]:
         if isinstance(case, CaseError):
             raise ValueError(str(case))
         if isinstance(case, FunctionCase):
-            checks = {c.check: c for c in checks_of(case) if not c.jvp}  # a dot test has no step to sweep
+            checks = {c.check: c for c in checks_of(case) if not c.jvp and c.kind not in SECOND_KINDS}  # nor a dot test
             if case.jvp and check.split(":")[0] == "dot":
                 raise ValueError(f"{path}:{entry.line}: {name}[{check}] is a dot-product test, with no step to sweep")
             if check not in checks:

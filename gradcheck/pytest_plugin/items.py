@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import pytest
 
+from ..casefile.format import SECOND_KINDS
 from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
 from ..checks import Check
@@ -19,6 +20,7 @@ from ..checks.dot import DotCheck
 from ..checks.function import build_check
 from ..checks.names import BUILTIN_NAMES
 from ..checks.scope import Scope
+from ..checks.second import SecondCheck
 from ..errors import (
     ArgumentError,
     CaseError,
@@ -103,7 +105,7 @@ class CheckItem(pytest.Item, Generic[C]):
         case, self.adjusted_by = extensions.adjust(self.config, self.case, self.check)
         return case
 
-    def verdict(self, check: Check | DotCheck, case: C, title: str) -> None:
+    def verdict(self, check: Check | DotCheck | SecondCheck, case: C, title: str) -> None:
         """Run `check` with the case's tolerances (its own, else the command line's, else the
         ini's) and step, mode, scheme and subgradient; raise CheckFailed if it does not pass, and
         UserCodeError, at the case's line, if f raised at a point the check evaluated."""
@@ -249,7 +251,9 @@ class FunctionItem(CheckItem[FunctionCase]):
         return case.line_of("function")
 
     def sweepable(self) -> bool:
-        return not self.case.jvp  # a dot test has no step to sweep
+        return (
+            not self.case.jvp and self.case.kind not in SECOND_KINDS
+        )  # a dot test has no step to sweep, nor a Hessian
 
 
 class CaseErrorItem(pytest.Item):

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import patterns
+from .secondorder import second_hints
 from .tolerance import Tolerance
 
 Array = NDArray[np.floating]
@@ -57,13 +58,16 @@ def value_hints(
     label_class: int | None = None,
     at: At | None = None,
     forward: bool = False,
+    second: bool = False,
 ) -> tuple[str, ...]:
     """Patterns that name a likely bug when analytic and numeric disagree (`forward`: analytic is
-    the Jacobian a jvp gave column by column)."""
+    the Jacobian a jvp gave column by column; `second`: a Hessian, in second-order terms first)."""
     rtol, atol, x = tol.rtol, tol.atol, None if at is None else at.x
     hints: list[str] = []
     if over.any() and not np.any(n) and np.any(a):  # f's value did not move at any step
         return (UNMOVED,)
+    if second and (named := second_hints(a, n, rtol, atol)):
+        return tuple(named)
     if _close(-a, n, rtol, atol):
         hints.append("analytic = -numeric: the sign is flipped")
     with np.errstate(all="ignore"):

@@ -27,6 +27,7 @@ class Naming:
     elementwise: bool = False
     tangents: tuple[str, ...] = ()  # one per entry of x, which is then (len(tangents),): a jvp's J·v
     forward: bool = False  # a Jacobian assembled from a jvp, column by column
+    second: bool = False  # a Hessian (the Jacobian of a gradient), or u·H·v of seeded random pairs
 
     @property
     def heading(self) -> str:
@@ -49,6 +50,8 @@ class Naming:
         """`W[2, 1]` of a gradient, `dS[0]/dW[2, 1]` of a Jacobian; `dW[2, 1]` of a cotangent's
         product, `tanh'(x)[2]` on an elementwise check's diagonal; `df[2] along tangent 1 of 3` of J·v."""
         out_idx, in_idx = index[: self.out_ndim], index[self.out_ndim :]
+        if self.second:
+            return self._second(out_idx, in_idx, index)
         if self.cotangents:
             return "d" + entry_name(in_idx, 0, self.of, self.wrt)
         if self.tangents:
@@ -62,6 +65,15 @@ class Naming:
         if self.cotangents:
             return f"{self.entry(index)} for {self.cotangents[index[0]]}"
         return self.entry(index)
+
+    def _second(self, out_idx: tuple[int, ...], in_idx: tuple[int, ...], index: tuple[int, ...]) -> str:
+        """`d2f/dx[1]dx[2]` of a Hessian, `d2f/dx[1]dv along tangent 1 of 3` of H·v, `d2f along pair 1 of 3`
+        of u·H·v."""
+        if self.tangents:
+            row = f"/d{self.wrt}[{', '.join(map(str, out_idx))}]dv" if out_idx else ""
+            return f"d2{self.of}{row} along {self.tangents[index[-1]]}"
+        i, j = (f"[{', '.join(map(str, idx))}]" if idx else "" for idx in (out_idx, in_idx))
+        return f"d2{self.of}/d{self.wrt}{i}d{self.wrt}{j}" if i or j else f"d2{self.of}/d{self.wrt}2"
 
     @property
     def derivative(self) -> str:

@@ -67,6 +67,8 @@ class Shown:
     def map_names(self) -> tuple[str, str]:
         """(of, wrt) as the map's title names the shown part's entries."""
         n = self.naming
+        if n.second and not n.tangents:  # a Hessian: the Jacobian of the gradient, d(df/dx)[a]/dx[i]
+            return f"(d{n.of}/d{n.wrt})", n.wrt
         if self.row is not None:
             return n.of, f"d{n.wrt}"
         return (n.of, n.derivative) if self.diagonal else (n.of, n.wrt)
