@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .base import Check
-from .linear import BASIS_MAX, PROBES, SCALE, SEED, TANGENT, Product, nonlinear
+from .linear import BASIS_MAX, PROBES, SEED, TANGENT, Product, by_columns, nonlinear
 
 
 def tangents(x0: NDArray[Any], dtype: np.dtype, seed: int = SEED) -> NDArray[Any]:
@@ -47,13 +47,7 @@ def jvp_check(
     dtype = x0.dtype if np.issubdtype(x0.dtype, np.floating) else np.dtype(np.float64)
     problem = nonlinear(shown, "hvp" if second else "jvp", product, x0.shape, dtype, TANGENT)
     if mode != "directional" and x0.size <= BASIS_MAX and out.size * x0.size <= max_elements:
-        columns = []
-        for k in range(x0.size):
-            v = np.zeros(x0.shape, dtype=dtype)
-            v.flat[k] = SCALE  # not 1: a jvp that ignores its tangent shows
-            columns.append(np.asarray(product(v), dtype=np.float64).reshape(out.size) / SCALE)
-        shape = out.shape + x0.shape
-        jacobian = np.stack(columns, axis=-1).reshape(shape) if columns else np.zeros(shape)
+        jacobian = by_columns(product, x0.shape, out.shape, dtype)
         return Check(
             name, func, x0, jacobian, of=of, wrt=wrt, problem=problem, forward=not second, second=second, **evaluation
         )

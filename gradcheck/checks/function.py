@@ -19,13 +19,13 @@ from . import network, objects
 from .base import Check
 from .dot import DotCheck
 from .forward import jvp_check
-from .linear import BASIS_MAX, COTANGENT, PROBES, SCALE, SEED, Product, nonlinear
+from .linear import BASIS_MAX, COTANGENT, PROBES, SEED, Product, basis_products, nonlinear
 from .scope import Scope
 from .second import SecondCheck
 from .secondcase import second_check
 from .targets import PathError, error, lookup, numbers
 
-VJP_BASIS_MAX, VJP_PROBES, VJP_SEED, VJP_SCALE = BASIS_MAX, PROBES, SEED, SCALE
+VJP_BASIS_MAX, VJP_PROBES, VJP_SEED = BASIS_MAX, PROBES, SEED
 #: A `gradients:` path that starts so is read in what the derivative returned, not on its object.
 RETURNED_PATH = "returned."
 #: How far f(stack of x, x) may stray from f(x), relatively, for vectorized: true.
@@ -165,10 +165,8 @@ def _vjp_check(
     labels = [f"cotangent {k + 1} of {VJP_PROBES} (seeded random)" for k in range(VJP_PROBES)]
     basis = out.size <= VJP_BASIS_MAX and (VJP_PROBES + out.size) * x0.size <= max_elements
     if basis:
+        rows += basis_products(rows_of, out.shape, dtype)
         for k in range(out.size):
-            u = np.zeros(out.shape, dtype=dtype)
-            u.flat[k] = VJP_SCALE  # not 1: a backward that ignores its cotangent shows
-            rows.append(rows_of(u) / VJP_SCALE)
             at = tuple(int(i) for i in np.unravel_index(k, out.shape))
             labels.append(f"the basis cotangent at {of}[{', '.join(map(str, at))}]" if at else "the basis cotangent")
     flat = cotangents.reshape(VJP_PROBES, out.size)

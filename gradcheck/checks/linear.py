@@ -3,6 +3,7 @@ linear in the vector it multiplies, p(2w) = 2 p(w) for a seeded random w."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -44,3 +45,23 @@ def nonlinear(
             return f"{name} ignores its {vector}: {kind}(2{w}) equals {kind}({w}); it must return {due}"
     short = due.split(",")[0]
     return f"{name} is not linear in its {vector}: {kind}(2{w}) is not 2 {kind}({w}); it must return {short}"
+
+
+def basis_products(product: Product, shape: tuple[int, ...], dtype: np.dtype) -> list[NDArray[Any]]:
+    """`product` of every basis vector of `shape`, in flat order: product(SCALE e_k) / SCALE (SCALE,
+    not 1, so that a product that ignores its vector shows; a power of two, so exactly)."""
+    out = []
+    for k in range(math.prod(shape)):
+        w = np.zeros(shape, dtype=dtype)
+        w.flat[k] = SCALE
+        out.append(np.asarray(product(w)) / SCALE)
+    return out
+
+
+def by_columns(product: Product, x_shape: tuple[int, ...], out_shape: tuple[int, ...], dtype: np.dtype) -> NDArray[Any]:
+    """The Jacobian (out_shape + x_shape) whose column k is the product of the basis vector e_k of x:
+    J·e_k of a jvp, H·e_k of an hvp."""
+    size = math.prod(out_shape)
+    columns = [np.asarray(c, dtype=np.float64).reshape(size) for c in basis_products(product, x_shape, dtype)]
+    shape = out_shape + x_shape
+    return np.stack(columns, axis=-1).reshape(shape) if columns else np.zeros(shape)

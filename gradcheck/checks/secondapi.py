@@ -17,7 +17,7 @@ from ..verdict.comparison import Comparison
 from .base import Check
 from .forward import jvp_check
 from .forwardapi import _product
-from .linear import BASIS_MAX, SCALE, SEED, TANGENT, nonlinear
+from .linear import BASIS_MAX, SEED, TANGENT, by_columns, nonlinear
 from .second import SECOND_MAX, SecondCheck
 
 Gradient = Callable[[NDArray[Any]], ArrayLike]
@@ -146,11 +146,5 @@ def hvp_by_second_differences(
     problem = nonlinear(shown, "hvp", product, x0.shape, dtype, TANGENT)
     if x0.size > min(SECOND_MAX, BASIS_MAX):
         return SecondCheck(f, x0, product=product, of=of, wrt=wrt, problem=problem, seed=seed)
-    columns = []
-    for k in range(x0.size):
-        v = np.zeros(x0.shape, dtype=dtype)
-        v.flat[k] = SCALE
-        columns.append(np.asarray(product(v), dtype=np.float64).reshape(x0.size) / SCALE)
-    shape = x0.shape + x0.shape
-    hessian = np.stack(columns, axis=-1).reshape(shape) if columns else np.zeros(shape)
+    hessian = by_columns(product, x0.shape, x0.shape, dtype)
     return SecondCheck(f, x0, hessian=hessian, of=of, wrt=wrt, problem=problem, seed=seed)
