@@ -20,6 +20,12 @@ RECORD_KEYS = ["id", "file", "line", "check", "case", "outcome", "passed", "max_
 RECORD_KEYS += ["mismatched", "total", "failed_first", "looked_again", "confirmed", "rtol", "atol", "step", "scheme"]
 RECORD_KEYS += ["mode", "seconds", "error", "diagnosis", "hints", "plots"]
 
+#: The numpy-layers example's pieces in the shapes that need a key of their own (tinynet/shapes.py):
+#: the tests of those keys check this code, and variants of it with bugs planted.
+SHAPES = (Path(__file__).resolve().parent.parent / "examples/numpy-layers/tinynet/shapes.py").read_text(
+    encoding="utf-8"
+)
+
 #: The checks a case runs when it names none.
 CHECKS = list(DEFAULT_CHECKS)
 

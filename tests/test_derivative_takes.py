@@ -4,25 +4,13 @@ the labels, a backward that takes nothing, a vjp that takes its cotangent under 
 from __future__ import annotations
 
 import pytest
-from pluginrun import one_case
+from pluginrun import SHAPES, one_case
 
-#: Under mylib/: losses in the style that keeps results on the object.
-LOSSES = """\
-import numpy as np
-
-
-class SoftmaxCrossEntropy:
-    def forward(self, inputs, y_true):
-        shifted = np.exp(inputs - inputs.max(axis=1, keepdims=True))
-        self.output = shifted / shifted.sum(axis=1, keepdims=True)
-        return float(-np.mean(np.log(self.output[np.arange(len(y_true)), y_true])))
-
-    def backward(self, dvalues, y_true):
-        # the gradient of the mean loss by the inputs, from the softmax output and the labels
-        grad = dvalues.copy()
-        grad[np.arange(len(y_true)), y_true] -= 1
-        self.dinputs = grad / len(y_true)
-
+#: Under mylib/: the example's softmax and cross-entropy, whose backward takes its output and the
+#: labels, a variant, and smaller pieces.
+LOSSES = (
+    SHAPES
+    + """
 
 class SoftmaxCrossEntropyUnscaled(SoftmaxCrossEntropy):
     def backward(self, dvalues, y_true):
@@ -47,6 +35,7 @@ def scale_vjp(x, dout):
 def scale(x):
     return 3 * x
 """
+)
 
 LOSS = """\
 object: mylib.losses:{cls}

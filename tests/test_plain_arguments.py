@@ -4,28 +4,20 @@ booleans, passed from YAML as Python dicts, lists and bool arrays; a spec is tol
 from __future__ import annotations
 
 import pytest
-from pluginrun import one_case
+from pluginrun import SHAPES, one_case
 
-#: Under mylib/: a 1-D convolution with a settings dict, an embedding read through a vocabulary,
-#: a masked square; each with its derivative, and one wrong twin.
-LAYERS = """\
-import numpy as np
-
+#: Under mylib/: the example's 1-D convolution with a settings dict (checked to arrive as a dict),
+#: an embedding read through a vocabulary, a masked square; each with its derivative, and one wrong twin.
+LAYERS = (
+    SHAPES
+    + """
 
 def conv(x, w, conv_param):
     assert type(conv_param) is dict, type(conv_param)
-    pad, stride = conv_param["pad"], conv_param["stride"]
-    xp = np.pad(x, pad)
-    starts = range(0, xp.size - w.size + 1, stride)
-    return np.array([xp[i : i + w.size] @ w for i in starts])
+    return conv1d(x, w, conv_param)
 
 
-def conv_backward(dout, x, w, conv_param):
-    pad, stride = conv_param["pad"], conv_param["stride"]
-    dxp = np.zeros(x.size + 2 * pad)
-    for k, i in enumerate(range(0, dxp.size - w.size + 1, stride)):
-        dxp[i : i + w.size] += dout[k] * w
-    return dxp[pad : pad + x.size]
+conv_backward = conv1d_backward
 
 
 def conv_backward_unpadded(dout, x, w, conv_param):
@@ -60,6 +52,7 @@ def masked_grad(x, mask):
 def masked_grad_unmasked(x, mask):
     return 2 * x
 """
+)
 
 CONV = """\
 function: mylib.layers:conv

@@ -5,45 +5,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pluginrun import one_case
+from pluginrun import SHAPES, one_case
 
 import gradcheck
 
-#: Under mylib/: a gated recurrent step of the LSTM kind, its backward, and two variants.
-RNN = """\
-import numpy as np
+#: Under mylib/: the example's gated recurrent step of the LSTM kind (its backward adds into the
+#: cotangent it is handed), and two variants.
+RNN = (
+    SHAPES
+    + """
+
+def gated_step_backward_drops_dc(dnext_h, dnext_c, cache):
+    return gated_step_backward(dnext_h, np.zeros_like(dnext_c), cache)  # the cotangent of c itself forgotten
 
 
-def sigmoid(a):
-    return 1 / (1 + np.exp(-a))
-
-
-def step_forward(x, h, Wx, Wh):
-    a = x @ Wx + h @ Wh
-    half = h.shape[1]
-    i, g = sigmoid(a[:, :half]), np.tanh(a[:, half:])
-    c = i * g
-    next_h = np.tanh(c)
-    return next_h, c, (x, h, Wx, Wh, i, g, next_h)
-
-
-def step_backward(dnext_h, dc, cache):
-    x, h, Wx, Wh, i, g, next_h = cache
-    dc += dnext_h * (1 - next_h**2)  # in place, on the cotangent it was handed
-    da = np.hstack([dc * g * i * (1 - i), dc * i * (1 - g**2)])
-    return da @ Wx.T, da @ Wh.T, x.T @ da, h.T @ da
-
-
-def step_backward_drops_dc(dnext_h, dc, cache):
-    x, h, Wx, Wh, i, g, next_h = cache
-    dc = dnext_h * (1 - next_h**2)  # the cotangent of c itself forgotten
-    da = np.hstack([dc * g * i * (1 - i), dc * i * (1 - g**2)])
-    return da @ Wx.T, da @ Wh.T, x.T @ da, h.T @ da
-
-
-def step_forward_one(x, h, Wx, Wh):
-    return step_forward(x, h, Wx, Wh)[0]
+def gated_step_forward_one(x, h, Wx, Wh):
+    return gated_step_forward(x, h, Wx, Wh)[0]
 """
+)
 
 CASE = """\
 function: mylib.rnn:{function}
@@ -58,33 +37,35 @@ wrt: [x, h, Wx, Wh]
 """
 
 
-def outcome(pytester: pytest.Pytester, backward: str, function: str = "step_forward") -> pytest.RunResult:
+def outcome(pytester: pytest.Pytester, backward: str, function: str = "gated_step_forward") -> pytest.RunResult:
     return one_case(pytester, ("rnn", RNN), CASE.format(function=function, backward=backward))
 
 
 def test_two_outputs_and_a_backward_that_adds_into_its_cotangent_pass(pytester: pytest.Pytester) -> None:
-    outcome(pytester, "step_backward").assert_outcomes(passed=4)
+    outcome(pytester, "gated_step_backward").assert_outcomes(passed=4)
 
 
 def test_a_backward_that_forgets_one_output_s_cotangent_fails_every_gradient(pytester: pytest.Pytester) -> None:
-    result = outcome(pytester, "step_backward_drops_dc")
+    result = outcome(pytester, "gated_step_backward_drops_dc")
     result.assert_outcomes(failed=4)
     result.stdout.fnmatch_lines(["*entries of dWx for cotangent 1 of 3 (seeded random) differ*"])
 
 
 def test_a_function_of_fewer_values_than_outputs_is_one_line(pytester: pytest.Pytester) -> None:
-    result = outcome(pytester, "step_backward", function="step_forward_one")
+    result = outcome(pytester, "gated_step_backward", function="gated_step_forward_one")
     result.assert_outcomes(failed=4)
     result.stdout.fnmatch_lines(
         [
-            "cases/x.yaml:5: outputs: mylib.rnn:step_forward_one returned one ndarray; outputs: 2 needs "
+            "cases/x.yaml:5: outputs: mylib.rnn:gated_step_forward_one returned one ndarray; outputs: 2 needs "
             "a tuple of at least 2 (the outputs first, then what backward takes)"
         ]
     )
 
 
 def test_outputs_need_a_derivative_that_takes_cotangents(pytester: pytest.Pytester) -> None:
-    case = "function: mylib.rnn:step_forward\ngradient: mylib.rnn:step_backward\noutputs: 2\nargs: {x: [1.0]}"
+    case = (
+        "function: mylib.rnn:gated_step_forward\ngradient: mylib.rnn:gated_step_backward\noutputs: 2\nargs: {x: [1.0]}"
+    )
     result = one_case(pytester, ("rnn", RNN), case)
     result.stdout.fnmatch_lines(
         [

@@ -6,30 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pluginrun import one_case, run, write
+from pluginrun import SHAPES, one_case, run, write
 
 import gradcheck
 
-#: Under mylib/: layers in the style that keeps every result on the object.
-LAYERS = """\
-import numpy as np
-
-
-class Dense:
-    def __init__(self, n_in, n_out):
-        self.weights = 0.1 * np.random.randn(n_in, n_out)
-        self.biases = np.zeros((1, n_out))
-
-    def forward(self, inputs):
-        self.inputs = inputs
-        self.output = np.tanh(inputs @ self.weights + self.biases)
-
-    def backward(self, dvalues):
-        dz = dvalues * (1 - self.output ** 2)
-        self.dweights = self.inputs.T @ dz
-        self.dbiases = dz.sum(axis=0, keepdims=True)
-        self.dinputs = dz @ self.weights.T
-
+#: Under mylib/: the example's layer that keeps every result on itself (TanhDense), a variant, and
+#: a layer that has no weights until they are set.
+LAYERS = (
+    SHAPES
+    + """
 
 class Staged:
     # no weights until they are set on it
@@ -46,12 +31,13 @@ class Slotted:
     __slots__ = ("W",)
 
 
-class DenseForgetsTanh(Dense):
+class TanhDenseForgetsTanh(TanhDense):
     def backward(self, dvalues):
         self.dweights = self.inputs.T @ dvalues
         self.dbiases = dvalues.sum(axis=0, keepdims=True)
         self.dinputs = dvalues @ self.weights.T
 """
+)
 
 CASE = """\
 object: mylib.layers:{cls}
@@ -65,7 +51,7 @@ gradients: {{weights: dweights, biases: dbiases}}
 """
 
 
-def outcome(pytester: pytest.Pytester, cls: str = "Dense", output: str = "output") -> pytest.RunResult:
+def outcome(pytester: pytest.Pytester, cls: str = "TanhDense", output: str = "output") -> pytest.RunResult:
     return one_case(pytester, ("layers", LAYERS), CASE.format(cls=cls, output=output))
 
 
@@ -74,7 +60,7 @@ def test_a_layer_that_stores_its_output_is_checked(pytester: pytest.Pytester) ->
 
 
 def test_a_backward_that_forgets_the_activation_fails(pytester: pytest.Pytester) -> None:
-    result = outcome(pytester, cls="DenseForgetsTanh")
+    result = outcome(pytester, cls="TanhDenseForgetsTanh")
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*entries of dweights for cotangent 1 of 3 (seeded random) differ*"])
 
@@ -82,18 +68,18 @@ def test_a_backward_that_forgets_the_activation_fails(pytester: pytest.Pytester)
 def test_an_output_path_that_is_not_there_is_one_line(pytester: pytest.Pytester) -> None:
     result = outcome(pytester, output="outputs")
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(["cases/x.yaml:6: output: after a call of * Dense has no *outputs*"])
+    result.stdout.fnmatch_lines(["cases/x.yaml:6: output: after a call of * TanhDense has no *outputs*"])
 
 
 def test_without_output_the_none_it_returns_is_refused_saying_so(pytester: pytest.Pytester) -> None:
     case = "\n".join(
-        line for line in CASE.format(cls="Dense", output="-").splitlines() if not line.startswith("output")
+        line for line in CASE.format(cls="TanhDense", output="-").splitlines() if not line.startswith("output")
     )
     result = one_case(pytester, ("layers", LAYERS), case)
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [
-            "cases/x.yaml:5: function: mylib.layers:Dense.forward returned NoneType of dtype object; expected an "
+            "cases/x.yaml:5: function: mylib.layers:TanhDense.forward returned NoneType of dtype object; expected an "
             "array of numbers (a method that stores its output, self.output = ..., needs output: output beside it)"
         ]
     )
