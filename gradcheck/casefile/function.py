@@ -27,14 +27,13 @@ from .format import (
     RETURNABLE,
     RETURNED,
     SECOND_KINDS,
-    TARGET_PATTERN,
 )
 from .given import Given, given_name
 from .network import Piece
 from .yamlreader import YMap, show, show_key
 
 #: `module:attribute`, the attribute possibly dotted.
-TARGET_RE = re.compile(TARGET_PATTERN)
+TARGET_RE = objects.TARGET_RE
 #: The name of a method.
 METHOD_RE = re.compile(PUBLIC_PATTERN)
 

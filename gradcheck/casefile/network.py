@@ -4,15 +4,13 @@ the end (`loss, dscores = loss(scores, **args)`); read from a case file as the o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .budget import Budget
 from .fields import FieldReader, kind
-from .format import TARGET_PATTERN
-from .objects import PATH_RE, keyword_args, refuse_private
+from .objects import PATH_RE, TARGET_RE, keyword_args, refuse_private
 from .yamlreader import YList, YMap, show
 
 #: The keys of one entry of `layers:`.
@@ -61,7 +59,7 @@ def pieces(fields: FieldReader, dtype: str, budget: Budget) -> tuple[Piece, ...]
 def _piece(own: FieldReader, key: str, line: int, arrays: tuple[str, Budget]) -> Piece:
     cls = own.values.get("object")
     refuse_private(own, "object", cls)
-    if not isinstance(cls, str) or not re.fullmatch(TARGET_PATTERN, cls):
+    if not isinstance(cls, str) or not TARGET_RE.fullmatch(cls):
         raise own.error("object", f"{show(cls)} is not 'module:Class' in {key}; expected e.g. mylib.layers:Dense")
     methods = {}
     for name in ("forward", "backward"):

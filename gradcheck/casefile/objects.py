@@ -21,8 +21,9 @@ from .yamlreader import YList, YMap, show
 
 #: An attribute path on an object: `W`, `params.W1`, `layers.0.W`.
 PATH_RE = re.compile(PATH_PATTERN)
-#: A module's global array as `wrt` names it: `mylib.rnn:Wxh` (or `scripts/rnn.py:Wxh`).
-GLOBAL_RE = re.compile(TARGET_PATTERN)
+#: A target, `module:attribute` (or `path/file.py:attribute`): what `function:`, `object:`, a layer's
+#: `object:` and a module's global array in `wrt:` (`mylib.rnn:Wxh`) name.
+TARGET_RE = re.compile(TARGET_PATTERN)
 
 
 def private(value: Any) -> str:
@@ -142,7 +143,7 @@ def _check_wrt(fields: FieldReader, name: Any, args: dict[str, Any], arrays_: li
     refuse_private(fields, "wrt", name)
     if on_object and isinstance(name, str) and PATH_RE.fullmatch(name):
         return  # a parameter of the object, found when it is made
-    if not on_object and isinstance(name, str) and GLOBAL_RE.fullmatch(name):
+    if not on_object and isinstance(name, str) and TARGET_RE.fullmatch(name):
         return  # a module's global, `mylib.rnn:Wxh`, found when the check is made
     hint = did_you_mean(name, args) if isinstance(name, str) else ""
     where = (

@@ -33,7 +33,7 @@ class Network(Subject):
         self.on_layer = case.wrt not in case.args
         if self.on_layer:
             self.x0 = np.array(self._parameter(self.layers))
-        self.raw_first = self._loss(self.layers, self._input(None))
+        self.raw_first = self._loss(self.layers, self._input())
         self.shapes = []
         self.snapshot = copy.deepcopy(self.layers)
 
@@ -53,8 +53,9 @@ class Network(Subject):
             raise error(case, "wrt", f"{case.wrt} is not a writable array of floats on its layer")
         return value
 
-    def _input(self, x: NDArray[Any] | None) -> Any:
-        given = x if x is not None and not self.on_layer else self.fixed[self.case.input]
+    def _input(self) -> Any:
+        """The argument the first layer takes, at the case's point (its own copy, where it is `wrt`)."""
+        given = self.fixed[self.case.input]
         return np.array(given) if self.case.wrt == self.case.input else given
 
     def _method(self, layers: list[Any], number: int, name: str) -> Any:
@@ -84,7 +85,7 @@ class Network(Subject):
         parameter = self._parameter(self.layers)
         parameter[...] = x  # perturbed in place, restored after
         try:
-            return split(self._loss(self.layers, self._input(None)))[0]
+            return split(self._loss(self.layers, self._input()))[0]
         finally:
             parameter[...] = self.x0
 
@@ -93,7 +94,7 @@ class Network(Subject):
         the gradient of the input, or the one the parameter's layer left (`dW` for `W`)."""
         case = self.case
         layers = copy.deepcopy(self.snapshot)
-        value, rest = split(self._loss(layers, self._input(None)))
+        value, rest = split(self._loss(layers, self._input()))
         if not rest:
             raise error(case, "function", f"{case.function} returned one value; layers: need (loss, dscores)")
         d = rest[0]
