@@ -107,23 +107,14 @@ def one_case(pytester: pytest.Pytester, module: tuple[str, str], case: str, ini:
     return run(pytester, "-p", "no:cacheprovider")
 
 
-def readme_block_after(text: str, marker: str) -> str:
-    """The fenced block that follows `marker` in the README."""
-    found = re.search(re.escape(marker) + r".*?```\w*\n(.*?)```", text, re.S)
-    assert found is not None, marker
-    return found.group(1)
-
-
-def readme_run(pytester: pytest.Pytester, heading: str, files: dict[str, str]) -> tuple[str, pytest.RunResult]:
-    """Run the project a README section shows, each file the fenced block after its marker (under
-    mylib/ a package): the section's text after `heading`, and the run."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split(heading, 1)[1]
-    pytester.makeini("[pytest]\ngradcheck_cases = cases\n")
-    write(pytester, "mylib/__init__.py", "")
-    for path, marker in files.items():
-        write(pytester, path, readme_block_after(section, marker))
-    return section, run(pytester, "-p", "no:randomly")
+def docs_project_run(pytester: pytest.Pytester, folder: str, *args: str) -> pytest.RunResult:
+    """Run, in a copy of its own, a project the documentation shows (`docs/FOLDER/`, whose files
+    its page shows as they are)."""
+    source = Path(__file__).resolve().parent.parent / "docs" / folder
+    for path in source.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            write(pytester, str(path.relative_to(source)), path.read_text(encoding="utf-8"))
+    return run(pytester, "-p", "no:randomly", *args)
 
 
 def sections(result: pytest.RunResult) -> dict[str, list[str]]:

@@ -178,11 +178,11 @@ def test_check_function_gives_the_gradient_and_the_hessian_items() -> None:
     assert not wrong and "analytic = 2 * numeric" in hints(wrong["x"]), wrong
 
 
-def test_the_readmes_two_lines_run() -> None:
-    readme = (HERE.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Hessians and Hessian-vector products", 1)[1].split("\n## ", 1)[0]
+def test_the_docs_two_lines_run() -> None:
+    page = (HERE.parent / "docs" / "how-to" / "second-order.md").read_text(encoding="utf-8")
+    section = page.split("## Hessians and Hessian-vector products", 1)[1].split("\n## ", 1)[0]
     code = section.split("```python\n")[-1].split("```", 1)[0]
     assert len(code.splitlines()) == 2 and "check_hessian" in code
     namespace = {"gradcheck": gradcheck, "np": np, "A": N, "x": X}
-    exec(compile(code, "README.md", "exec"), namespace)  # the README's own lines, run
+    exec(compile(code, "second-order.md", "exec"), namespace)  # the page's own lines, run
     assert namespace["result"].passed and "analytic gradient" in namespace["result"].method

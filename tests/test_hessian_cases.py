@@ -1,13 +1,13 @@
 """Second order in case files, as a user runs them: `gradient:` beside `hessian:` or `hvp:` (the items
 gradient and hessian, the gradient checked again inside the hessian's), either alone (second
-differences of f), planted bugs and hard correct cases, the JSON report, and the README's worked case."""
+differences of f), planted bugs and hard correct cases, the JSON report, and the worked case of the docs."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from pluginrun import one_case, readme_block_after, readme_run, run, sections, write
+from pluginrun import docs_project_run, one_case, run, sections, write
 from test_jvp_cases import case
 
 from gradcheck.cli import sweep as sw
@@ -174,10 +174,8 @@ def test_a_hessian_item_has_no_step_to_sweep(pytester: pytest.Pytester) -> None:
         sw.load_check(f"{pytester.path}/cases/x.yaml::pair[hessian]")
 
 
-def test_the_readmes_worked_case_prints_what_the_readme_shows(pytester: pytest.Pytester) -> None:
-    files = {"mylib/energy.py": "`mylib/energy.py`", "cases/second.yaml": "`cases/second.yaml`:"}
-    section, result = readme_run(pytester, "### Hessians and Hessian-vector products", files)
+def test_the_docs_worked_case_fails_as_its_page_says(pytester: pytest.Pytester) -> None:
+    result = docs_project_run(pytester, "second-order", "cases/second.yaml")
     result.assert_outcomes(passed=4, failed=1)
     shown = sections(result)["energy-2n[hessian]"]
-    assert shown == readme_block_after(section, "`pytest` passes").splitlines()
     assert any("N + Nᵀ, not 2N" in line for line in shown)

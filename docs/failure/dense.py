@@ -1,6 +1,6 @@
 """A dense layer's forward and backward pass, written by hand with a bug on purpose: the backward's
-loop over the output columns stops one short, so the last column of dW stays zero. README.md's
-"Reading a failure" shows what gradcheck makes of it: `pytest docs/failure/dense.yaml`."""
+loop over the output columns stops one short, so the last column of dW stays zero. The documentation's
+"Reading a failure" page shows what gradcheck makes of it: `pytest docs/failure/dense.yaml`."""
 
 import numpy as np
 

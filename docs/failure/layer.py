@@ -1,6 +1,6 @@
 """A softmax layer and its Jacobian by W, written by hand with a bug on purpose: the loop over
-the classes stops one short, so the last class's block of dS/dW stays zero. README.md's
-"Reading a failure" shows what gradcheck makes of it: `pytest docs/failure/layer.yaml`."""
+the classes stops one short, so the last class's block of dS/dW stays zero. The documentation's
+"Reading a failure" page shows what gradcheck makes of it: `pytest docs/failure/layer.yaml`."""
 
 import numpy as np
 
