@@ -89,7 +89,11 @@ def _run(command: str, where: Path) -> str:
         words += shlex.split(command)[1:]
     elif words[0] == "python":
         words[0] = sys.executable
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    # pytest leaves its short summary untruncated where CI or BUILD_NUMBER is set: drop both
+    # so a page made here reads as one made in CI.
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_")) and k not in ("CI", "BUILD_NUMBER")
+    }
     env.update(COLUMNS="80", PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
     done = subprocess.run(words, cwd=where, env=env, capture_output=True, text=True, timeout=300, check=False)
     return done.stdout + done.stderr
