@@ -205,6 +205,27 @@ def loss_grad(x: ArrayLike, W: ArrayLike, y: ArrayLike, b: ArrayLike | None = No
     return grad
 
 
+def loss_hessian(x: ArrayLike, W: ArrayLike, b: ArrayLike | None = None, reduction: str = "mean") -> Array:
+    """d2XE/dW2 = x_i x_k (diag(s) - outer(s, s))[j, l] at [i, j, k, l], shape W.shape + W.shape, for
+    labels that sum to 1; for a batch summed over its samples and times the reduction's 1/B."""
+    x = _float_array(x)
+    blocks = softmax_jacobians(softmax(dense(x, W, b)))  # d2XE/dz2 of each sample
+    spec = "i,k,jl->ijkl" if x.ndim == 1 else "bi,bk,bjl->ijkl"
+    out: Array = np.einsum(spec, x, x, blocks) * batch_scale(x, reduction)
+    return out
+
+
+def loss_hvp(x: ArrayLike, W: ArrayLike, V: ArrayLike, b: ArrayLike | None = None, reduction: str = "mean") -> Array:
+    """loss_hessian's product with V of W's shape, without the Hessian: per sample outer(x, A (x @ V))
+    with A = diag(s) - outer(s, s), summed over a batch and times its 1/B. Shape W.shape."""
+    x = _float_array(x)
+    blocks = softmax_jacobians(softmax(dense(x, W, b)))
+    # sum_kl x_i x_k A[j, l] V[k, l] = x_i (A (x @ V))_j
+    along = np.einsum("...jl,...l->...j", blocks, x @ _float_array(V))
+    out: Array = (np.outer(x, along) if x.ndim == 1 else x.T @ along) * batch_scale(x, reduction)
+    return out
+
+
 def chain_grad(x: ArrayLike, W: ArrayLike, y: ArrayLike, b: ArrayLike | None = None, reduction: str = "mean") -> Array:
     """dXE/dW as the chain product einsum("t,tji->ji", dXE/dS, dS/dW), summed over a batch."""
     x = _float_array(x)

@@ -131,6 +131,22 @@ def test_a_hessian_off_by_two_names_the_half_of_a_quadratic_form(with_gradient: 
     assert not half.passed and "analytic = 0.5 * numeric" in hints(half), half
 
 
+def test_a_hessian_with_its_blocks_transposed_is_named() -> None:
+    left, right = np.array([[1.0, 2.0], [-0.5, 1.5]]), np.array([[2.0, 0.3, -1.0], [0.0, 1.0, 0.5], [0.7, -0.2, 3.0]])
+
+    def form(W: Any) -> Any:  # tr(Wᵀ L W R) with neither L nor R symmetric
+        return np.trace(W.T @ left @ W @ right)
+
+    def form_hess(W: Any) -> Any:  # L_ik R_lj + L_ki R_jl at [i, j, k, l]
+        return np.einsum("ik,lj->ijkl", left, right) + np.einsum("ki,jl->ijkl", left, right)
+
+    W = np.array([[0.5, -1.0, 0.3], [1.5, 0.2, -0.4]])
+    assert gradcheck.check_hessian(form, W, form_hess).passed
+    wrong = gradcheck.check_hessian(form, W, lambda W: form_hess(W).transpose(0, 3, 2, 1))
+    assert not wrong.passed and "analytic[i, j, k, l] = numeric[i, l, k, j]" in hints(wrong), wrong
+    assert "right on its diagonal" not in hints(wrong), wrong
+
+
 def test_missing_cross_terms_are_named() -> None:
     result = gradcheck.check_hessian(f, X, lambda x: np.diag(np.diag(hess(x))), grad)
     assert not result.passed and "cross terms" in hints(result) and "missing" in hints(result), result

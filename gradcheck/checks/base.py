@@ -39,6 +39,7 @@ class Check:
     forward: bool = False  # the analytic Jacobian was assembled from a jvp, column by column
     fixed_mode: str = ""  # the mode whatever the case asks (along a jvp's few tangents: "full")
     second: bool = False  # f is a gradient, analytic its Hessian: entries named d2f/dx[i]dx[j]
+    differenced: str = ""  # what f is where it is itself a derivative, for the method (the analytic dXE/dW)
 
     def run(
         self,
@@ -78,6 +79,9 @@ class Check:
         if self.tangents:  # x moved along each tangent v by t, |t| the step
             along = f"along {len(self.tangents)} seeded random tangents v, each entry scaled by max(1, |x_i|)"
             result = dataclasses.replace(result, method=f"{result.method}, {along}")
+        if self.differenced:
+            method = result.method.replace("central differences", f"central differences of {self.differenced}", 1)
+            result = dataclasses.replace(result, method=method)
         if self.problem:
             return dataclasses.replace(result, passed=False, problem=self.problem, diagnosis="bug")
         return result

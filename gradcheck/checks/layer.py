@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,8 +12,11 @@ from numpy.typing import ArrayLike, NDArray
 from .. import functions as fn
 from ..casefile.layer import Case
 from ..numerics.types import Function
+from ..options import MAX_ELEMENTS
 from ..verdict.verify import Analytic
 from .base import Check
+from .forward import jvp_check
+from .linear import BASIS_MAX
 from .names import BUILTIN_NAMES
 
 CheckBuilder = Callable[[Case], Check]
@@ -194,7 +198,38 @@ def _logits_hessian(case: Case) -> Check:
         of="XE",
         wrt="Z",
         second=True,
+        differenced="the analytic dXE/dZ",
     )
+
+
+def _hessian(case: Case) -> Check:
+    """d2XE/dW2 against central differences of the analytic dXE/dW (which loss checks), one column per
+    entry of W; for a W of more than BASIS_MAX entries, its products with seeded random tangents
+    (loss_hvp) against central differences along them, as an hvp is checked."""
+    layer = _Layer.of(case)
+
+    def gradient(w: NDArray[np.floating]) -> NDArray[np.floating]:
+        return fn.loss_grad(layer.x, w, layer.y, layer.b, **layer.options)
+
+    differenced = "the analytic dXE/dW"
+    if layer.w.size <= BASIS_MAX:
+        hessian = fn.loss_hessian(layer.x, layer.w, layer.b, **layer.options)
+        return Check("hessian", gradient, layer.w, hessian, of="XE", wrt="W", second=True, differenced=differenced)
+    products = jvp_check(
+        "hessian",
+        gradient,
+        lambda v: fn.loss_hvp(layer.x, layer.w, v, layer.b, **layer.options),
+        layer.w,
+        gradient(layer.w),
+        of="XE",
+        wrt="W",
+        shown="gradcheck.functions.loss_hvp",
+        evaluation={},
+        max_elements=MAX_ELEMENTS,
+        mode="directional",
+        second=True,
+    )
+    return dataclasses.replace(products, differenced=differenced)
 
 
 #: The built-in checks by name, in the order a case runs them: `_NAME` above for each name.

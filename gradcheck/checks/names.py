@@ -14,6 +14,7 @@ BUILTIN_NAMES = (
     "log_softmax",
     "logits_loss",
     "logits_hessian",
+    "hessian",
 )
 #: What a case runs when it names no checks: the five derivatives of the classic layer.
 #: `checks: all` runs every built-in check.

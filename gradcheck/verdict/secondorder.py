@@ -1,6 +1,7 @@
 """Hints in second-order terms, for a Hessian (its own shape x.shape + x.shape) that disagrees with
 the numeric one: not symmetric where the numeric one is, off by a factor 2 or 1/2 (the
-1/2 xᵀAx slip), or right on the diagonal and wrong off it (cross terms missing or wrong)."""
+1/2 xᵀAx slip), with the blocks of a matrix x transposed, or right on the diagonal and wrong off
+it (cross terms missing or wrong)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,30 @@ def square(a: Array) -> Array | None:
     return a.reshape(size, size)
 
 
+def _transposed(a: Array, n: Array, rtol: float, atol: float) -> list[str]:
+    """For x a matrix (m, p), the Hessian (m, p, m, p) of `a` with its blocks transposed against `n`'s."""
+    if a.ndim != 4 or a.shape != n.shape or a.shape[:2] != a.shape[2:]:
+        return []
+    m, p = a.shape[:2]
+    layouts = (
+        (
+            n.transpose(0, 3, 2, 1),
+            "each block d2f/dx[i, :]dx[k, :] is transposed: analytic[i, j, k, l] = numeric[i, l, k, j] "
+            "(= numeric[k, j, i, l] for a symmetric Hessian); the column indices j and l swapped",
+        ),
+        (
+            np.ascontiguousarray(n.transpose(1, 0, 3, 2)).reshape(a.shape),
+            f"it is the Hessian of xᵀ, ({p}, {m}, {p}, {m}), laid out in x's shape ({m}, {p}, {m}, {p}) "
+            "without transposing: transpose its axes (1, 0, 3, 2) instead",
+        ),
+    )
+    return [
+        f"the analytic Hessian has the blocks of x's shape transposed: {words}"
+        for candidate, words in layouts
+        if not close(candidate, n, rtol, atol) and close(a, candidate, rtol, atol)
+    ]
+
+
 def second_hints(a: Array, n: Array, rtol: float, atol: float) -> list[str]:
     """What a mismatched analytic Hessian `a` (against numeric `n`) most likely got wrong; [] if
     neither is a square Hessian or no pattern fits."""
@@ -34,6 +59,7 @@ def second_hints(a: Array, n: Array, rtol: float, atol: float) -> list[str]:
             "the analytic Hessian is not symmetric and the numeric one is: d2f/dx[i]dx[j] must equal "
             "d2f/dx[j]dx[i]; for f = xᵀNx it is N + Nᵀ, not 2N (symmetrize: (H + Hᵀ) / 2 of the wrong one)"
         )
+    hints.extend(_transposed(a, n, rtol, atol))
     for k, words in (
         (
             2.0,
