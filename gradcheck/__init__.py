@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .checks.forwardapi import check_dot_product, check_jvp
-    from .checks.frompython import check_function
-    from .checks.secondapi import check_hessian, check_hvp
+    from .checks.forwardapi import assert_dot_product, assert_jvp, check_dot_product, check_jvp
+    from .checks.frompython import assert_function, check_function
+    from .checks.secondapi import assert_hessian, assert_hvp, check_hessian, check_hvp
     from .errors import ArgumentError
     from .functions import (
         cross_entropy,
@@ -39,7 +39,12 @@ _PUBLIC = {
     "Comparison": "verdict.comparison",
     "Comparisons": "verdict.comparisons",
     "JacobianCheck": "pytest_plugin.fixture",
+    "assert_dot_product": "checks.forwardapi",
+    "assert_function": "checks.frompython",
+    "assert_hessian": "checks.secondapi",
+    "assert_hvp": "checks.secondapi",
     "assert_jacobian": "verdict.verify",
+    "assert_jvp": "checks.forwardapi",
     "check_dot_product": "checks.forwardapi",
     "check_function": "checks.frompython",
     "check_hessian": "checks.secondapi",
@@ -63,7 +68,12 @@ __all__ = [
     "Comparison",
     "Comparisons",
     "JacobianCheck",
+    "assert_dot_product",
+    "assert_function",
+    "assert_hessian",
+    "assert_hvp",
     "assert_jacobian",
+    "assert_jvp",
     "check_dot_product",
     "check_function",
     "check_hessian",

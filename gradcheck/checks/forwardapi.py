@@ -1,5 +1,5 @@
-"""check_jvp and check_dot_product: a jvp checked from Python, against central differences along
-its tangents, and against a vjp by the dot-product test."""
+"""check_jvp and check_dot_product (and their assert_* twins): a jvp checked from Python, against
+central differences along its tangents, and against a vjp by the dot-product test."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ..numerics import validate
 from ..numerics.types import Function
 from ..options import MAX_ELEMENTS
 from ..verdict.comparison import Comparison
+from ..verdict.verify import passed_or_raise
 from .dot import DotCheck
 from .forward import jvp_check
 from .linear import PROBES, SEED
@@ -117,3 +118,15 @@ def check_dot_product(
     backward = _product("vjp", vjp, x0, x0.shape, "x.shape")
     dot = DotCheck(forward, backward, x0.shape, out.shape, str(x0.dtype), probes=probes, seed=seed)
     return dot.run(title=title)
+
+
+def assert_jvp(f: Function, x: ArrayLike, jvp: Product, **options: Any) -> Comparison:
+    """Like check_jvp, but raise AssertionError carrying the report when it fails."""
+    __tracebackhide__ = True
+    return passed_or_raise(check_jvp(f, x, jvp, **options))
+
+
+def assert_dot_product(f: Function, x: ArrayLike, jvp: Product, vjp: Product, **options: Any) -> Comparison:
+    """Like check_dot_product, but raise AssertionError carrying the report when it fails."""
+    __tracebackhide__ = True
+    return passed_or_raise(check_dot_product(f, x, jvp, vjp, **options))

@@ -1,4 +1,4 @@
-"""check_function: a function case from Python, so a notebook checks what a case file checks. Its
+"""check_function (and assert_function): a function case from Python, so a notebook checks what a case file checks. Its
 keywords are read as a case file's keys are, by the same reader, and build the same checks."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from ..casefile.yamlreader import YMap
 from ..errors import ArgumentError, FunctionError, GradcheckError
 from ..options import MAX_ELEMENTS
 from ..verdict.comparisons import Comparisons
+from ..verdict.verify import passed_or_raise
 from .function import build_check
 from .scope import Everything
 
@@ -92,3 +93,9 @@ def check_function(
     except FunctionError as exc:  # f raised at a perturbed point
         raise FunctionError(exc.where, exc.cause, f"{WHERE}: function: {case.function}") from exc.cause
     return Comparisons(by_name)
+
+
+def assert_function(function: Code, **keywords: Any) -> Comparisons:
+    """Like check_function, but raise AssertionError carrying every check's report when one fails."""
+    __tracebackhide__ = True
+    return passed_or_raise(check_function(function, **keywords))

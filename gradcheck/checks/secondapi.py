@@ -1,5 +1,6 @@
 """check_hessian and check_hvp: a Hessian, or a Hessian-vector product, checked from Python against
-central differences of the gradient given (checked first), else second differences of f."""
+central differences of the gradient given (checked first), else second differences of f; and
+their assert_* twins."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from ..numerics import validate
 from ..numerics.types import Function
 from ..options import MAX_ELEMENTS
 from ..verdict.comparison import Comparison
+from ..verdict.verify import passed_or_raise
 from .base import Check
 from .forward import jvp_check
-from .forwardapi import _product
+from .forwardapi import Product, _product
 from .linear import BASIS_MAX, SEED, TANGENT, by_columns, nonlinear
 from .second import SECOND_MAX, SecondCheck
 
@@ -82,7 +84,7 @@ def check_hessian(
 def check_hvp(
     f: Function,
     x: ArrayLike,
-    hvp: Callable[[NDArray[Any], NDArray[Any]], ArrayLike],
+    hvp: Product,
     gradient: Gradient | None = None,
     *,
     rtol: float | None = None,
@@ -129,6 +131,20 @@ def check_hvp(
         check = SecondCheck(f, x0, first=Check("gradient", f, x0, g(x0), of=of, wrt=wrt), differenced=differenced)
         return check.run(title=heading, **options)
     return hvp_by_second_differences(f, x0, product, "hvp", of, wrt, seed).run(title=heading, **options)
+
+
+def assert_hessian(
+    f: Function, x: ArrayLike, hessian: Gradient, gradient: Gradient | None = None, **options: Any
+) -> Comparison:
+    """Like check_hessian, but raise AssertionError carrying the report when it fails."""
+    __tracebackhide__ = True
+    return passed_or_raise(check_hessian(f, x, hessian, gradient, **options))
+
+
+def assert_hvp(f: Function, x: ArrayLike, hvp: Product, gradient: Gradient | None = None, **options: Any) -> Comparison:
+    """Like check_hvp, but raise AssertionError carrying the report when it fails."""
+    __tracebackhide__ = True
+    return passed_or_raise(check_hvp(f, x, hvp, gradient, **options))
 
 
 def hvp_by_second_differences(

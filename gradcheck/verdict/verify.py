@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -20,6 +20,7 @@ from . import bounds, review, stepsweep
 from . import compare as cmp
 from .arguments import Evaluation, Options, named
 from .comparison import Comparison
+from .comparisons import Comparisons
 from .directional import Directions, directional_comparison
 from .naming import Naming
 from .tolerance import Tolerance
@@ -233,13 +234,21 @@ def _describe(scheme: str, rel: float, wrt: str) -> str:
     }[scheme]
 
 
-def assert_jacobian(f: Function, x: ArrayLike, analytic: Analytic, **options: Any) -> Comparison:
-    """Like check_jacobian, but raise AssertionError carrying the report when it fails."""
+Verdict = TypeVar("Verdict", Comparison, Comparisons)
+
+
+def passed_or_raise(result: Verdict) -> Verdict:
+    """`result` if it passed; else AssertionError carrying its report (what every assert_* twin does)."""
     __tracebackhide__ = True
-    result = check_jacobian(f, x, analytic, **options)
     if not result.passed:
         raise AssertionError(str(result))
     return result
+
+
+def assert_jacobian(f: Function, x: ArrayLike, analytic: Analytic, **options: Any) -> Comparison:
+    """Like check_jacobian, but raise AssertionError carrying the report when it fails."""
+    __tracebackhide__ = True
+    return passed_or_raise(check_jacobian(f, x, analytic, **options))
 
 
 def _analytic(analytic: Analytic, x: NDArray[Any]) -> NDArray[Any]:
