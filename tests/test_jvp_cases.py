@@ -37,6 +37,10 @@ def layer_vjp_off(cotangent, x, W):
     return 1.001 * layer_vjp(cotangent, x, W)
 
 
+def layer_vjp_rounded(cotangent, x, W):  # right to 1e-8, as a product summed in float32 would be
+    return layer_vjp(cotangent, x, W) * (1 + 1e-8)
+
+
 def layer_jvp_column(tangent, x, W):
     out = layer_jvp(tangent, x, W)
     out[2] += 50.0 * tangent[1]
@@ -137,6 +141,16 @@ def test_a_wrong_column_is_named_and_mapped_in_the_jacobians_terms(pytester: pyt
     assert "jvp fwd.maps:layer_jvp_column of case 'col' (cases/x.yaml:2): FAILED" in out
     assert "1 of 12 entries differ" in out and "\n    dlayer[2]/dx[1]  " in out
     assert "where the mismatches lie in dlayer[a]/dx[i] (4, 3)" in out and "    a=2  .#.  1\n" in out
+
+
+def test_a_dot_item_takes_the_cases_rtol_and_its_own_without_one(pytester: pytest.Pytester) -> None:
+    pair = "function: fwd.maps:layer", "jvp: fwd.maps:layer_jvp", "vjp: fwd.maps:layer_vjp_rounded", ARGS, "wrt: x"
+    project(pytester, case("strict", *pair) + case("stated", *pair, "rtol: 1.0e-6"))
+    result = run(pytester, "-v", "-k", "dot", "--gradcheck-report", "r.json")
+    result.assert_outcomes(passed=1, failed=1, deselected=4)
+    got = records(pytester)
+    assert (got["strict[dot]"]["outcome"], got["strict[dot]"]["rtol"]) == ("failed", 1e-10)
+    assert (got["stated[dot]"]["outcome"], got["stated[dot]"]["rtol"]) == ("passed", 1e-6)
 
 
 def test_a_transposed_jvp_and_one_that_ignores_its_tangent_say_so(pytester: pytest.Pytester) -> None:

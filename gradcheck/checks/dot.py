@@ -30,10 +30,11 @@ class DotCheck:
     probes: int = PROBES
     seed: int = SEED
 
-    def run(self, *, title: str | None = None, **_ignored: Any) -> Comparison:
-        """The verdict (the finite-difference options a Check takes do not apply)."""
+    def run(self, *, title: str | None = None, rtol: float | None = None, **_ignored: Any) -> Comparison:
+        """The verdict: `rtol` the case's, else DOT_RTOL's for the dtype (the finite-difference
+        options a Check takes do not apply)."""
         rng = np.random.default_rng(self.seed + 2)
-        rtol = DOT_RTOL.get(self.dtype, DOT_RTOL["float64"])
+        rtol = DOT_RTOL.get(self.dtype, DOT_RTOL["float64"]) if rtol is None else rtol
         rows = []
         for k in range(self.probes):
             v = rng.standard_normal(self.x_shape).astype(self.dtype)
