@@ -263,7 +263,7 @@ CASE_FORMAT: tuple[Key, ...] = (
         "boolean",
         "`true` if `f` broadcasts over leading axes: `f` of a stack `(P,) + x.shape` returns `(P,) + f.shape`, so "
         "perturbed points are evaluated in one call (checked on a stack of two copies; not for an object's "
-        "parameters)",
+        "parameters, nor for a `hessian:` or `hvp:`, whose differences call `f` one point at a time)",
         "`false`",
         cases=(FUNCTION,),
     ),
