@@ -194,11 +194,28 @@ def test_check_function_gives_the_gradient_and_the_hessian_items() -> None:
     assert not wrong and "analytic = 2 * numeric" in hints(wrong["x"]), wrong
 
 
-def test_the_docs_two_lines_run() -> None:
+def test_the_docs_lines_run() -> None:
     page = (HERE.parent / "docs" / "how-to" / "second-order.md").read_text(encoding="utf-8")
     section = page.split("## Hessians and Hessian-vector products", 1)[1].split("\n## ", 1)[0]
     code = section.split("```python\n")[-1].split("```", 1)[0]
-    assert len(code.splitlines()) == 2 and "check_hessian" in code
+    assert len(code.splitlines()) == 3 and "check_hessian" in code and "assert_hvp" in code
     namespace = {"gradcheck": gradcheck, "np": np, "A": N, "x": X}
     exec(compile(code, "second-order.md", "exec"), namespace)  # the page's own lines, run
     assert namespace["result"].passed and "analytic gradient" in namespace["result"].method
+
+
+def test_a_float32_function_is_checked_by_second_differences_and_from_its_gradient() -> None:
+    """f computed in float32 (its rounding 1e-7, so second differences keep ~3 digits): the right
+    Hessian passes both ways, and the 2N bug, one sign and the missing cross terms still fail."""
+    x32, a32 = X.astype(np.float32), A.astype(np.float32)
+
+    def f32(x: Any) -> Any:
+        return np.sum(np.exp(x)) + np.float32(0.5) * x @ a32 @ x + x[0] * x[1] * x[2]
+
+    assert f32(x32).dtype == np.float32
+    for gradient in (None, grad):
+        assert gradcheck.check_hessian(f32, x32, hess, gradient).passed, gradient
+        for wrong in (one_sign_flipped, lambda x: np.diag(np.diag(hess(x))), lambda x: 2 * hess(x)):
+            assert not gradcheck.check_hessian(f32, x32, wrong, gradient).passed, (gradient, wrong)
+        assert gradcheck.check_hvp(f32, x32, lambda v, x: hess(x) @ v, gradient).passed, gradient
+        assert not gradcheck.check_hvp(f32, x32, lambda v, x: one_sign_flipped(x) @ v, gradient).passed, gradient

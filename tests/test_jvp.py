@@ -138,11 +138,11 @@ def test_check_function_makes_the_jvp_the_vjp_and_the_dot_test_of_a_pair() -> No
     assert [name for name, c in bad_vjp.items() if not c.passed] == ["vjp", "dot"]
 
 
-def test_the_docs_two_lines_run() -> None:
+def test_the_docs_lines_run() -> None:
     page = (Path(__file__).resolve().parent.parent / "docs" / "how-to" / "second-order.md").read_text(encoding="utf-8")
     section = page.split("## Hessians and Hessian-vector products", 1)[0]
     code = section.split("```python\n")[-1].split("```", 1)[0]
-    assert len(code.splitlines()) == 2 and "check_jvp" in code
+    assert len(code.splitlines()) == 3 and "check_jvp" in code and "assert_dot_product" in code
     namespace = {"gradcheck": gradcheck, "np": np, "W": A, "x": X}
     exec(compile(code, "second-order.md", "exec"), namespace)  # the page's own lines, run
     assert namespace["result"].passed
