@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from pluginrun import PLANTED_LAYER_JACOBIAN, SEED, run, write
+from pluginrun import PLANTED_LAYER_JACOBIAN, SEED, docs_project_run, run, write
 
 import gradcheck
 from gradcheck.verdict.maptext import map_lines
@@ -340,3 +340,32 @@ def test_the_heatmap_draws_every_shape_the_map_lays_out_with_the_text_maps_label
         px, py = ax.transData.transform((col, row))
         red, _, blue = pixels[int(pixels.shape[0] - py), int(px)][:3]
         assert (red > blue) == (counts[row, col] > 0), (row, col)
+
+
+def test_second_order_and_forward_failures_draw_what_they_have(pytester: pytest.Pytester) -> None:
+    """A Hessian differenced from its gradient: its map and the sweep of that gradient's steps, the
+    entries named as the report names them; second differences of f and a dot test have no one step
+    to sweep (the hvp its map alone, the dot test nothing); a jvp both."""
+    pytest.importorskip("matplotlib")
+    write(pytester, "mylib/bad.py", "def energy_hvp_2n(tangent, x, N):\n    return 2 * N @ tangent\n")
+    write(
+        pytester,
+        "cases/more.yaml",
+        "cases:\n  - name: hvp-2n\n    function: mylib.energy:energy\n    hvp: mylib.bad:energy_hvp_2n\n"
+        "    args: {x: [0.5, -0.3, 0.8], N: [[1.0, 2.0, 0.0], [0.0, 1.0, -1.0], [3.0, 0.0, 2.0]]}\n    wrt: x\n",
+    )
+    result = docs_project_run(pytester, "second-order", "--gradcheck-plots", "pics", "--gradcheck-report", "r.json")
+    result.assert_outcomes(passed=8, failed=4)
+    plots = {r["id"].split("::")[1]: [Path(p).suffixes[-2] for p in r["plots"]] for r in records(pytester)}
+    assert {k: v for k, v in plots.items() if v} == {
+        "mix-transposed[jvp]": [".map", ".sweep"],
+        "energy-2n[hessian]": [".map", ".sweep"],
+        "hvp-2n[hvp]": [".map"],
+    }
+    assert "mix-transposed[dot]" in plots
+    result.stdout.fnmatch_lines(["*step sweep at d2energy/dx[[]0[]]dx[[]2[]]*"])
+
+
+def records(pytester: pytest.Pytester) -> list[dict[str, Any]]:
+    loaded: list[dict[str, Any]] = json.loads((pytester.path / "r.json").read_text(encoding="utf-8"))["records"]
+    return loaded

@@ -3,6 +3,7 @@ worst entries, as PNG bytes; written to a folder on request."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -35,14 +36,17 @@ class Picture:
     png: bytes
 
 
-def pictures(check: Check, comparison: Comparison, *, title: str, case_step: float | None = None) -> list[Picture]:
+def pictures(
+    check: Check | None, comparison: Comparison, *, title: str, case_step: float | None = None
+) -> list[Picture]:
     """The heatmap (where the mismatch map is known) and the step sweep of the worst entries
-    (where they are named by index) of a failed comparison."""
+    (where they are named by index and `check` has a step to sweep) of a failed comparison."""
     out = []
     if comparison.mismatch_map is not None:
         out.append(Picture("map", heatmap.png(heatmap.map_figure(comparison.mismatch_map, title))))
-    indices = [e.index for e in comparison.worst[:SWEEP_ENTRIES] if e.index]
-    if indices:
+    named = [e for e in comparison.worst[:SWEEP_ENTRIES] if e.index]
+    indices = [e.index for e in named]
+    if check is not None and indices:
         result = sweep(
             check.f,
             check.x,
@@ -54,6 +58,9 @@ def pictures(check: Check, comparison: Comparison, *, title: str, case_step: flo
             case_step=case_step,
             indices=indices,
         )
+        if check.second:  # a Hessian's entries as the report names them, d2f/dx[0]dx[2]
+            curves = tuple(dataclasses.replace(c, name=e.name) for c, e in zip(result.curves, named, strict=False))
+            result = dataclasses.replace(result, curves=curves)
         out.append(Picture("sweep", heatmap.png(draw.sweep_figure(result))))
     return out
 

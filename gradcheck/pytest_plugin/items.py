@@ -143,8 +143,7 @@ class CheckItem(pytest.Item, Generic[C]):
         self.comparison = comparison
         self.user_properties += [(key, value) for key, value in comparison.figures().items() if value is not None]
         if not comparison.passed:
-            if isinstance(check, Check):  # a dot test has no finite differences to picture
-                draw(self, check, case.step, comparison)
+            draw(self, swept(check), case.step, comparison)
             raise CheckFailed(comparison)
 
     def failure_text(self, comparison: Comparison) -> str:
@@ -291,8 +290,18 @@ def stopped(item: CheckItem[C], case: C, exc: BaseException) -> UserCodeError | 
     return UserCodeError(case.path, item.code_line(case), f"{item.code(case)} {ended}") if ended else None
 
 
-def draw(item: CheckItem[Any], check: Check, case_step: float | None, comparison: Comparison) -> None:
-    """The pictures of a failure, where --gradcheck-plots or an HTML report asks for them."""
+def swept(check: Check | DotCheck | SecondCheck) -> Check | None:
+    """The Check whose steps a failure's sweep picture takes again: the check itself, or the central
+    differences of a Hessian's gradient; None where there is no one step (second differences of f,
+    a dot test), so that only the map is drawn."""
+    if isinstance(check, SecondCheck):
+        return check.differenced
+    return check if isinstance(check, Check) else None
+
+
+def draw(item: CheckItem[Any], check: Check | None, case_step: float | None, comparison: Comparison) -> None:
+    """The pictures of a failure (the map; the sweep where `check` has a step to sweep), where
+    --gradcheck-plots or an HTML report asks for them."""
     s = item.config.stash[STATE].settings
     if not s.pictures:
         return
