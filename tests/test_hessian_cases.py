@@ -60,6 +60,28 @@ def logits_hess(z):
     return np.diag(s) - np.outer(s, s)
 
 
+def form_hess_sign(x, N):  # the cross term d2f/dx[0]dx[2] with its sign flipped, both ways
+    h = form_hess(x, N)
+    h[0, 2], h[2, 0] = -h[0, 2], -h[2, 0]
+    return h
+
+
+L = np.array([[1.0, 2.0], [-0.5, 1.5]])
+R = np.array([[2.0, 0.3, -1.0], [0.0, 1.0, 0.5], [0.7, -0.2, 3.0]])
+
+
+def trace_form(W):  # tr(Wᵀ L W R), neither L nor R symmetric
+    return np.trace(W.T @ L @ W @ R)
+
+
+def trace_form_hess(W):
+    return np.einsum("ik,lj->ijkl", L, R) + np.einsum("ki,jl->ijkl", L, R)
+
+
+def trace_form_hess_transposed(W):
+    return trace_form_hess(W).transpose(0, 3, 2, 1)
+
+
 class Energy:
     def __init__(self, scale):
         self.scale = scale
@@ -115,6 +137,21 @@ def test_a_gradient_beside_a_hessian_makes_two_items_and_the_bugs_fail_in_second
     assert any("second differences of f" in line for line in shown["cross[hessian]"])
     assert any("analytic = 0.5 * numeric" in line for line in shown["half[hvp]"])
     assert any("d2form/dx[" in line for line in shown["two-n[hessian]"])
+
+
+def test_one_cross_terms_sign_and_a_matrix_hessians_transposed_blocks_fail_from_yaml(pytester: pytest.Pytester) -> None:
+    text = form("sign", "gradient: sec.forms:form_grad", "hessian: sec.forms:form_hess_sign")
+    matrix = "function: sec.forms:trace_form", "args: {W: [[0.5, -1.0, 0.3], [1.5, 0.2, -0.4]]}", "wrt: W"
+    text += case("trace", *matrix, "hessian: sec.forms:trace_form_hess")
+    text += case("trace-t", *matrix, "hessian: sec.forms:trace_form_hess_transposed")
+    project(pytester, text)
+    result = run(pytester, "-v")
+    result.assert_outcomes(passed=2, failed=2)
+    shown = sections(result)
+    assert set(shown) == {"sign[hessian]", "trace-t[hessian]"}
+    assert any("d2form/dx[0]dx[2]" in line for line in shown["sign[hessian]"])
+    assert any("analytic[i, j, k, l] = numeric[i, l, k, j]" in line for line in shown["trace-t[hessian]"])
+    assert any("d2trace_form/dW[" in line for line in shown["trace-t[hessian]"])
 
 
 def test_a_wrong_gradient_fails_its_own_item_and_the_hessians(pytester: pytest.Pytester) -> None:
