@@ -106,6 +106,8 @@ def test_a_backward_check_reports_the_entries_of_dw_for_one_cotangent(pytester: 
     assert report[start + 3 : start + 6] == ["    i=0  ...#  1", "    i=1  ...#  1", "    i=2  ...#  1"]
     got = next(r for r in records(pytester) if r["id"] == "cases/x.yaml::short[backward:w]")
     assert (got["mismatched"], got["total"], got["passed"]) == (3, 12, False)
+    # the second look's counts in the same entries of dw: 3 failed the first comparison, 3 confirmed
+    assert (got["failed_first"], got["looked_again"], got["confirmed"]) == (3, 3, 3)
 
 
 def test_the_basis_cotangents_catch_a_small_entry_that_random_ones_do_not(pytester: pytest.Pytester) -> None:

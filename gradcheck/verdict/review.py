@@ -100,7 +100,10 @@ def judged(
         failed=failed.reshape(shape),
         at=at,
     )
-    counts = (int(over.sum()), int(over[:, seen].sum()), int(r.wrong.sum()))
+    if naming.cotangents or naming.elementwise:  # the user's entries, of x's shape (dW), not the Jacobian's
+        counts = (int(over.any(axis=0).sum()), r.looked, int(r.wrong.any(axis=0).sum()))
+    else:
+        counts = (int(over.sum()), int(over[:, seen].sum()), int(r.wrong.sum()))
     result = dataclasses.replace(result, second_look=counts)
     if not result.passed:
         cause = r.diagnosis or ("non-finite" if result.problem else "bug")
