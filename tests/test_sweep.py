@@ -141,6 +141,17 @@ def test_a_user_case_jacobian_and_vjp_sweep(example_importable: Path) -> None:
     assert min(float(np.min(c.errors)) for c in sw.sweep_check(vjp, entries=1).curves) < 1e-9
 
 
+def test_a_backward_case_sweeps_entries_of_dw_named_as_its_report_names_them() -> None:
+    _, check = sw.load_check(f"{ROOT}/docs/failure/dense.yaml::dense-layer[backward]")
+    curves = sw.sweep_check(check, steps=[1e-6, 1e-4], entries=3).curves
+    # the loop over dW's columns stops one short: column 3 of dW is 0, for every cotangent
+    assert len(curves) == 3 and all(
+        c.name.startswith("dW[") and c.name[3:].startswith(("0, 3]", "1, 3]", "2, 3]")) for c in curves
+    )
+    assert all(" for cotangent " in c.name or " for the basis cotangent at forward[" in c.name for c in curves)
+    assert all(c.analytic == 0.0 and c.errors.min() > 1e-3 for c in curves)
+
+
 @pytest.mark.parametrize(
     ("target", "message"),
     [

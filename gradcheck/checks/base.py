@@ -12,6 +12,7 @@ from ..numerics.types import Function
 from ..options import MAX_ELEMENTS
 from ..verdict.arguments import Evaluation, Options, named
 from ..verdict.comparison import Comparison
+from ..verdict.naming import Naming
 from ..verdict.verify import Analytic, checked
 
 
@@ -41,6 +42,19 @@ class Check:
     second: bool = False  # f is a gradient, analytic its Hessian: entries named d2f/dx[i]dx[j]
     differenced: str = ""  # what f is where it is itself a derivative, for the method (the analytic dXE/dW)
 
+    def naming(self, title: str | None = None) -> Naming:
+        """What the check's entries are called: in the user's terms (`dW[1, 3]` of a cotangent's
+        product, `tanh'(x)[2]`, `d2f/dx[0]dx[2]`), else the Jacobian's."""
+        return dataclasses.replace(
+            named(self.of, self.wrt, title, self.label_class),
+            cotangents=self.cotangents,
+            random=self.random_cotangents,
+            elementwise=self.elementwise,
+            tangents=self.tangents,
+            forward=self.forward,
+            second=self.second,
+        )
+
     def run(
         self,
         *,
@@ -65,15 +79,7 @@ class Check:
             nondet_tol=nondet_tol,
             max_elements=max_elements,
         )
-        naming = dataclasses.replace(
-            named(self.of, self.wrt, title, self.label_class),
-            cotangents=self.cotangents,
-            random=self.random_cotangents,
-            elementwise=self.elementwise,
-            tangents=self.tangents,
-            forward=self.forward,
-            second=self.second,
-        )
+        naming = self.naming(title)
         evaluation = Evaluation(self.vectorized, workers=self.workers, order=self.order)
         result = checked(self.f, self.x, self.analytic, options, naming, evaluation)
         if self.tangents:  # x moved along each tangent v by t, |t| the step

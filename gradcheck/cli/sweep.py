@@ -44,8 +44,7 @@ def sweep_check(
         steps=steps,
         entries=entries,
         vectorized=bool(getattr(check, "vectorized", False)),
-        of=check.of,
-        wrt=check.wrt,
+        naming=check.naming(),
         title=title,
         case_step=case_step,
     )

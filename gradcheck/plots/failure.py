@@ -3,7 +3,6 @@ worst entries, as PNG bytes; written to a folder on request."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import re
@@ -52,15 +51,11 @@ def pictures(
             check.x,
             check.analytic,
             vectorized=check.vectorized,
-            of=check.of,
-            wrt=check.wrt,
+            naming=check.naming(),
             title=title,
             case_step=case_step,
             indices=indices,
         )
-        if check.second:  # a Hessian's entries as the report names them, d2f/dx[0]dx[2]
-            curves = tuple(dataclasses.replace(c, name=e.name) for c, e in zip(result.curves, named, strict=False))
-            result = dataclasses.replace(result, curves=curves)
         out.append(Picture("sweep", heatmap.png(draw.sweep_figure(result))))
     return out
 

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..numerics import stencils
 from ..numerics.evaluation import PointError
 from ..numerics.types import Function
-from .comparison import entry_name
+from .naming import Naming
 from .verify import Analytic
 
 #: Relative steps swept by default: SWEEP_POINTS from 10**SWEEP_FROM to 10**SWEEP_TO.
@@ -26,7 +26,7 @@ SWEEP_ENTRIES = 3
 class Curve:
     """One Jacobian entry followed across the steps."""
 
-    name: str  # `W[2, 1]` or `dS[0]/dW[2, 1]`
+    name: str  # as the report names it: `W[2, 1]`, `dS[0]/dW[2, 1]`, `dW[2, 1] for cotangent 1 of 3 ...`
     analytic: float
     errors: NDArray[np.float64]  # |analytic - central difference| at each step
 
@@ -55,14 +55,14 @@ def sweep(
     steps: ArrayLike | None = None,
     entries: int = SWEEP_ENTRIES,
     vectorized: bool = False,
-    of: str = "f",
-    wrt: str = "x",
+    naming: Naming | None = None,
     title: str = "",
     case_step: float | None = None,
     indices: Sequence[tuple[int, ...]] | None = None,
 ) -> Sweep:
     """Follow the `entries` worst entries (by error at the default step) across `steps`; or the
-    Jacobian entries at `indices` (f(x).shape + x.shape), as a failed check named them."""
+    Jacobian entries at `indices` (f(x).shape + x.shape), as a failed check named them. `naming`
+    names the curves as the check's report does (default: f and x, the Jacobian's entries)."""
     x64 = np.array(x, dtype=np.float64, copy=True, order="C")
     a = np.asarray(analytic(x64.copy()) if callable(analytic) else analytic, dtype=np.float64)
     f0 = np.asarray(f(x64.copy()))
@@ -83,6 +83,7 @@ def sweep(
         # entries where f does not move and the derivative is 0 show no curve on a log axis
         live = (err > 0) | (a2 != 0)
         order = [int(k) for k in np.argsort(np.where(live, err, -1.0), axis=None)[::-1] if live.flat[k]][:entries]
+    names = (naming or Naming()).shaped(f0.shape, x64.shape)
     curves = []
     probe = stencils.Probe(f, x64)  # one point at a time, perturbed in place, as the check's black-box loop
     for k in order:
@@ -96,5 +97,5 @@ def sweep(
             # (f(x + h) - f(x - h)) / 2h, with 2h the step the floating-point x really took
             errors = np.abs(a2.flat[k] - (fp[:, out] - fm[:, out]) / width)
         index = tuple(int(i) for i in np.unravel_index(k, f0.shape + x64.shape))
-        curves.append(Curve(entry_name(index, f0.ndim, of, wrt), float(a2.flat[k]), errors))
-    return Sweep(title or f"d{of}/d{wrt}", rel, default, case_step, tuple(curves))
+        curves.append(Curve(names.qualified(index), float(a2.flat[k]), errors))
+    return Sweep(title or f"d{names.of}/d{names.wrt}", rel, default, case_step, tuple(curves))
