@@ -97,6 +97,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     jsonreport.number_items(session.items)
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Say which of the project's modules took long to import at collection (in no item's time)."""
+    if STATE in config.stash and config.stash[STATE].imports:
+        from .preload import summary
+
+        summary(terminalreporter, config.stash[STATE].imports)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     """Escape what a gradcheck item's user code printed or said; attach its record to the report

@@ -13,9 +13,11 @@ from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
 from ..casefile.pairs import checks_of
 from ..checks.names import BUILTIN_NAMES
+from ..checks.scope import Scope
 from ..errors import CaseError, did_you_mean
 from ..options import MAX_ITEMS
-from .items import CaseErrorItem, FunctionItem, LayerItem
+from .items import CaseErrorItem, FunctionItem, LayerItem, make_importable
+from .preload import preload
 from .state import STATE
 
 
@@ -35,6 +37,11 @@ class CaseFile(pytest.File):
         except CaseError as error:  # the file as a whole is unreadable: one failing item, the run goes on
             yield CaseErrorItem.from_parent(self, name="file", error=error)
             return
+        functions = [entry.case for entry in entries if isinstance(entry.case, FunctionCase)]
+        if functions:  # their modules imported now, in no item's time
+            make_importable(self.config)
+            scope = Scope(self.config.rootpath, state.settings.modules, state.settings.max_elements)
+            preload(functions, scope, state.imports)
         for entry in entries:
             case = entry.case
             if isinstance(case, CaseError):

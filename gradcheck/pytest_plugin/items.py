@@ -234,7 +234,7 @@ class FunctionItem(CheckItem[FunctionCase]):
 
     def setup(self) -> None:
         super().setup()
-        _make_importable(self.config)
+        make_importable(self.config)
 
     def run(self, case: FunctionCase) -> None:
         title = f"gradcheck: {case.title} of case '{case.name}' ({case.path}:{case.line})"
@@ -325,7 +325,7 @@ def sweep_command(item: pytest.Item) -> str:
     return f"python -m gradcheck sweep {shlex.quote(f'{path}::{item.name}')} -o sweep.png"
 
 
-def _make_importable(config: pytest.Config) -> None:
+def make_importable(config: pytest.Config) -> None:
     """The rootdir on sys.path, as pytest's `pythonpath = .` would make it, for the run."""
     if config.stash.get(_importable, False):
         return

@@ -16,6 +16,7 @@ class State:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.settings = settings
         self.registry = Registry()
+        self.imports: dict[str, float] = {}  # seconds each project module took to import, at collection
         # Each plugin's pytest_gradcheck_register_checks is called on its own (so that a problem
         # names it): those registered so far now, a conftest.py loaded later (next to its case
         # files) as it is loaded, as a historic hook would be.
