@@ -241,7 +241,8 @@ class _FunctionReader:
             return given_name(value.value)
         objects.refuse_private(self.fields, "object", value)
         if not isinstance(value, str) or not TARGET_RE.fullmatch(value):
-            raise self.error("object", f"{show(value)} is not 'module:Class'; expected e.g. mylib.layers:Dense")
+            hint = objects.file_hint(value)
+            raise self.error("object", f"{show(value)} is not 'module:Class'{hint}; expected e.g. mylib.layers:Dense")
         return value
 
     def _callable(self, key: str, cls: str | None) -> str:
@@ -268,7 +269,7 @@ class _FunctionReader:
             hint = (
                 " (a method needs object: module:Class beside it)"
                 if isinstance(value, str) and METHOD_RE.fullmatch(value)
-                else ""
+                else objects.file_hint(value)
             )
             raise self.error(
                 key, f"{show(value)} is not 'module:attribute'{hint}; expected e.g. mylib.activations:tanh"

@@ -10,7 +10,7 @@ from typing import Any
 
 from .budget import Budget
 from .fields import FieldReader, kind
-from .objects import PATH_RE, TARGET_RE, keyword_args, refuse_private
+from .objects import PATH_RE, TARGET_RE, file_hint, keyword_args, refuse_private
 from .yamlreader import YList, YMap, show
 
 #: The keys of one entry of `layers:`.
@@ -60,7 +60,8 @@ def _piece(own: FieldReader, key: str, line: int, arrays: tuple[str, Budget]) ->
     cls = own.values.get("object")
     refuse_private(own, "object", cls)
     if not isinstance(cls, str) or not TARGET_RE.fullmatch(cls):
-        raise own.error("object", f"{show(cls)} is not 'module:Class' in {key}; expected e.g. mylib.layers:Dense")
+        hint = file_hint(cls)
+        raise own.error("object", f"{show(cls)} is not 'module:Class' in {key}{hint}; expected e.g. mylib.layers:Dense")
     methods = {}
     for name in ("forward", "backward"):
         method = own.values.get(name, name)

@@ -26,6 +26,18 @@ PATH_RE = re.compile(PATH_PATTERN)
 TARGET_RE = re.compile(TARGET_PATTERN)
 
 
+def file_hint(value: Any) -> str:
+    """For a target whose module part is no module name (`min-char-rnn:lossFun`), how to name the
+    file instead: by its path under the rootdir; else ""."""
+    if not isinstance(value, str) or ":" not in value:
+        return ""
+    module, _, attribute = value.partition(":")
+    if not module or module.endswith(".py") or all(part.isidentifier() for part in module.split(".")):
+        return ""
+    path = f"{module.replace('.', '/')}.py:{attribute}"
+    return f" ({module} is no module name: name the file by its path under the rootdir, e.g. scripts/{path})"
+
+
 def private(value: Any) -> str:
     """The first name after the colon of a target (or in a path) that starts with `_`, or ""."""
     if not isinstance(value, str):

@@ -14,8 +14,8 @@ from numpy.typing import NDArray
 
 from ..casefile.function import FunctionCase
 from ..errors import did_you_mean, summary
+from . import advice, network, objects
 from . import moduleglobals as module_global
-from . import network, objects
 from .base import Check
 from .dot import DotCheck
 from .forward import jvp_check
@@ -235,18 +235,21 @@ def _read(case: FunctionCase, raw: Any, holder: Any, shape: tuple[int, ...], exp
             raise error(case, "gradients", f"after {case.shown(key)}, {exc}") from None
         where, verb = f" for {case.wrt} ({shown}.{path})", "returned" if returned else "left"
     else:
-        value, where = _returned(case, raw, source)
+        value, where = _returned(case, raw, source, holder)
         verb = "returned"
     arr = numbers(case, key, value, verb, where)
     if arr.shape != shape:
-        raise error(case, key, f"{case.shown(key)} {verb} shape {arr.shape}{where}; expected {shape}, from {expected}")
+        hint = advice.elementwise(case, arr.shape, shape)
+        raise error(
+            case, key, f"{case.shown(key)} {verb} shape {arr.shape}{where}{hint}; expected {shape}, from {expected}"
+        )
     return arr
 
 
-def _returned(case: FunctionCase, raw: Any, position: int | None) -> tuple[Any, str]:
+def _returned(case: FunctionCase, raw: Any, position: int | None, holder: Any) -> tuple[Any, str]:
     """The entry for `wrt` of what the derivative returned: a dict (by name), a tuple (by the
     order of the names in wrt that `gradients:` does not place elsewhere, or by position), or
-    one array; and the words that say which entry it was."""
+    one array; and the words that say which entry it was (`holder`: the object, for advice)."""
     wrt, shown = case.wrt, case.shown(case.kind)
     unread = [name for name in case.differentiated if name not in case.gradients]
     several = isinstance(raw, tuple) or (isinstance(raw, list) and len(unread) > 1)
@@ -258,7 +261,7 @@ def _returned(case: FunctionCase, raw: Any, position: int | None) -> tuple[Any, 
                 case,
                 case.kind,
                 f"{shown} returned a dict without {name!r}{did_you_mean(name, keys)}; "
-                f"it has {', '.join(keys) or 'none'}",
+                f"it has {', '.join(keys) or 'none'}{advice.wrt_form(case, holder, keys)}",
             )
         return raw[name], f" for {wrt} (key {name!r})"
     if position is not None:
@@ -268,6 +271,9 @@ def _returned(case: FunctionCase, raw: Any, position: int | None) -> tuple[Any, 
         return raw[position], f" for {wrt} (entry {position})"
     if several:
         if len(raw) != len(unread):
+            loss = advice.loss_and_gradient(case, raw, unread)
+            if loss:
+                raise error(case, case.kind, f"{shown} returned {len(raw)} values{loss}")
             raise error(
                 case,
                 case.kind,

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from ..casefile.format import RETURNED
 from ..casefile.function import FunctionCase
 from ..errors import summary
-from . import targets
+from . import advice, targets
 from .scope import Scope
 from .targets import PathError, error, guarded
 
@@ -210,7 +210,8 @@ class Instance(Subject):
         try:
             value = targets.lookup(self.obj, case.wrt, type(self.obj).__name__)
         except PathError as exc:
-            raise error(case, "wrt", f"after its first call, {exc}") from None
+            held = advice.did_you_mean_held(self.obj, case.wrt)
+            raise error(case, "wrt", f"after its first call, {exc}{held}") from None
         shown = f"{type(self.obj).__name__}.{case.wrt}"
         if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc":
             what = f"an array of {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
