@@ -33,7 +33,8 @@ def test_a_backward_given_as_jacobian_is_told_to_use_backward_or_vjp(pytester: p
         [
             "cases/c.yaml:4: jacobian: cell:backward raised TypeError: backward() got an unexpected keyword argument "
             "'x'; jacobian: is called with the case's args, as function: is; a derivative that takes a cotangent is "
-            "backward: (backward(dout, *cache)) or vjp: (vjp(u, **args))"
+            "backward: (backward(dout, *cache)) or vjp: (vjp(u, **args)); one called with other arguments says which "
+            "in takes: ([] for backward(), [self.output, y_true] for backward(self.output, y_true))"
         ]
     )
 

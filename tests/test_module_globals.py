@@ -66,7 +66,10 @@ def test_a_wrong_gradient_of_a_global_fails_and_the_global_is_restored(pytester:
         ("mylib.rnn:SIZE", "wrt: mylib.rnn:SIZE is int; a global differentiated is a writable array of floats"),
         ("mylib.rnn:_hidden", "wrt: 'mylib.rnn:_hidden': '_hidden' is a private name*"),
         ("numpy:pi", "wrt: numpy:pi: numpy is not a module of this project*"),
-        ("Wxh", "wrt: 'Wxh' is not an argument nor a module's global such as mylib.rnn:W; expected one of inputs"),
+        (
+            "Wxh",
+            "wrt: 'Wxh' is not an argument nor a module's global, named with its module: mylib.rnn:Wxh; expected one of inputs",
+        ),
     ],
 )
 def test_a_global_is_a_float_array_of_the_project(pytester: pytest.Pytester, wrt: str, expected: str) -> None:

@@ -524,7 +524,10 @@ PARSE_ERRORS = [
     ("function: forward", "function: 'forward' is not 'module:attribute' (a method needs object: module:Class beside"),
     ("vjp: returned", "vjp: returned applies to jacobian, gradient, elementwise only; name the vjp function"),
     ("wrt: [x, x]", "wrt: names 'x' twice; list each once"),
-    ("wrt: [x, W]", "wrt: 'W' is not an argument nor a module's global such as mylib.rnn:W; expected one of x, y"),
+    (
+        "wrt: [x, W]",
+        "wrt: 'W' is not an argument nor a module's global, named with its module: m:W; expected one of x, y",
+    ),
     ("gradients: {z: 0}", "gradients: 'z' is not in wrt; expected one of x"),
     ("gradients: {x: dx}", "gradients: 'dx' is read on an object; add object: module:Class, or give positions"),
     ("args: {x: {integers: [3, 1], shape: [2], seed: 0}}", "args.x: integers [3, 1] is not [low, high] with"),

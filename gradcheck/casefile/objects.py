@@ -158,10 +158,14 @@ def _check_wrt(fields: FieldReader, name: Any, args: dict[str, Any], arrays_: li
     if not on_object and isinstance(name, str) and TARGET_RE.fullmatch(name):
         return  # a module's global, `mylib.rnn:Wxh`, found when the check is made
     hint = did_you_mean(name, args) if isinstance(name, str) else ""
+    function = fields.values.get("function")
+    known = isinstance(function, str) and ":" in function
+    module = function.partition(":")[0] if isinstance(function, str) and known else "mylib.rnn"
+    example = f"{module}:{name}" if isinstance(name, str) and name.isidentifier() else f"{module}:W"
     where = (
         " nor a path on the object such as W or params.W1"
         if on_object
-        else " nor a module's global such as mylib.rnn:W"
+        else f" nor a module's global, named with its module: {example if known else f'e.g. {example}'}"
     )
     raise fields.error(
         "wrt", f"{show(name)} is not an argument{where}{hint}; expected one of {', '.join(args) or 'none given'}"

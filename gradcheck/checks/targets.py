@@ -164,7 +164,8 @@ def _misnamed(key: str, exc: Exception) -> str:
         return ""
     return (
         f"; {key}: is called with the case's args, as function: is; a derivative that takes a cotangent is "
-        "backward: (backward(dout, *cache)) or vjp: (vjp(u, **args))"
+        "backward: (backward(dout, *cache)) or vjp: (vjp(u, **args)); one called with other arguments says "
+        "which in takes: ([] for backward(), [self.output, y_true] for backward(self.output, y_true))"
     )
 
 
