@@ -160,7 +160,8 @@ def test_the_documented_message_for_a_name_that_is_not_an_argument() -> None:
     with pytest.raises(
         ArgumentError,
         match=re.escape(
-            "check_function: wrt: 'Q' is not an argument nor a module's global, named with its module: e.g. mylib.rnn:Q; "
+            "check_function: wrt: 'Q' is not an argument nor a module's global, named with its module: "
+            "e.g. mylib.rnn:Q; "
             "expected one of W, b"
         ),
     ):

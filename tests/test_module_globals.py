@@ -68,7 +68,8 @@ def test_a_wrong_gradient_of_a_global_fails_and_the_global_is_restored(pytester:
         ("numpy:pi", "wrt: numpy:pi: numpy is not a module of this project*"),
         (
             "Wxh",
-            "wrt: 'Wxh' is not an argument nor a module's global, named with its module: mylib.rnn:Wxh; expected one of inputs",
+            "wrt: 'Wxh' is not an argument nor a module's global, named with its module: mylib.rnn:Wxh; "
+            "expected one of inputs",
         ),
     ],
 )

@@ -413,7 +413,8 @@ def test_the_json_report_has_a_record_for_each_user_case(pytester: pytest.Pytest
         (
             ["function: mylib.act:affine", "jacobian: mylib.act:affine_jacobian_x", "args: {x: [1.0], s: 2}", "wrt: y"],
             "wrt:",
-            "wrt: 'y' is not an argument nor a module's global, named with its module: mylib.act:y; expected one of x, s",
+            "wrt: 'y' is not an argument nor a module's global, named with its module: mylib.act:y; "
+            "expected one of x, s",
         ),
         (
             ["function: mylib.act:affine", "jacobian: mylib.act:affine_jacobian_x", "args: {x: [1.0], s: 2}", "wrt: s"],
