@@ -119,9 +119,10 @@ def constructor(case: FunctionCase, scope: Scope) -> Callable[..., Any]:
     return cls
 
 
-def method(case: FunctionCase, key: str, obj: Any, scope: Scope) -> Callable[..., Any]:
-    """The method of `obj` that the case's `key` names, defined in the scope."""
-    name = case.function if key == "function" else case.derivative
+def method(case: FunctionCase, key: str, obj: Any, scope: Scope, name: str = "") -> Callable[..., Any]:
+    """The method of `obj` that the case's `key` names (or the method `name`, for a setup call or a
+    layer's), defined in the scope."""
+    name = name or (case.function if key == "function" else case.derivative)
     cls = type(obj).__name__
     if not hasattr(obj, name):
         known = [n for n in dir(obj) if not n.startswith("_") and callable(getattr(obj, n, None))]
