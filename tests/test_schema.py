@@ -220,11 +220,20 @@ USER_FILES = {
     "    backward: m:b\n    args: {x: [1.0]}\n",
     "a-method-path-for-function": "cases:\n  - name: a\n    function: m.f\n    gradient: returned\n"
     "    args: {x: [1.0]}\n",
+    "setup-calls": "cases:\n  - name: a\n    object: m:Dense\n    call: [reset, {initialize: {n: 3, W: [[1.0]]}}]\n"
+    "    function: forward\n    backward: backward\n    args: {x: [1.0]}\n    wrt: W\n",
+    "network-loss-object": "cases:\n  - name: a\n    layers: [{object: m:Dense, call: [{initialize: {n: 2}}]}]\n"
+    "    loss: {object: m:CrossEntropy, takes: [scores, y], gradient: dinputs, reduction: mean}\n"
+    "    args: {x: [[1.0]], y: [0]}\n    wrt: [x, layers.0.W]\n",
+    "loss-beside-its-function": "cases:\n  - name: a\n    layers: [{object: m:Dense}]\n    loss: {object: m:CE}\n"
+    "    function: m:f\n    gradient: returned\n    args: {x: [[1.0]], y: [0]}\n",
+    "a-script-s-global": "cases:\n  - name: a\n    function: scripts/char-rnn.py:loss\n    gradient: returned\n"
+    "    args: {x: [1.0]}\n    wrt: [scripts/char-rnn.py:Wxh, mylib.rnn:Why]\n",
 }
 VALID = {"user-case", "plain-args", "defaults-name-both", "defaults-name-the-function", "defaults-name-the-kind"}
 VALID |= {"layer-and-user", "user-case-stacks", "object-case", "object-in-the-defaults", "returned"}
 VALID |= {"null-the-defaults-kind", "jvp-beside-vjp", "jvp-beside-the-defaults-backward"}
-VALID |= {"vjp-beside-the-defaults-jvp"}
+VALID |= {"vjp-beside-the-defaults-jvp", "setup-calls", "network-loss-object", "a-script-s-global"}
 
 
 @pytest.mark.parametrize("name", list(USER_FILES))

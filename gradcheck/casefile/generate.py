@@ -34,6 +34,8 @@ _NUMBERS = {"$ref": "#/definitions/numbers"}
 _SPEC = {"$ref": "#/definitions/spec"}
 _INDEX = {"type": "integer", "minimum": 0}
 _PATH = {"type": "string", "pattern": f"^{PATH_PATTERN}$"}
+#: What wrt names: an argument, a path on the object, or a module's (or a script's) global.
+_WRT = {"type": "string", "pattern": f"^({PATH_PATTERN}|{TARGET_PATTERN})$"}
 #: A function case's derivative: one kind (or a pair), or a loss object ending a network.
 _KIND_OR_LOSS = {
     "anyOf": [
@@ -73,8 +75,8 @@ def _of_type(key: Key) -> dict[str, Any]:
         "callable": {"type": "string", "pattern": f"^({CALLABLE_PATTERN})$"},
         "wrt": {
             "anyOf": [
-                _PATH,
-                {"type": "array", "items": _PATH, "minItems": 1, "uniqueItems": True},
+                _WRT,
+                {"type": "array", "items": _WRT, "minItems": 1, "uniqueItems": True},
             ]
         },
         "gradients": {
@@ -255,7 +257,7 @@ def schema() -> dict[str, Any]:
                         "then": {
                             "allOf": [
                                 {"$ref": "#/definitions/functionCase"},
-                                {"anyOf": _required("function", "loss")},
+                                {"if": {"not": {"required": ["loss"]}}, "then": {"required": ["function"]}},
                             ]
                         },
                         "else": {"$ref": "#/definitions/case"},
