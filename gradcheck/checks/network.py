@@ -47,9 +47,10 @@ class Network(Subject):
 
     def _made(self, piece: Piece, key: str) -> Any:
         """A layer (or the loss object, `key` loss) made from its class and set up by its calls."""
-        cls = imported(self.case, "loss" if key == "loss" else "layers", piece.cls, self.scope)
+        field, shown = ("loss", f"{piece.cls}(...)") if key == "loss" else ("layers", f"{key}: {piece.cls}(...)")
+        cls = imported(self.case, field, piece.cls, self.scope)
         init = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in piece.init.items()}
-        made = guarded(self.case, "loss" if key == "loss" else "layers", cls, f"{key}: {piece.cls}(...)")(**init)
+        made = guarded(self.case, field, cls, shown)(**init)
         make_calls(self.case, piece.calls, made, self.scope)
         return made
 

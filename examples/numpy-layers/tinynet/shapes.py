@@ -103,18 +103,17 @@ class Tanh:
 class InitializedDense:
     """Has no weights until `initialize` builds them, as a model's build step does once the sizes are known."""
 
-    def initialize(self, n_in, n_out, weight_scale=0.5):
+    def initialize(self, n_in, n_out, weight_scale=0.5, bias=0.0):
         self.W = weight_scale * np.random.randn(n_in, n_out)
-        self.b = np.zeros(n_out)
+        self.b = np.full(n_out, float(bias))
 
-    def forward(self, x):
-        self.x = x
-        return x @ self.W + self.b
+    def forward(self, inputs):
+        self.inputs = inputs
+        return np.dot(inputs, self.W) + self.b
 
-    def backward(self, dout):
-        self.dW = self.x.T @ dout
-        self.db = dout.sum(axis=0)
-        return dout @ self.W.T
+    def backward(self, dvalues):
+        self.dW, self.db = np.dot(self.inputs.T, dvalues), np.sum(dvalues, axis=0)
+        return np.dot(dvalues, self.W.T)
 
 
 class Softmax:
