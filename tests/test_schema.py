@@ -65,6 +65,12 @@ def test_user_case_properties_are_the_user_case_keys(schema: dict[str, Any]) -> 
     assert user["object"]["pattern"] == f"^{function_case.TARGET_RE.pattern}$", USER_SYNC
 
 
+def test_a_loss_object_s_keys_are_the_loader_s(schema: dict[str, Any]) -> None:
+    loss = schema["definitions"]["functionCase"]["properties"]["loss"]
+    assert list(loss["properties"]) == list(format.LOSS_KEYS), USER_SYNC
+    assert loss["properties"]["reduction"]["enum"] == list(format.LOSS_REDUCTIONS), USER_SYNC
+
+
 def test_what_makes_a_user_case_follows_the_loader(schema: dict[str, Any]) -> None:
     definitions = schema["definitions"]
     assert [r["required"] for r in definitions["functionKey"]["anyOf"]] == [[k] for k in format.FUNCTION_ONLY_KEYS], (
@@ -227,6 +233,10 @@ USER_FILES = {
     "    args: {x: [[1.0]], y: [0]}\n    wrt: [x, layers.0.W]\n",
     "loss-beside-its-function": "cases:\n  - name: a\n    layers: [{object: m:Dense}]\n    loss: {object: m:CE}\n"
     "    function: m:f\n    gradient: returned\n    args: {x: [[1.0]], y: [0]}\n",
+    "loss-with-an-unknown-key": "cases:\n  - name: a\n    layers: [{object: m:Dense}]\n"
+    "    loss: {object: m:CE, reduce: mean}\n    args: {x: [[1.0]], y: [0]}\n",
+    "loss-with-another-reduction": "cases:\n  - name: a\n    layers: [{object: m:Dense}]\n"
+    "    loss: {object: m:CE, reduction: average}\n    args: {x: [[1.0]], y: [0]}\n",
     "a-script-s-global": "cases:\n  - name: a\n    function: scripts/char-rnn.py:loss\n    gradient: returned\n"
     "    args: {x: [1.0]}\n    wrt: [scripts/char-rnn.py:Wxh, mylib.rnn:Why]\n",
 }

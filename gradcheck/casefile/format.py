@@ -81,6 +81,11 @@ CALLABLE_PATTERN = rf"{TARGET_PATTERN}|{PUBLIC_PATTERN}"
 RETURNED = "returned"
 #: A case's name.
 NAME_PATTERN = r"[A-Za-z0-9_.-]+"
+#: The keys of `loss:`, a loss object ending a network.
+LOSS_KEYS = ("object", "init", "call", "forward", "backward", "takes", "gradient", "reduction")
+#: How the training loop makes its objective of what a loss object's forward returns: as it is (a
+#: scalar), the mean or the sum of its entries (one loss per sample).
+LOSS_REDUCTIONS = ("none", "mean", "sum")
 
 #: Every key of a case, in the order error messages and the README list them.
 CASE_FORMAT: tuple[Key, ...] = (

@@ -15,6 +15,7 @@ from .format import (
     JVP_PARTNERS,
     KINDS,
     LAYER,
+    LOSS_REDUCTIONS,
     NAME_PATTERN,
     PATH_PATTERN,
     PUBLIC_PATTERN,
@@ -105,7 +106,6 @@ def _of_type(key: Key) -> dict[str, Any]:
                 ]
             },
         },
-        "loss": {"type": "object", "required": ["object"]},
         "takes": {"type": "array", "items": {"type": "string", "pattern": f"^(self\\.)?{PATH_PATTERN}$"}},
         "range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
         "version": {"const": 1},
@@ -155,6 +155,21 @@ def _of_type(key: Key) -> dict[str, Any]:
             "additionalProperties": {
                 "anyOf": [_NUMBERS, _SPEC, {"type": ["number", "string", "boolean", "null", "object", "array"]}]
             },
+        },
+    }
+    kinds["loss"] = {
+        "type": "object",
+        "required": ["object"],
+        "additionalProperties": False,
+        "properties": {
+            "object": kinds["class"],
+            "init": kinds["args"],
+            "call": kinds["calls"],
+            "forward": {"type": "string", "pattern": f"^{PUBLIC_PATTERN}$"},
+            "backward": {"type": "string", "pattern": f"^{PUBLIC_PATTERN}$"},
+            "takes": kinds["takes"],
+            "gradient": _PATH,
+            "reduction": {"enum": list(LOSS_REDUCTIONS)},
         },
     }
     if key.type == "choice":

@@ -13,17 +13,12 @@ from ..errors import did_you_mean
 from .budget import Budget
 from .calls import Call, setup_calls
 from .fields import FieldReader, kind
-from .format import KINDS
+from .format import KINDS, LOSS_KEYS, LOSS_REDUCTIONS
 from .objects import PATH_RE, TARGET_RE, keyword_args, refuse_private
 from .yamlreader import YList, YMap, show
 
 #: The keys of one entry of `layers:`.
 LAYER_KEYS = ("object", "init", "call", "forward", "backward", "gradients")
-#: The keys of `loss:`.
-LOSS_KEYS = ("object", "init", "call", "forward", "backward", "takes", "gradient", "reduction")
-#: How the training loop makes its objective of what the loss object's forward returns: as it is
-#: (a scalar), the mean or the sum of its entries (one loss per sample).
-LOSS_REDUCTIONS = ("none", "mean", "sum")
 #: What a loss object's backward may take besides the case's arguments and `self.` paths.
 LOSS_TAKES = ("scores", "output")
 
