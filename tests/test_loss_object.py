@@ -126,6 +126,11 @@ def test_a_wrong_layer_behind_the_loss_object_fails_what_lies_behind_it(pytester
             "gradient; drop gradient",
         ),
         (net(RIGHT).replace("reduction: mean", "reduction: avg"), "cases/x.yaml:8: reduction: 'avg' is not a*"),
+        (
+            net(RIGHT.replace(", reduction: mean", "")) + "reduction: mean\n",
+            "cases/x.yaml:11: reduction: belongs to the loss object that ends the network: loss: {object: "
+            "module:Class, reduction: mean}",
+        ),
         (net(RIGHT).replace("reduction: mean", "reduce: mean"), "*:8: reduce: unknown key in loss (did you mean*"),
         (
             net(RIGHT + ", takes: [cotangent, y_true]"),

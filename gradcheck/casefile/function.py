@@ -142,6 +142,13 @@ def refuse_function_keys(item: YMap, path: str) -> None:
 def parse_function(item: YMap, defaults: YMap, path: str, budget: Budget) -> FunctionCase:
     """Validate a function case: its fields over those defaults that function cases have."""
     for key in item:
+        if key == "reduction" and "layers" in item:
+            raise CaseError(
+                path,
+                item.key_lines[key],
+                "reduction: belongs to the loss object that ends the network: loss: {object: module:Class, "
+                f"reduction: {item[key]}}}",
+            )
         _refuse(key, item.key_lines[key], path)
     shared = {k: v for k, v in defaults.items() if k in FUNCTION_KEYS}  # layer defaults do not apply here
     lines = {k: defaults.key_lines[k] for k in shared}
