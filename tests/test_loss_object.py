@@ -131,6 +131,12 @@ def test_a_wrong_layer_behind_the_loss_object_fails_what_lies_behind_it(pytester
             "cases/x.yaml:11: reduction: belongs to the loss object that ends the network: loss: {object: "
             "module:Class, reduction: mean}",
         ),
+        (
+            net("object: mylib.layers:HalfSquaredError, takes: []", TARGETS, last="Tanh").replace(
+                "wrt: [x, layers.0.W, layers.2.b]", "wrt: target"
+            ),
+            "cases/x.yaml:10: wrt: 'target' is an argument of the loss, which the layers' backward calls give no *",
+        ),
         (net(RIGHT).replace("reduction: mean", "reduce: mean"), "*:8: reduce: unknown key in loss (did you mean*"),
         (
             net(RIGHT + ", takes: [cotangent, y_true]"),

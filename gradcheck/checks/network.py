@@ -32,6 +32,13 @@ class Network(Subject):
 
     def setup(self) -> None:
         case = self.case
+        if case.wrt in case.args and case.wrt != case.input:
+            raise error(
+                case,
+                "wrt",
+                f"{case.wrt!r} is an argument of the loss, which the layers' backward calls give no gradient of; "
+                f"a network's gradient is of its input ({case.input}) or of a layer's parameter (layers.N.NAME)",
+            )
         with seeded():
             self.layers = [self._made(piece, f"layers.{n}") for n, piece in enumerate(case.layers)]
             self.head = self._made(case.loss.piece, "loss") if case.loss else None
