@@ -137,6 +137,12 @@ def test_a_wrong_layer_behind_the_loss_object_fails_what_lies_behind_it(pytester
             ),
             "cases/x.yaml:10: wrt: 'target' is an argument of the loss, which the layers' backward calls give no *",
         ),
+        (
+            net(RIGHT) + "takes: [scores, y_true]\n",
+            "cases/x.yaml:11: takes: the layers' backward calls each take the gradient of the next; what a loss "
+            "object's backward takes goes in loss: {object: module:Class, takes: [...]}",
+        ),
+        (net(RIGHT + ", takes: [y_ture]"), "*:8: takes: 'y_ture' is neither * self. path (did you mean 'y_true'?)"),
         (net(RIGHT).replace("reduction: mean", "reduce: mean"), "*:8: reduce: unknown key in loss (did you mean*"),
         (
             net(RIGHT + ", takes: [cotangent, y_true]"),

@@ -47,6 +47,12 @@ def pieces(fields: FieldReader, dtype: str, budget: Budget) -> tuple[Piece, ...]
     if "layers" not in fields.values:
         return ()
     value = fields.values["layers"]
+    if "takes" in fields.values:
+        raise fields.error(
+            "takes",
+            "the layers' backward calls each take the gradient of the next; what a loss object's backward takes "
+            "goes in loss: {object: module:Class, takes: [...]}",
+        )
     if not isinstance(value, YList) or not value:
         raise fields.error("layers", f"{show(value)} is {kind(value)}; expected a list of {{object: module:Class}}")
     out = []
@@ -148,10 +154,10 @@ def _loss_takes(own: FieldReader, args: Mapping[str, Any]) -> tuple[str, ...] | 
         if name != path and PATH_RE.fullmatch(path):
             continue
         if name not in known:
+            why = "; a loss's backward starts the backward pass and takes no cotangent" if name == "cotangent" else ""
             raise own.error(
                 "takes",
-                f"{name!r} is neither scores, output, an argument nor a self. path{did_you_mean(name, known)}; "
-                "a loss's backward starts the backward pass and takes no cotangent",
+                f"{name!r} is neither scores, output, an argument nor a self. path{did_you_mean(name, known)}{why}",
             )
     return tuple(value)
 
