@@ -114,7 +114,8 @@ CASE_FORMAT: tuple[Key, ...] = (
         "function",
         "callable",
         "`module:attribute` of `f`, called as `f(**args)`; with `object:`, the name of its method (`forward`). "
-        "A tuple returned is `(output, *rest)`: the output is differentiated, the rest goes to `backward`",
+        "A tuple returned is `(output, *rest)`: the output is differentiated, the rest goes to `backward`; "
+        "not with `loss:`, whose object's methods stand for it and its derivative",
         cases=(FUNCTION,),
     ),
     Key(
@@ -196,7 +197,7 @@ CASE_FORMAT: tuple[Key, ...] = (
     Key(
         "call",
         "calls",
-        "with `object:` (or in an entry of `layers:`): setup methods called on the object after `init` and `set`, "
+        "with `object:` (or in an entry of `layers:`, or in `loss:`): setup methods called on the object after `init` and `set`, "
         "before its first call, in order, each a method's name or `{method: {keyword arguments}}`, values as in "
         "`args` (`[{initialize: {n_in: 3, n_out: 4}}]`), for a layer that builds its weights in a setup method; "
         "the project's own public methods only",
