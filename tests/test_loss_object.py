@@ -154,7 +154,8 @@ def test_a_wrong_layer_behind_the_loss_object_fails_what_lies_behind_it(pytester
         ),
         (
             net(RIGHT + ", call: [{clip: {low: 0.001}}]"),
-            "cases/x.yaml:8: loss.call.0: 'CategoricalCrossEntropy' object has no method 'clip'",
+            "cases/x.yaml:8: loss.call.0: 'CategoricalCrossEntropy' object has no method 'clip'; it has backward, "
+            "forward",
         ),
         (net("object: mylib.layers:_Hidden"), "cases/x.yaml:8: object: 'mylib.layers:_Hidden': '_Hidden' is a priv*"),
         (net("object: mylib.layers:Settings, forward: pop"), "*:8: loss: Settings.pop is defined in builtins*"),

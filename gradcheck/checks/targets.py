@@ -126,7 +126,8 @@ def method(case: FunctionCase, key: str, obj: Any, scope: Scope, name: str = "")
     cls = type(obj).__name__
     if not hasattr(obj, name):
         known = [n for n in dir(obj) if not n.startswith("_") and callable(getattr(obj, n, None))]
-        raise error(case, key, f"{cls!r} object has no method {name!r}{did_you_mean(name, known)}")
+        hint = did_you_mean(name, known) or f"; it has {', '.join(known) or 'no public method'}"
+        raise error(case, key, f"{cls!r} object has no method {name!r}{hint}")
     found = getattr(obj, name)
     if not callable(found):
         raise error(case, key, f"{cls}.{name} is {type(found).__name__}, not a method")
