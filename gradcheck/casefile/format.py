@@ -199,8 +199,8 @@ CASE_FORMAT: tuple[Key, ...] = (
         "calls",
         "with `object:` (or in an entry of `layers:`, or in `loss:`): setup methods called on the object after "
         "`init` and `set`, before its first call, in order, each a method's name or `{method: {keyword "
-        "arguments}}`, values as in `args` (`[{initialize: {n_in: 3, n_out: 4}}]`), for a layer that builds its weights in a setup method; "
-        "the project's own public methods only",
+        "arguments}}`, values as in `args` (`[{initialize: {n_in: 3, n_out: 4}}]`), for a layer that builds its "
+        "weights in a setup method; the project's own public methods only",
         "none",
         cases=(FUNCTION,),
     ),
