@@ -45,7 +45,7 @@ def test_the_layers_example_checks_every_shape_from_yaml_alone(tmp_path: Path) -
     assert not [p for p in project.rglob("*.py") if p.parent.name == "cases"]  # no adapter code
     result = pytest_in(project, "-v", plain=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert outcomes(result.stdout) == {"passed": 36, "xfailed": 1}, result.stdout
+    assert outcomes(result.stdout) == {"passed": 47, "xfailed": 1}, result.stdout
     for item in (
         "cases/functional.yaml::affine[backward:b]",  # A: out, cache and dx, dw, db
         "cases/functional.yaml::softmax-loss[gradient]",  # A: loss, dx with integer labels (F)
@@ -61,6 +61,9 @@ def test_the_layers_example_checks_every_shape_from_yaml_alone(tmp_path: Path) -
         "cases/shapes.yaml::softmax-cross-entropy[gradient]",  # I: takes: [self.output, y_true]
         "cases/shapes.yaml::linear-set[backward:W]",  # set: {W: ...}
         "cases/shapes.yaml::network[gradient:layers.0.W]",  # L: layers chained, the loss at the end
+        "cases/shapes.yaml::initialized-dense[backward:W]",  # call: [{initialize: ...}] builds W
+        "cases/shapes.yaml::network-loss-object[gradient:layers.0.W]",  # M: loss: a loss object, reduction: mean
+        "cases/scripts.yaml::char-rnn[gradient:scripts/char-rnn.py:Whh]",  # S: a script's module globals
     ):
         assert f"{item} PASSED" in result.stdout, item
     assert "cases/functional.yaml::softmax-loss-v0[gradient] XFAIL" in result.stdout

@@ -65,6 +65,12 @@ def test_user_case_properties_are_the_user_case_keys(schema: dict[str, Any]) -> 
     assert user["object"]["pattern"] == f"^{function_case.TARGET_RE.pattern}$", USER_SYNC
 
 
+def test_a_loss_object_s_keys_are_the_loader_s(schema: dict[str, Any]) -> None:
+    loss = schema["definitions"]["functionCase"]["properties"]["loss"]
+    assert list(loss["properties"]) == list(format.LOSS_KEYS), USER_SYNC
+    assert loss["properties"]["reduction"]["enum"] == list(format.LOSS_REDUCTIONS), USER_SYNC
+
+
 def test_what_makes_a_user_case_follows_the_loader(schema: dict[str, Any]) -> None:
     definitions = schema["definitions"]
     assert [r["required"] for r in definitions["functionKey"]["anyOf"]] == [[k] for k in format.FUNCTION_ONLY_KEYS], (
@@ -220,11 +226,24 @@ USER_FILES = {
     "    backward: m:b\n    args: {x: [1.0]}\n",
     "a-method-path-for-function": "cases:\n  - name: a\n    function: m.f\n    gradient: returned\n"
     "    args: {x: [1.0]}\n",
+    "setup-calls": "cases:\n  - name: a\n    object: m:Dense\n    call: [reset, {initialize: {n: 3, W: [[1.0]]}}]\n"
+    "    function: forward\n    backward: backward\n    args: {x: [1.0]}\n    wrt: W\n",
+    "network-loss-object": "cases:\n  - name: a\n    layers: [{object: m:Dense, call: [{initialize: {n: 2}}]}]\n"
+    "    loss: {object: m:CrossEntropy, takes: [scores, y], gradient: dinputs, reduction: mean}\n"
+    "    args: {x: [[1.0]], y: [0]}\n    wrt: [x, layers.0.W]\n",
+    "loss-beside-its-function": "cases:\n  - name: a\n    layers: [{object: m:Dense}]\n    loss: {object: m:CE}\n"
+    "    function: m:f\n    gradient: returned\n    args: {x: [[1.0]], y: [0]}\n",
+    "loss-with-an-unknown-key": "cases:\n  - name: a\n    layers: [{object: m:Dense}]\n"
+    "    loss: {object: m:CE, reduce: mean}\n    args: {x: [[1.0]], y: [0]}\n",
+    "loss-with-another-reduction": "cases:\n  - name: a\n    layers: [{object: m:Dense}]\n"
+    "    loss: {object: m:CE, reduction: average}\n    args: {x: [[1.0]], y: [0]}\n",
+    "a-script-s-global": "cases:\n  - name: a\n    function: scripts/char-rnn.py:loss\n    gradient: returned\n"
+    "    args: {x: [1.0]}\n    wrt: [scripts/char-rnn.py:Wxh, mylib.rnn:Why]\n",
 }
 VALID = {"user-case", "plain-args", "defaults-name-both", "defaults-name-the-function", "defaults-name-the-kind"}
 VALID |= {"layer-and-user", "user-case-stacks", "object-case", "object-in-the-defaults", "returned"}
 VALID |= {"null-the-defaults-kind", "jvp-beside-vjp", "jvp-beside-the-defaults-backward"}
-VALID |= {"vjp-beside-the-defaults-jvp"}
+VALID |= {"vjp-beside-the-defaults-jvp", "setup-calls", "network-loss-object", "a-script-s-global"}
 
 
 @pytest.mark.parametrize("name", list(USER_FILES))

@@ -24,6 +24,16 @@ def loss_grad(x):
     return (2 * t * (1 - t**2)) @ W.T
 
 
+def loss_dW(x):
+    t = np.tanh(x @ W)
+    return x.T @ (2 * t * (1 - t**2))
+
+
+def loss_dW_no_2(x):
+    t = np.tanh(x @ W)
+    return x.T @ (t * (1 - t**2))
+
+
 def loads(x):
     return float(LOADS * np.sum(x))
 
@@ -56,6 +66,22 @@ def test_a_script_is_loaded_once_for_all_its_cases(pytester: pytest.Pytester) ->
     # LOADS would be 2 (and loads_grad off by its factor) were the script run again for the second case
     cases = CASE.format(name="a", f="loss") + CASE.format(name="b", f="loads")
     project(pytester, cases).assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(("gradient", "passed"), [("loss_dW", True), ("loss_dW_no_2", False)])
+def test_a_script_s_global_is_differentiated_by_its_file_path(
+    pytester: pytest.Pytester, gradient: str, passed: bool
+) -> None:
+    # the gradient in the script's global W, which loss(x) reads
+    case = CASE.format(name="c", f="loss").replace("loss_grad\n", f"{gradient}\n    wrt: scripts/min-char-rnn.py:W\n")
+    result = project(pytester, case)
+    if passed:
+        result.assert_outcomes(passed=1)
+    else:
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            ["gradcheck: gradient scripts/min-char-rnn.py:loss_dW_no_2 of case*", "*0.5 * numeric*"]
+        )
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,9 @@ TYPES = (
     "gradients",  # an object path, or a mapping of wrt names to paths or positions
     "path",  # an attribute path on an object: `out`, `cache.out`
     "takes",  # a list of what a derivative is called with: `cotangent`, `output` or argument names
-    "layers",  # a list of layers: {object, init, forward, backward, gradients}
+    "layers",  # a list of layers: {object, init, call, forward, backward, gradients}
+    "calls",  # a list of setup calls: a method's name, or {method: {keyword arguments}}
+    "loss",  # a loss object: {object, init, call, forward, backward, takes, gradient, reduction}
     "range",  # a pair of integers [low, high)
     "args",  # keyword arguments: arrays, specs or plain values
     "identifier",  # the name of an argument
@@ -79,6 +81,11 @@ CALLABLE_PATTERN = rf"{TARGET_PATTERN}|{PUBLIC_PATTERN}"
 RETURNED = "returned"
 #: A case's name.
 NAME_PATTERN = r"[A-Za-z0-9_.-]+"
+#: The keys of `loss:`, a loss object ending a network.
+LOSS_KEYS = ("object", "init", "call", "forward", "backward", "takes", "gradient", "reduction")
+#: How the training loop makes its objective of what a loss object's forward returns: as it is (a
+#: scalar), the mean or the sum of its entries (one loss per sample).
+LOSS_REDUCTIONS = ("none", "mean", "sum")
 
 #: Every key of a case, in the order error messages and the README list them.
 CASE_FORMAT: tuple[Key, ...] = (
@@ -107,7 +114,8 @@ CASE_FORMAT: tuple[Key, ...] = (
         "function",
         "callable",
         "`module:attribute` of `f`, called as `f(**args)`; with `object:`, the name of its method (`forward`). "
-        "A tuple returned is `(output, *rest)`: the output is differentiated, the rest goes to `backward`",
+        "A tuple returned is `(output, *rest)`: the output is differentiated, the rest goes to `backward`; "
+        "not with `loss:`, whose object's methods stand for it and its derivative",
         cases=(FUNCTION,),
     ),
     Key(
@@ -128,11 +136,26 @@ CASE_FORMAT: tuple[Key, ...] = (
     Key(
         "layers",
         "layers",
-        "a network assembled from the project's layers, each `{object: module:Class, init: ..., forward: forward, "
-        "backward: backward, gradients: {W: dW}}` (its methods and where backward leaves a parameter's gradient, "
-        "`dW` for `W` by default); each forward feeds the next, `function` is the loss at the end, "
-        "`loss, dscores = function(scores, **args)` with `gradient: returned`, and the layers' backward calls, "
-        "chained in reverse, give the gradient of `input` or of `layers.N.PARAMETER`",
+        "a network assembled from the project's layers, each `{object: module:Class, init: ..., call: ..., forward: "
+        "forward, backward: backward, gradients: {W: dW}}` (its setup calls as in `call`, its methods and where "
+        "backward leaves a parameter's gradient, `dW` for `W` by default); each forward feeds the next, the loss at "
+        "the end is `function`, `loss, dscores = function(scores, **args)` with `gradient: returned`, or a `loss` "
+        "object, and the layers' backward calls, chained in reverse from dscores, give the gradient of `input` or "
+        "of `layers.N.PARAMETER`",
+        "none",
+        cases=(FUNCTION,),
+    ),
+    Key(
+        "loss",
+        "loss",
+        "with `layers:`, in place of `function` and its derivative: a loss object ending the network, `{object: "
+        "module:Class, init: ..., call: ..., forward: forward, backward: backward, takes: [...], gradient: dinputs, "
+        "reduction: none}`, made as a layer is; `loss.forward(scores, **args)` gives its value, `reduction` how the "
+        "training loop makes the objective of it (`none`: the value is the objective, a scalar; `mean` or `sum`: "
+        "of the entries, one loss per sample), and backward is called with `takes` (`scores`, the last layer's "
+        "output; `output`, what forward returned; names of `args`; `self.` paths on it), by default as forward is; "
+        "what it returns, or with `gradient:` what it leaves at that path, is fed to the last layer's backward as "
+        "it is, so it must be the gradient of the objective (for `mean`, with its 1/B)",
         "none",
         cases=(FUNCTION,),
     ),
@@ -168,6 +191,16 @@ CASE_FORMAT: tuple[Key, ...] = (
         "with `object:`: attributes set on the object after it is made, before its first call, values as in "
         "`args` (`{trainable: true, W: {shape: [3, 4], seed: 0}}`), for a layer whose weights are set after "
         "construction",
+        "none",
+        cases=(FUNCTION,),
+    ),
+    Key(
+        "call",
+        "calls",
+        "with `object:` (or in an entry of `layers:`, or in `loss:`): setup methods called on the object after "
+        "`init` and `set`, before its first call, in order, each a method's name or `{method: {keyword "
+        "arguments}}`, values as in `args` (`[{initialize: {n_in: 3, n_out: 4}}]`), for a layer that builds its "
+        "weights in a setup method; the project's own public methods only",
         "none",
         cases=(FUNCTION,),
     ),

@@ -16,6 +16,7 @@ from ..errors import CaseError, described, did_you_mean
 from ..options import DTYPES, MAX_WORKERS, MODES, ORDERS, SCHEMES
 from . import arrays, network, objects
 from .budget import Budget
+from .calls import Call, setup_calls
 from .fields import FieldReader, Mark
 from .format import (
     FUNCTION_KEYS,
@@ -29,7 +30,7 @@ from .format import (
     SECOND_KINDS,
 )
 from .given import Given, given_name
-from .network import Piece
+from .network import Loss, Piece
 from .yamlreader import YMap, show, show_key
 
 #: `module:attribute`, the attribute possibly dotted.
@@ -67,8 +68,10 @@ class FunctionCase:
     cls: str | None = None  # "module:Class" (the `object:` key): function and derivative are its methods
     init: Mapping[str, Any] = field(default_factory=dict)  # the constructor's keyword arguments
     attributes: Mapping[str, Any] = field(default_factory=dict)  # `set:`, set on the object after it is made
+    calls: tuple[Call, ...] = ()  # `call:`, setup methods called on the object after `set:`, before its first call
     takes: tuple[str, ...] | None = None  # what the derivative is called with (None: its kind's arguments)
     layers: tuple[Piece, ...] = ()  # a network assembled from layers, `function` its loss
+    loss: Loss | None = None  # with layers: a loss object ending the network, in place of `function`
     input: str = "x"  # with layers: the argument the first layer takes
     outputs: int = 1  # how many of the values f returns are outputs (the rest goes to backward)
     output: str = ""  # with an object: where `function` leaves its output on it ("": it returns it)
@@ -120,8 +123,8 @@ class FunctionCase:
 
 
 def is_function_case(item: YMap, defaults: YMap) -> bool:
-    """Whether a case is a function case: it or the defaults name a function or an object."""
-    return any(key in item or key in defaults for key in ("function", "object"))
+    """Whether a case is a function case: it or the defaults name a function, an object or a loss object."""
+    return any(key in item or key in defaults for key in ("function", "object", "loss"))
 
 
 def refuse_function_keys(item: YMap, path: str) -> None:
@@ -139,6 +142,13 @@ def refuse_function_keys(item: YMap, path: str) -> None:
 def parse_function(item: YMap, defaults: YMap, path: str, budget: Budget) -> FunctionCase:
     """Validate a function case: its fields over those defaults that function cases have."""
     for key in item:
+        if key == "reduction" and "layers" in item:
+            raise CaseError(
+                path,
+                item.key_lines[key],
+                "reduction: belongs to the loss object that ends the network: loss: {object: module:Class, "
+                f"reduction: {item[key]}}}",
+            )
         _refuse(key, item.key_lines[key], path)
     shared = {k: v for k, v in defaults.items() if k in FUNCTION_KEYS}  # layer defaults do not apply here
     lines = {k: defaults.key_lines[k] for k in shared}
@@ -173,15 +183,22 @@ class _FunctionReader:
         f = self.fields
         name = f.name()
         cls = self._class()
-        function = self._callable("function", cls)
-        kind_, paired = _kind(f)
         dtype = f.dtype(DTYPES)
         args, arg_lines = objects.keyword_args(f, "args", dtype, self.budget)
+        layers = network.pieces(f, dtype, self.budget)
+        loss = network.loss_object(f, layers, args, (dtype, self.budget))
+        if loss is None:
+            function = self._callable("function", cls)
+            (kind_, paired), derivative = _kind(f), ""
+        else:  # the loss object's methods are the loss and its gradient
+            function, (kind_, paired) = f"{loss.piece.cls}.{loss.piece.forward}", ("gradient", "")
+            derivative = f"{loss.piece.cls}.{loss.piece.backward}"
         if not args and cls is None:
             raise self.error("args", "missing; give the function's keyword arguments, e.g. args: {x: [0.5, -1.0]}")
         init, init_lines = objects.keyword_args(f, "init", dtype, self.budget)
         attributes, set_lines = objects.attributes(f, dtype, self.budget)
-        layers = network.pieces(f, dtype, self.budget)
+        calls, call_lines = setup_calls(f, "call", (dtype, self.budget))
+        piece_lines = {k: v for piece in (*layers, *([loss.piece] if loss else [])) for k, v in piece.lines.items()}
         names, listed = objects.wrt_names(f, args, cls is not None or bool(layers))
         for wrt in names:  # what is differentiated is floating, whatever YAML gave
             if wrt in args:
@@ -196,7 +213,7 @@ class _FunctionReader:
             line=f.line,
             function=function,
             kind=kind_,
-            derivative=self._callable(kind_, cls),
+            derivative=derivative or self._callable(kind_, cls),
             args=args,
             wrt=names[0],
             vectorized=vectorized,
@@ -205,7 +222,7 @@ class _FunctionReader:
             step=f.positive("step"),
             dtype=dtype,
             marks=f.marks(),
-            lines={**f.lines, **arg_lines, **init_lines, **set_lines},
+            lines={**f.lines, **arg_lines, **init_lines, **set_lines, **call_lines, **piece_lines},
             mode=f.choice("mode", MODES, "auto"),
             scheme=scheme,
             order=f.choice("order", ORDERS, "C"),
@@ -215,10 +232,12 @@ class _FunctionReader:
             cls=cls,
             init=init,
             attributes=attributes,
+            calls=calls,
             output=objects.output_path(f, cls is not None),
             outputs=objects.outputs_count(f, kind_, vectorized),
             takes=objects.takes(f, kind_, args, cls is not None),
             layers=layers,
+            loss=loss,
             input=network.network_input(f, layers, args, cls),
             wrts=tuple(names) if listed else (),
             gradients=objects.gradient_sources(f, names, args, cls is not None),
@@ -230,7 +249,7 @@ class _FunctionReader:
     def _class(self) -> str | None:
         values = self.fields.values
         if "object" not in values:
-            for key in ("init", "set"):
+            for key in ("init", "set", "call"):
                 if key in values:
                     raise self.error(key, f"applies with object: only; add object: module:Class, or drop {key}")
             return None

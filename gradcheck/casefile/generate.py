@@ -15,8 +15,10 @@ from .format import (
     JVP_PARTNERS,
     KINDS,
     LAYER,
+    LOSS_REDUCTIONS,
     NAME_PATTERN,
     PATH_PATTERN,
+    PUBLIC_PATTERN,
     SECOND_KINDS,
     SPEC_FORMAT,
     TARGET_PATTERN,
@@ -33,6 +35,15 @@ _NUMBERS = {"$ref": "#/definitions/numbers"}
 _SPEC = {"$ref": "#/definitions/spec"}
 _INDEX = {"type": "integer", "minimum": 0}
 _PATH = {"type": "string", "pattern": f"^{PATH_PATTERN}$"}
+#: What wrt names: an argument, a path on the object, or a module's (or a script's) global.
+_WRT = {"type": "string", "pattern": f"^({PATH_PATTERN}|{TARGET_PATTERN})$"}
+#: A function case's derivative: one kind (or a pair), or a loss object ending a network.
+_KIND_OR_LOSS = {
+    "anyOf": [
+        {"allOf": [{"$ref": "#/definitions/oneKind"}, {"not": {"required": ["loss"]}}]},
+        {"$ref": "#/definitions/lossEnd"},
+    ]
+}
 
 
 def _bounds(key: Key, schema: dict[str, Any]) -> dict[str, Any]:
@@ -65,8 +76,8 @@ def _of_type(key: Key) -> dict[str, Any]:
         "callable": {"type": "string", "pattern": f"^({CALLABLE_PATTERN})$"},
         "wrt": {
             "anyOf": [
-                _PATH,
-                {"type": "array", "items": _PATH, "minItems": 1, "uniqueItems": True},
+                _WRT,
+                {"type": "array", "items": _WRT, "minItems": 1, "uniqueItems": True},
             ]
         },
         "gradients": {
@@ -81,6 +92,20 @@ def _of_type(key: Key) -> dict[str, Any]:
         },
         "path": _PATH,
         "layers": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["object"]}},
+        "calls": {
+            "type": "array",
+            "items": {
+                "anyOf": [
+                    {"type": "string", "pattern": f"^{PUBLIC_PATTERN}$"},
+                    {
+                        "type": "object",
+                        "minProperties": 1,
+                        "maxProperties": 1,
+                        "additionalProperties": {"type": ["object", "null"]},
+                    },
+                ]
+            },
+        },
         "takes": {"type": "array", "items": {"type": "string", "pattern": f"^(self\\.)?{PATH_PATTERN}$"}},
         "range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
         "version": {"const": 1},
@@ -130,6 +155,21 @@ def _of_type(key: Key) -> dict[str, Any]:
             "additionalProperties": {
                 "anyOf": [_NUMBERS, _SPEC, {"type": ["number", "string", "boolean", "null", "object", "array"]}]
             },
+        },
+    }
+    kinds["loss"] = {
+        "type": "object",
+        "required": ["object"],
+        "additionalProperties": False,
+        "properties": {
+            "object": kinds["class"],
+            "init": kinds["args"],
+            "call": kinds["calls"],
+            "forward": {"type": "string", "pattern": f"^{PUBLIC_PATTERN}$"},
+            "backward": {"type": "string", "pattern": f"^{PUBLIC_PATTERN}$"},
+            "takes": kinds["takes"],
+            "gradient": _PATH,
+            "reduction": {"enum": list(LOSS_REDUCTIONS)},
         },
     }
     if key.type == "choice":
@@ -229,7 +269,12 @@ def schema() -> dict[str, Any]:
                 "else": _cases_items(
                     {
                         "if": {"$ref": "#/definitions/functionKey"},
-                        "then": {"allOf": [{"$ref": "#/definitions/functionCase"}, {"required": ["function"]}]},
+                        "then": {
+                            "allOf": [
+                                {"$ref": "#/definitions/functionCase"},
+                                {"if": {"not": {"required": ["loss"]}}, "then": {"required": ["function"]}},
+                            ]
+                        },
                         "else": {"$ref": "#/definitions/case"},
                     }
                 ),
@@ -262,10 +307,8 @@ def schema() -> dict[str, Any]:
                 },
                 "else": {
                     "if": _defaults_have({"anyOf": _required("function", "object")}),
-                    "then": _cases_items({"$ref": "#/definitions/oneKind"}),
-                    "else": _cases_items(
-                        {"if": {"$ref": "#/definitions/functionKey"}, "then": {"$ref": "#/definitions/oneKind"}}
-                    ),
+                    "then": _cases_items(_KIND_OR_LOSS),
+                    "else": _cases_items({"if": {"$ref": "#/definitions/functionKey"}, "then": _KIND_OR_LOSS}),
                 },
             },
         ],
@@ -305,6 +348,12 @@ def schema() -> dict[str, Any]:
                         "not": {"anyOf": _required(*(k for k in KINDS if k != "gradient" and k not in SECOND_KINDS))},
                     },
                 ],
+            },
+            "lossEnd": {
+                "description": "A network ending in a loss object, whose forward and backward stand for the "
+                f"function and its derivative: none of function, {_listed(KINDS)}.",
+                "required": ["loss", "layers"],
+                "not": {"anyOf": _required("function", *KINDS)},
             },
             "noKind": {
                 "description": f"None of {_listed(KINDS)} (the defaults name it).",
@@ -354,6 +403,8 @@ def _value(key: Key) -> str:
         "gradients": "mapping or path",
         "path": "path",
         "layers": "list of layers",
+        "calls": "list of method calls",
+        "loss": "mapping",
         "takes": "list of names",
         "range": "`[low, high]`",
         "array": "list or array spec",

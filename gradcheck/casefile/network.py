@@ -1,6 +1,7 @@
 """A network assembled from the project's own layers (`layers:`): each layer an object made from
-`module:Class` with its `init`, its forward feeding the next, the case's `function` the loss at
-the end (`loss, dscores = loss(scores, **args)`); read from a case file as the other fields are."""
+`module:Class` with its `init` (and its setup `call:`), its forward feeding the next, and the loss
+at the end: the case's `function` (`loss, dscores = loss(scores, **args)`), or a loss object
+(`loss:`) with a forward and a backward of its own; read from a case file as the other fields are."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import did_you_mean
 from .budget import Budget
+from .calls import Call, setup_calls
 from .fields import FieldReader, kind
+from .format import KINDS, LOSS_KEYS, LOSS_REDUCTIONS
 from .objects import PATH_RE, TARGET_RE, file_hint, keyword_args, refuse_private
 from .yamlreader import YList, YMap, show
 
 #: The keys of one entry of `layers:`.
-LAYER_KEYS = ("object", "init", "forward", "backward", "gradients")
+LAYER_KEYS = ("object", "init", "call", "forward", "backward", "gradients")
+#: What a loss object's backward may take besides the case's arguments and `self.` paths.
+LOSS_TAKES = ("scores", "output")
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,8 @@ class Piece:
     forward: str = "forward"
     backward: str = "backward"
     gradients: Mapping[str, str] = field(default_factory=dict)
+    calls: tuple[Call, ...] = ()  # setup methods called after it is made, before its first forward
+    lines: Mapping[str, int] = field(default_factory=dict)  # the line of each call (`layers.0.call.0`)
 
     def gradient_of(self, parameter: str) -> str:
         """The attribute that holds the gradient of `parameter` after backward."""
@@ -39,6 +47,12 @@ def pieces(fields: FieldReader, dtype: str, budget: Budget) -> tuple[Piece, ...]
     if "layers" not in fields.values:
         return ()
     value = fields.values["layers"]
+    if "takes" in fields.values:
+        raise fields.error(
+            "takes",
+            "the layers' backward calls each take the gradient of the next; what a loss object's backward takes "
+            "goes in loss: {object: module:Class, takes: [...]}",
+        )
     if not isinstance(value, YList) or not value:
         raise fields.error("layers", f"{show(value)} is {kind(value)}; expected a list of {{object: module:Class}}")
     out = []
@@ -77,19 +91,91 @@ def _piece(own: FieldReader, key: str, line: int, arrays: tuple[str, Budget]) ->
     for path in gradients.values():
         refuse_private(own, "gradients", path)
     init, _ = keyword_args(own, "init", *arrays)
-    return Piece(cls, line, init, methods["forward"], methods["backward"], dict(gradients))
+    calls, lines = setup_calls(own, f"{key}.call", arrays)
+    return Piece(cls, line, init, methods["forward"], methods["backward"], dict(gradients), calls, lines)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss object at the end of a network: made as a layer is (`piece`), its forward called as
+    `forward(scores, **args)`, its backward with what `takes` says (None: as forward is), its
+    gradient of the scores what backward returns or, with `gradient`, the path it leaves it at; the
+    objective is forward's value reduced by `reduction`."""
+
+    piece: Piece
+    takes: tuple[str, ...] | None = None
+    gradient: str = ""
+    reduction: str = "none"
+
+
+def loss_object(
+    fields: FieldReader, layers: tuple[Piece, ...], args: Mapping[str, Any], arrays: tuple[str, Budget]
+) -> Loss | None:
+    """`loss:`, a loss object ending the network; None where the case has none. Its methods stand
+    for the case's `function` and derivative, which it therefore may not give."""
+    if "loss" not in fields.values:
+        return None
+    value, line = fields.values["loss"], fields.lines.get("loss", fields.line)
+    if not layers:
+        raise fields.error("loss", "ends a network; give the layers it follows in layers:")
+    if not isinstance(value, YMap):
+        raise fields.error(
+            "loss", f"{show(value)} is {kind(value)}; expected a mapping such as {{object: m:CrossEntropy}}"
+        )
+    for key in ("function", *KINDS):
+        if key in fields.values:
+            raise fields.error(
+                key, "with loss:, the loss object's forward and backward are the loss and its gradient; drop " + key
+            )
+    own = FieldReader(dict(value), {k: value.key_lines[k] for k in value}, fields.path, line)
+    for name in value:
+        if name not in LOSS_KEYS:
+            raise own.error(
+                name, f"unknown key in loss{did_you_mean(name, LOSS_KEYS)}; expected one of {', '.join(LOSS_KEYS)}"
+            )
+    piece = _piece(own, "loss", line, arrays)
+    gradient = own.values.get("gradient", "")
+    refuse_private(own, "gradient", gradient)
+    if not isinstance(gradient, str) or (gradient and not PATH_RE.fullmatch(gradient)):
+        raise own.error("gradient", f"{show(gradient)} is not a path on the loss object; expected e.g. dinputs")
+    return Loss(piece, _loss_takes(own, args), gradient, own.choice("reduction", LOSS_REDUCTIONS, "none"))
+
+
+def _loss_takes(own: FieldReader, args: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """What the loss's backward is called with, in order: `scores` (the last layer's output),
+    `output` (what its forward returned), arguments of the case, `self.` paths on the loss object."""
+    if "takes" not in own.values:
+        return None
+    value, known = own.values["takes"], [*LOSS_TAKES, *args]
+    if not isinstance(value, YList) or not all(isinstance(v, str) for v in value):
+        raise own.error("takes", f"{show(value)} is not a list of names; expected e.g. [scores, y] or []")
+    for name in value:
+        refuse_private(own, "takes", name)
+        path = name.removeprefix("self.")
+        if name != path and PATH_RE.fullmatch(path):
+            continue
+        if name not in known:
+            why = "; a loss's backward starts the backward pass and takes no cotangent" if name == "cotangent" else ""
+            raise own.error(
+                "takes",
+                f"{name!r} is neither scores, output, an argument nor a self. path{did_you_mean(name, known)}{why}",
+            )
+    return tuple(value)
 
 
 def network_input(fields: FieldReader, layers: tuple[Piece, ...], args: dict[str, Any], cls: str | None) -> str:
     """The argument the first layer takes (`input:`, default `x`), with what `layers:` needs of the
-    case: no `object:`, the loss's own gradient (`gradient: returned`), an array argument to take."""
+    case: no `object:`, a loss that gives its own gradient (`gradient: returned`, or `loss:`), an array
+    argument to take."""
     if not layers:
         return "x"
     if cls is not None:
         raise fields.error("layers", "and object: are one or the other; the layers are the objects here")
-    if fields.values.get("gradient") != "returned":
+    if "loss" not in fields.values and fields.values.get("gradient") != "returned":
         raise fields.error(
-            "layers", "needs gradient: returned, the loss giving (loss, dscores) that the layers' backward take"
+            "layers",
+            "needs gradient: returned, the loss function giving (loss, dscores) that the layers' backward take, "
+            "or a loss object: loss: {object: module:Class}",
         )
     name = fields.values.get("input", "x")
     if name not in args or not hasattr(args[name], "shape"):

@@ -1,6 +1,7 @@
 """A network assembled from the project's layers (`layers:`), run as a training loop runs it: each
-forward feeding the next and the loss at the end; the gradient is what the layers' own backward
-calls give, chained in reverse from the loss's dscores, for the input or a layer's parameter."""
+forward feeding the next and the loss at the end, a function or a loss object; the gradient is what
+the layers' own backward calls give, chained in reverse from the loss's dscores, for the input or a
+layer's parameter."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..casefile.function import FunctionCase
+from ..casefile.network import Piece
+from .lossobject import LossObject
 from .objects import Subject, seeded, split
 from .scope import Scope
+from .setupcalls import make_calls
 from .targets import PathError, error, guarded, imported, lookup
 
 
@@ -22,26 +26,40 @@ def is_network(case: FunctionCase) -> bool:
 
 
 class Network(Subject):
-    """The layers made from their classes (NumPy's random state seeded), a parameter `layers.N.P`
-    perturbed in place on them, the loss the case's function."""
+    """The layers (and a loss object) made from their classes and set up by their `call:` (NumPy's
+    random state seeded), a parameter `layers.N.P` perturbed in place on them, the loss the case's
+    function or its loss object."""
 
     def setup(self) -> None:
         case = self.case
+        if case.wrt in case.args and case.wrt != case.input:
+            raise error(
+                case,
+                "wrt",
+                f"{case.wrt!r} is an argument of the loss, which the layers' backward calls give no gradient of; "
+                f"a network's gradient is of its input ({case.input}) or of a layer's parameter (layers.N.NAME)",
+            )
         with seeded():
-            self.layers = [self._made(number) for number in range(len(case.layers))]
-        self.loss = guarded(case, "function", imported(case, "function", case.function, self.scope))
+            self.layers = [self._made(piece, f"layers.{n}") for n, piece in enumerate(case.layers)]
+            self.head = self._made(case.loss.piece, "loss") if case.loss else None
+        if case.loss is None:
+            self.loss = guarded(case, "function", imported(case, "function", case.function, self.scope))
+        self.ending = LossObject(case, self.scope) if case.loss else None
         self.on_layer = case.wrt not in case.args
         if self.on_layer:
             self.x0 = np.array(self._parameter(self.layers))
-        self.raw_first = self._loss(self.layers, self._input())
+        self.raw_first = self._value(self.layers, self.head, self._input())
         self.shapes = []
-        self.snapshot = copy.deepcopy(self.layers)
+        self.snapshot = copy.deepcopy((self.layers, self.head))
 
-    def _made(self, number: int) -> Any:
-        piece = self.case.layers[number]
-        cls = imported(self.case, "layers", piece.cls, self.scope)
+    def _made(self, piece: Piece, key: str) -> Any:
+        """A layer (or the loss object, `key` loss) made from its class and set up by its calls."""
+        field, shown = ("loss", f"{piece.cls}(...)") if key == "loss" else ("layers", f"{key}: {piece.cls}(...)")
+        cls = imported(self.case, field, piece.cls, self.scope)
         init = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in piece.init.items()}
-        return guarded(self.case, "layers", cls, f"layers.{number}: {piece.cls}(...)")(**init)
+        made = guarded(self.case, field, cls, shown)(**init)
+        make_calls(self.case, piece.calls, made, self.scope)
+        return made
 
     def _parameter(self, layers: list[Any]) -> NDArray[Any]:
         case = self.case
@@ -75,29 +93,46 @@ class Network(Subject):
             out = self._method(layers, number, piece.forward)(out)
         return out
 
-    def _loss(self, layers: list[Any], x: Any) -> Any:
-        rest = {k: v for k, v in self.fixed.items() if k != self.case.input}
-        return self.loss(self._forward(layers, x), **rest)
+    def _rest(self) -> dict[str, Any]:
+        """The arguments the loss takes besides the scores."""
+        return {k: v for k, v in self.fixed.items() if k != self.case.input}
+
+    def _value(self, layers: list[Any], head: Any, x: Any) -> Any:
+        """What the loss gives at the end of the network: the loss function's (loss, dscores), or the
+        objective of the loss object's value."""
+        scores = self._forward(layers, x)
+        if self.ending is None:
+            return self.loss(scores, **self._rest())
+        return self.ending.objective(self.ending.forward(head, scores, self._rest()))
 
     def f(self, x: NDArray[Any]) -> Any:
         if not self.on_layer:
-            return split(self._loss(self.layers, x))[0]
+            return split(self._value(self.layers, self.head, x))[0]
         parameter = self._parameter(self.layers)
         parameter[...] = x  # perturbed in place, restored after
         try:
-            return split(self._loss(self.layers, self._input()))[0]
+            return split(self._value(self.layers, self.head, self._input()))[0]
         finally:
             parameter[...] = self.x0
+
+    def _dscores(self, layers: list[Any], head: Any) -> Any:
+        """The gradient in the scores the loss gives, on fresh copies of the layers and the loss object."""
+        case, x = self.case, self._input()
+        if self.ending is None:
+            rest = split(self._value(layers, head, x))[1]
+            if not rest:
+                raise error(case, "function", f"{case.function} returned one value; layers: need (loss, dscores)")
+            return rest[0]
+        scores = self._forward(layers, x)
+        returned = self.ending.forward(head, scores, self._rest())
+        return self.ending.gradient(head, scores, returned, {**self.fixed, case.input: x})
 
     def derivative_at(self, cotangent: Any = None) -> tuple[Any, Any]:
         """The layers' backward calls chained in reverse from the loss's dscores, on fresh copies;
         the gradient of the input, or the one the parameter's layer left (`dW` for `W`)."""
         case = self.case
-        layers = copy.deepcopy(self.snapshot)
-        value, rest = split(self._loss(layers, self._input()))
-        if not rest:
-            raise error(case, "function", f"{case.function} returned one value; layers: need (loss, dscores)")
-        d = rest[0]
+        layers, head = copy.deepcopy(self.snapshot)
+        d = self._dscores(layers, head)
         for number in reversed(range(len(layers))):
             d = self._method(layers, number, case.layers[number].backward)(d)
         if not self.on_layer:

@@ -19,6 +19,7 @@ from ..casefile.function import FunctionCase
 from ..errors import summary
 from . import advice, targets
 from .scope import Scope
+from .setupcalls import make_calls
 from .targets import PathError, error, guarded
 
 #: The seed of NumPy's global random state while an object is made and first called, so that an
@@ -182,6 +183,7 @@ class Instance(Subject):
             for name, value in case.attributes.items():  # `set:`, each its own copy
                 own = value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
                 guarded(case, "set", setattr, f"setting {case.cls}.{name}")(self.obj, name, own)
+            make_calls(case, case.calls, self.obj, self.scope)  # `call:`, its setup methods
             method = targets.method(case, "function", self.obj, self.scope)
             self.forward = guarded(case, "function", method)
             returned = self.forward(**self.fixed) if self.on_object else self.forward(**self.at(self.x0.copy()))

@@ -119,13 +119,15 @@ def constructor(case: FunctionCase, scope: Scope) -> Callable[..., Any]:
     return cls
 
 
-def method(case: FunctionCase, key: str, obj: Any, scope: Scope) -> Callable[..., Any]:
-    """The method of `obj` that the case's `key` names, defined in the scope."""
-    name = case.function if key == "function" else case.derivative
+def method(case: FunctionCase, key: str, obj: Any, scope: Scope, name: str = "") -> Callable[..., Any]:
+    """The method of `obj` that the case's `key` names (or the method `name`, for a setup call or a
+    layer's), defined in the scope."""
+    name = name or (case.function if key == "function" else case.derivative)
     cls = type(obj).__name__
     if not hasattr(obj, name):
         known = [n for n in dir(obj) if not n.startswith("_") and callable(getattr(obj, n, None))]
-        raise error(case, key, f"{cls!r} object has no method {name!r}{did_you_mean(name, known)}")
+        hint = did_you_mean(name, known) or f"; it has {', '.join(known) or 'no public method'}"
+        raise error(case, key, f"{cls!r} object has no method {name!r}{hint}")
     found = getattr(obj, name)
     if not callable(found):
         raise error(case, key, f"{cls}.{name} is {type(found).__name__}, not a method")

@@ -1,6 +1,6 @@
 """Pieces written in the shapes that need a case key of their own: a settings dict, two outputs and
 a cache, an output stored on the layer, a loss whose backward takes the labels, weights set after
-construction."""
+construction, weights built by a setup method, and a loss object that ends a network."""
 
 from __future__ import annotations
 
@@ -98,3 +98,45 @@ class Tanh:
 
     def backward(self, dout):
         return dout * (1 - self.out**2)
+
+
+class InitializedDense:
+    """Has no weights until `initialize` builds them, as a model's build step does once the sizes are known."""
+
+    def initialize(self, n_in, n_out, weight_scale=0.5, bias=0.0):
+        self.W = weight_scale * np.random.randn(n_in, n_out)
+        self.b = np.full(n_out, float(bias))
+
+    def forward(self, inputs):
+        self.inputs = inputs
+        return np.dot(inputs, self.W) + self.b
+
+    def backward(self, dvalues):
+        self.dW, self.db = np.dot(self.inputs.T, dvalues), np.sum(dvalues, axis=0)
+        return np.dot(dvalues, self.W.T)
+
+
+class Softmax:
+    """The softmax of each row; backward is the product with each row's Jacobian diag(s) - s s^T."""
+
+    def forward(self, x):
+        shifted = np.exp(x - x.max(axis=1, keepdims=True))
+        self.out = shifted / shifted.sum(axis=1, keepdims=True)
+        return self.out
+
+    def backward(self, dout):
+        return self.out * (dout - (dout * self.out).sum(axis=1, keepdims=True))
+
+
+class CategoricalCrossEntropy:
+    """One loss per sample, -log of the probability of its class; the training loop takes their mean.
+    backward(dvalues, y_true) leaves the gradient of that mean in dinputs."""
+
+    def forward(self, y_pred, y_true):
+        clipped = np.clip(y_pred, 1e-7, 1 - 1e-7)
+        return -np.log(clipped[np.arange(len(y_true)), y_true])
+
+    def backward(self, dvalues, y_true):
+        samples, labels = dvalues.shape
+        one_hot = np.eye(labels)[y_true]
+        self.dinputs = -one_hot / dvalues / samples
