@@ -45,7 +45,7 @@ def test_the_layers_example_checks_every_shape_from_yaml_alone(tmp_path: Path) -
     assert not [p for p in project.rglob("*.py") if p.parent.name == "cases"]  # no adapter code
     result = pytest_in(project, "-v", plain=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert outcomes(result.stdout) == {"passed": 47, "xfailed": 1}, result.stdout
+    assert outcomes(result.stdout) == {"passed": 50, "xfailed": 1}, result.stdout
     for item in (
         "cases/functional.yaml::affine[backward:b]",  # A: out, cache and dx, dw, db
         "cases/functional.yaml::softmax-loss[gradient]",  # A: loss, dx with integer labels (F)

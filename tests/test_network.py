@@ -4,7 +4,7 @@ loss at the end, the gradient chained back through the layers' own backward call
 from __future__ import annotations
 
 import pytest
-from pluginrun import one_case
+from pluginrun import SHAPES, one_case
 
 #: Under mylib/: two layers and a loss, in the style of a from-scratch network.
 LAYERS = """\
@@ -118,4 +118,85 @@ def test_a_gradient_kept_under_another_name_is_read_by_gradients(pytester: pytes
 def test_a_network_s_mistakes_are_one_line(pytester: pytest.Pytester, change: tuple[str, str], expected: str) -> None:
     case = NET.format(activation="Softsign").replace(*change)
     result = one_case(pytester, ("layers", LAYERS), case)
+    result.stdout.fnmatch_lines([expected])
+
+
+#: Layers that keep what they compute on themselves (`self.output`, `self.dinputs`) and return
+#: nothing, as a from-scratch book's layers do: the example's TanhDense and SoftmaxCrossEntropy, and
+#: a TanhDense whose backward forgets tanh's derivative in dinputs.
+STORED = (
+    SHAPES
+    + """
+
+class TanhDenseNoDerivative(TanhDense):
+    def backward(self, dvalues):
+        super().backward(dvalues)
+        self.dinputs = dvalues @ self.weights.T
+"""
+)
+
+STORED_LAYER = (
+    "  - {{object: mylib.layers:{cls}, init: {{n_in: {n_in}, n_out: {n_out}}}, output: output, gradient: dinputs,\n"
+    "     gradients: {{weights: dweights, biases: dbiases}}}}\n"
+)
+STORED_NET = """\
+layers:
+{first}{second}loss: {{object: mylib.layers:SoftmaxCrossEntropy, takes: [self.output, y_true], gradient: dinputs}}
+args: {{inputs: {{shape: [6, 3], seed: 0}}, y_true: [0, 1, 2, 0, 1, 2]}}
+input: inputs
+wrt: [inputs, layers.0.weights, layers.1.weights]
+"""
+
+
+def stored_net(first: str = "TanhDense") -> str:
+    return STORED_NET.format(
+        first=STORED_LAYER.format(cls=first, n_in=3, n_out=5),
+        second=STORED_LAYER.format(cls="TanhDense", n_in=5, n_out=3),
+    )
+
+
+def test_a_network_of_layers_that_store_their_results_is_chained_through_what_they_store(
+    pytester: pytest.Pytester,
+) -> None:
+    result = one_case(pytester, ("layers", STORED), stored_net())
+    result.assert_outcomes(passed=3)
+
+
+def test_a_stored_input_gradient_that_is_wrong_fails_what_lies_behind_it(pytester: pytest.Pytester) -> None:
+    result = one_case(pytester, ("layers", STORED), stored_net("TanhDenseNoDerivative"))
+    # layer 0's dinputs is wrong: the input's gradient fails; its own weights' gradient, and layer 1's, are right
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["gradcheck: gradient:inputs * of case 'c' (cases/x.yaml:2): FAILED"])
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            (", output: output, gradient: dinputs", ", gradient: dinputs"),
+            "cases/x.yaml:3: layers: layers.0: mylib.layers:TanhDense.forward returned None; a layer that stores its "
+            "result says where: output: output",
+        ),
+        (
+            (", output: output, gradient: dinputs", ", output: output"),
+            "cases/x.yaml:3: layers: layers.0: mylib.layers:TanhDense.backward returned None; a layer that stores its "
+            "result says where: gradient: dinputs",
+        ),
+        (
+            ("output: output, gradient: dinputs", "output: out, gradient: dinputs"),
+            "cases/x.yaml:3: layers: after layers.0: mylib.layers:TanhDense.forward, layers.0 has no attribute 'out' "
+            "(did you mean 'output'?)",
+        ),
+        (
+            ("output: output, gradient: dinputs", "output: _output, gradient: dinputs"),
+            "cases/x.yaml:4: output: '_output'*private*",
+        ),
+    ],
+    ids=["no-output", "no-gradient", "misnamed", "private"],
+)
+def test_a_stored_result_not_named_is_told_where_to_say_it(
+    pytester: pytest.Pytester, change: tuple[str, str], expected: str
+) -> None:
+    case = stored_net().replace(*change, 1)
+    result = one_case(pytester, ("layers", STORED), case)
     result.stdout.fnmatch_lines([expected])

@@ -51,7 +51,7 @@ TYPES = (
     "gradients",  # an object path, or a mapping of wrt names to paths or positions
     "path",  # an attribute path on an object: `out`, `cache.out`
     "takes",  # a list of what a derivative is called with: `cotangent`, `output` or argument names
-    "layers",  # a list of layers: {object, init, call, forward, backward, gradients}
+    "layers",  # a list of layers: {object, init, call, forward, backward, output, gradient, gradients}
     "calls",  # a list of setup calls: a method's name, or {method: {keyword arguments}}
     "loss",  # a loss object: {object, init, call, forward, backward, takes, gradient, reduction}
     "range",  # a pair of integers [low, high)
@@ -137,8 +137,10 @@ CASE_FORMAT: tuple[Key, ...] = (
         "layers",
         "layers",
         "a network assembled from the project's layers, each `{object: module:Class, init: ..., call: ..., forward: "
-        "forward, backward: backward, gradients: {W: dW}}` (its setup calls as in `call`, its methods and where "
-        "backward leaves a parameter's gradient, `dW` for `W` by default); each forward feeds the next, the loss at "
+        "forward, backward: backward, output: ..., gradient: ..., gradients: {W: dW}}` (its setup calls as in "
+        "`call`, its methods, where a forward that stores its output leaves it, `output`, and a backward the "
+        "gradient of its input, `dinputs`, and where backward leaves a parameter's gradient, `dW` for `W` by "
+        "default); each forward feeds the next, the loss at "
         "the end is `function`, `loss, dscores = function(scores, **args)` with `gradient: returned`, or a `loss` "
         "object, and the layers' backward calls, chained in reverse from dscores, give the gradient of `input` or "
         "of `layers.N.PARAMETER`",

@@ -6,7 +6,7 @@ at the end: the case's `function` (`loss, dscores = loss(scores, **args)`), or a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import did_you_mean
@@ -18,7 +18,7 @@ from .objects import PATH_RE, TARGET_RE, file_hint, keyword_args, refuse_private
 from .yamlreader import YList, YMap, show
 
 #: The keys of one entry of `layers:`.
-LAYER_KEYS = ("object", "init", "call", "forward", "backward", "gradients")
+LAYER_KEYS = ("object", "init", "call", "forward", "backward", "output", "gradient", "gradients")
 #: What a loss object's backward may take besides the case's arguments and `self.` paths.
 LOSS_TAKES = ("scores", "output")
 
@@ -36,6 +36,8 @@ class Piece:
     gradients: Mapping[str, str] = field(default_factory=dict)
     calls: tuple[Call, ...] = ()  # setup methods called after it is made, before its first forward
     lines: Mapping[str, int] = field(default_factory=dict)  # the line of each call (`layers.0.call.0`)
+    output: str = ""  # where forward leaves its output on the object ("": it returns it)
+    gradient: str = ""  # where backward leaves the gradient of its input ("": it returns it)
 
     def gradient_of(self, parameter: str) -> str:
         """The attribute that holds the gradient of `parameter` after backward."""
@@ -92,7 +94,20 @@ def _piece(own: FieldReader, key: str, line: int, arrays: tuple[str, Budget]) ->
         refuse_private(own, "gradients", path)
     init, _ = keyword_args(own, "init", *arrays)
     calls, lines = setup_calls(own, f"{key}.call", arrays)
-    return Piece(cls, line, init, methods["forward"], methods["backward"], dict(gradients), calls, lines)
+    output, gradient = _path(own, "output", key), _path(own, "gradient", key)
+    piece = Piece(cls, line, init, methods["forward"], methods["backward"], dict(gradients), calls, lines)
+    return replace(piece, output=output, gradient=gradient)
+
+
+def _path(own: FieldReader, name: str, key: str) -> str:
+    """Where a method leaves its result on the object (`output`, `gradient`), a path; "" if not given."""
+    value = own.values.get(name, "")
+    refuse_private(own, name, value)
+    if not isinstance(value, str) or (value and not PATH_RE.fullmatch(value)):
+        where = "the loss object" if key == "loss" else f"the object in {key}"
+        example = "output" if name == "output" else "dinputs"
+        raise own.error(name, f"{show(value)} is not a path on {where}; expected e.g. {example}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -134,11 +149,7 @@ def loss_object(
                 name, f"unknown key in loss{did_you_mean(name, LOSS_KEYS)}; expected one of {', '.join(LOSS_KEYS)}"
             )
     piece = _piece(own, "loss", line, arrays)
-    gradient = own.values.get("gradient", "")
-    refuse_private(own, "gradient", gradient)
-    if not isinstance(gradient, str) or (gradient and not PATH_RE.fullmatch(gradient)):
-        raise own.error("gradient", f"{show(gradient)} is not a path on the loss object; expected e.g. dinputs")
-    return Loss(piece, _loss_takes(own, args), gradient, own.choice("reduction", LOSS_REDUCTIONS, "none"))
+    return Loss(piece, _loss_takes(own, args), piece.gradient, own.choice("reduction", LOSS_REDUCTIONS, "none"))
 
 
 def _loss_takes(own: FieldReader, args: Mapping[str, Any]) -> tuple[str, ...] | None:

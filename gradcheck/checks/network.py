@@ -90,8 +90,28 @@ class Network(Subject):
     def _forward(self, layers: list[Any], x: Any) -> Any:
         out = x
         for number, piece in enumerate(self.case.layers):
-            out = self._method(layers, number, piece.forward)(out)
+            out = self._result(layers, number, self._method(layers, number, piece.forward)(out), "forward")
         return out
+
+    def _result(self, layers: list[Any], number: int, returned: Any, what: str) -> Any:
+        """What layer `number`'s forward or backward gave the next: what it returned, or a copy of
+        what it left on itself where the layer says where (`output: output`, `gradient: dinputs`)."""
+        piece = self.case.layers[number]
+        path = piece.output if what == "forward" else piece.gradient
+        shown = f"layers.{number}: {piece.cls}.{getattr(piece, what)}"
+        if not path:
+            if returned is None:
+                key, example = ("output", "output") if what == "forward" else ("gradient", "dinputs")
+                raise error(
+                    self.case,
+                    "layers",
+                    f"{shown} returned None; a layer that stores its result says where: {key}: {example}",
+                )
+            return returned
+        try:
+            return np.array(lookup(layers[number], path, f"layers.{number}"))
+        except PathError as exc:
+            raise error(self.case, "layers", f"after {shown}, {exc}") from None
 
     def _rest(self) -> dict[str, Any]:
         """The arguments the loss takes besides the scores."""
@@ -134,7 +154,7 @@ class Network(Subject):
         layers, head = copy.deepcopy(self.snapshot)
         d = self._dscores(layers, head)
         for number in reversed(range(len(layers))):
-            d = self._method(layers, number, case.layers[number].backward)(d)
+            d = self._result(layers, number, self._method(layers, number, case.layers[number].backward)(d), "backward")
         if not self.on_layer:
             return {case.wrt: d}, None
         _, index, parameter = case.wrt.split(".", 2)
