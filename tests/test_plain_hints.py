@@ -85,6 +85,19 @@ def test_a_mask_cut_at_other_bounds_than_the_clip_is_told() -> None:
     )
 
 
+def test_a_gradient_clipped_at_a_bound_is_told() -> None:
+    steep = 3.0 * X  # the gradient of sum(x^3) at 3x is 27 x^2: above 5 at three entries
+    passed, hints = hints_of(cubed, steep, lambda v: np.clip(v**2, -5.0, 5.0))
+    assert not passed
+    assert hints == (
+        "analytic is ±5 at every mismatched entry, where numeric is larger: a derivative clipped at 5 (such as "
+        "np.clip(g, -5, 5))? check it before the clip",
+    )
+    assert hints_of(cubed, steep, lambda v: v**2) == (True, ())
+    # a factor off at entries that happen to share a size is no clip: numeric is smaller there
+    assert not any("clipped" in h for h in hints_of(cubed, np.array([2.0, -2.0, 0.5]), lambda v: 2 * v**2)[1])
+
+
 def test_a_derivative_that_returns_x_is_told() -> None:
     assert hints_of(cubed, BATCH, lambda v: v) == (
         False,

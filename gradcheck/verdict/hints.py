@@ -86,6 +86,7 @@ def value_hints(
     hints.extend(_diagonal_hints(a, n, rtol, atol))
     hints.extend(_guard_hints(a, n, over, out_ndim, x))
     hints.extend(patterns.flat_hints(a, n, over, x))
+    hints.extend(patterns.clipped_hints(a, n, over, rtol))
     hints.extend(_confined_hints(over, out_ndim, label_class))
     if 0 < over.sum() <= 3 and over.size > 10:
         hints.append(f"only {int(over.sum())} of {over.size} entries are wrong: look at those indices")

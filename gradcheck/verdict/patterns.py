@@ -1,6 +1,6 @@
 """Hints for plain patterns of a mismatch: a constant factor per row (per sample), a derivative
-that is zero where f is not flat or the other way round (a clip's or a mask's bound), and a
-derivative that returns f(x) or x itself."""
+that is zero where f is not flat or the other way round (a clip's or a mask's bound), a derivative
+clipped at a bound, and a derivative that returns f(x) or x itself."""
 
 from __future__ import annotations
 
@@ -110,3 +110,23 @@ def returned_hints(a: Array, n: Array, x: Array | None, fx: Array | None, rtol: 
                 else f"analytic equals {what}, at every entry: does the derivative return its argument?"
             )
     return hints
+
+
+def clipped_hints(a: Array, n: Array, over: NDArray[np.bool_], rtol: float) -> list[str]:
+    """The derivative clipped: at every mismatched entry (two at least) analytic is +c or -c, one
+    bound c > 0, and numeric is larger in size with the same sign; no entry of analytic beyond c."""
+    if int(over.sum()) < MIN_BOUND_ENTRIES:
+        return []
+    at, num = a[over], n[over]
+    bound = float(np.abs(at).max(initial=0.0))
+    with np.errstate(all="ignore"):
+        at_bound = np.abs(np.abs(at) - bound) <= rtol * bound
+        beyond = (np.abs(num) > bound * (1 + rtol)) & (np.sign(num) == np.sign(at))
+    if bound == 0 or not np.isfinite(bound) or not (at_bound.all() and beyond.all()):
+        return []
+    if float(np.abs(a).max()) > bound * (1 + rtol):
+        return []
+    return [
+        f"analytic is ±{bound:.4g} at every mismatched entry, where numeric is larger: a derivative clipped "
+        f"at {bound:.4g} (such as np.clip(g, -{bound:.4g}, {bound:.4g}))? check it before the clip"
+    ]
