@@ -33,6 +33,10 @@ def test_the_suite_has_every_category_of_the_issue_correct_and_wrong() -> None:
         assert {c.correct for c in CASES if c.category == category} == {True, False}, category
 
 
+#: The default relative step of a float64 check.
+STEP = stencils.base_step(np.float64)
+
+
 def _case(name: str) -> HardCase:
     return next(c for c in CASES if c.name == name)
 
@@ -106,7 +110,7 @@ def test_f_that_computes_in_float32_is_detected_whatever_x_dtype() -> None:
     assert c.x.dtype == np.float64
     probe = stencils.Probe(c.f, c.x)
     assert probe.precision == np.float64  # x's dtype says nothing ...
-    assert probe.lower_precision() and probe.precision == np.float32  # ... f's rounding does
+    assert probe.lower_precision(STEP) and probe.precision == np.float32  # ... f's rounding does
     result = gradcheck.check_jacobian(c.f, c.x, c.analytic)
     assert result.passed
     assert (result.rtol, result.atol) == (1e-4, 1e-5)
@@ -116,7 +120,40 @@ def test_f_that_computes_in_float32_is_detected_whatever_x_dtype() -> None:
 def test_a_float64_function_is_not_taken_for_a_float32_one() -> None:
     for name in ("1e8 + sin(x) + 1e-3 x^2", "2,000 cancelling terms of 1e8 at |x| ~ 2", "naive variance near 1e4"):
         c = _case(name)
-        assert not stencils.Probe(c.f, c.x).lower_precision(), name
+        assert not stencils.Probe(c.f, c.x).lower_precision(STEP), name
+
+
+def test_the_float32_probe_moves_no_entry_beyond_the_check_s_step() -> None:
+    c = _case("float32 inside f, float64 x")
+    seen: list[np.ndarray] = []
+
+    def recorded(x: np.ndarray) -> object:
+        seen.append(np.array(x))
+        return c.f(x)
+
+    for step in (STEP, 1e-6):
+        seen.clear()
+        probe = stencils.Probe(recorded, c.x)
+        assert probe.lower_precision(step)  # float32 inside f is still seen with a smaller step
+        moved = np.abs(np.stack(seen[1:]) - c.x) / np.maximum(1.0, np.abs(c.x))
+        assert len(seen) == 5 and moved.max() <= step * (1 + 1e-9)  # to the rounding of x + d - x
+    # a step with no room for the probe's larger changes: it cannot tell, and says float64
+    assert not stencils.Probe(c.f, c.x).lower_precision(1e-9)
+
+
+def test_f_raising_in_the_float32_probe_says_so() -> None:
+    x0 = np.array([0.5, 1.5, 2.0])
+
+    def fragile(x: np.ndarray) -> float:
+        if np.all(x != x0):  # every entry moved at once: the probe's points, never the first pass's
+            raise ValueError("all entries moved")
+        return float(np.sum(np.sin(x)))
+
+    with pytest.raises(FunctionError) as raised:
+        gradcheck.check_jacobian(fragile, x0, lambda x: 1.1 * np.cos(x))
+    assert str(raised.value).startswith(
+        "f raised ValueError at x with every entry moved at once, by at most 6.1e-06 * max(1, |x|), float32 probe"
+    ), str(raised.value)
 
 
 def test_a_passing_check_costs_no_more_evaluations_than_before() -> None:

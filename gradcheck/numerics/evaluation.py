@@ -38,17 +38,22 @@ class PointError(Exception):
     """f raised at a perturbed point: at entry `index` (flat) + `offset`, or along a direction
     (index None) at step `offset`, or at one of `points` points of a stack; during `look`."""
 
-    def __init__(self, cause: BaseException, look: str, index: int | None, offset: float, *, points: int = 1) -> None:
+    def __init__(
+        self, cause: BaseException, look: str, index: int | None, offset: float, *, points: int = 1, every: bool = False
+    ) -> None:
         # a function case's guard wraps the user's exception; the user's own is the cause
         inner = getattr(cause, "cause", None)
         self.cause: BaseException = inner if isinstance(inner, BaseException) else cause
         self.look, self.index, self.offset, self.points = look, index, offset, points
+        self.every = every  # every entry moved at once, each by at most `offset` * max(1, |x_i|)
         super().__init__(f"f raised {type(self.cause).__name__} during the {look}")
 
     def named(self, shape: tuple[int, ...], of: str, wrt: str) -> FunctionError:
         """The error as the user reads it: `f raised ValueError at W[3, 1] + 4.8e-05, second look: ...`."""
         step = f"{'+' if self.offset >= 0 else '-'} {abs(self.offset):.2g}"
-        if self.index is None:
+        if self.every:
+            where = f"{wrt} with every entry moved at once, by at most {abs(self.offset):.2g} * max(1, |{wrt}|)"
+        elif self.index is None:
             where = f"{wrt} {step} * d (a random direction)"
         else:
             idx = np.unravel_index(self.index, shape) if shape else ()
@@ -150,12 +155,21 @@ class Evaluator:
         """The machine epsilon of the precision f computes in."""
         return float(np.finfo(self.precision).eps)
 
-    def lower_precision(self) -> bool:
+    def lower_precision(self, step: float) -> bool:
         """Whether f, whose result is float64, really computes in float32 (it rounds x, or its
         work, to float32 whatever x's dtype): then precision becomes float32. Costs four
-        evaluations (one call of a vectorized f); asked only of a check that failed."""
+        evaluations (one call of a vectorized f), none moving an entry by more than `step` *
+        max(1, |x_i|); asked only of a check that failed."""
         self.look = "float32 probe"
-        if self.precision != np.float64 or not np.all(self.finite0) or not rounds_below(self, np.dtype(np.float32)):
+        if self.precision != np.float64 or not np.all(self.finite0):
+            return False
+        try:
+            lower = rounds_below(self, np.dtype(np.float32), step)
+        except ArgumentError:  # what f returned, said already
+            raise
+        except Exception as exc:
+            raise PointError(exc, self.look, None, step, every=True) from exc
+        if not lower:
             return False
         self.precision = np.dtype(np.float32)
         return True
@@ -217,15 +231,23 @@ class Evaluator:
             self._directions.release()
 
 
-def rounds_below(ev: Evaluator, dtype: np.dtype) -> bool:
-    """Whether f ignores changes of x too small for `dtype` to represent, where changes 1024
-    times larger along them show that float64 arithmetic would have seen them.
+#: The float32 probe's larger changes are this many times its small ones, or fewer where the
+#: check's step leaves less room; with fewer than MIN_PROBE_SCALE it cannot tell.
+PROBE_SCALE = 1024.0
+MIN_PROBE_SCALE = 4.0
+
+
+def rounds_below(ev: Evaluator, dtype: np.dtype, step: float = np.inf) -> bool:
+    """Whether f ignores changes of x too small for `dtype` to represent, where changes up to 1024
+    times larger along them (no entry moved by more than `step` * max(1, |x_i|), the check's own
+    step) show that float64 arithmetic would have seen them.
 
     A small change moves each x_i half-way to its rounding in `dtype`, or, where x_i is
     representable, a quarter of dtype's spacing up or down: rounded to `dtype`, that point is x.
     Two of them are tried, the second with seeded random signs (so that neither a shift f does
     not see nor the changes of its terms cancelling out can pass for rounding). Four
-    evaluations (one call of a vectorized f).
+    evaluations (one call of a vectorized f). False where the step leaves no room for a larger
+    change (MIN_PROBE_SCALE times the small one).
     """
     x = ev.base.astype(np.float64)
     with np.errstate(all="ignore"):
@@ -233,13 +255,17 @@ def rounds_below(ev: Evaluator, dtype: np.dtype) -> bool:
         spacing = np.spacing(np.abs(rounded).astype(dtype)).astype(np.float64)
         signs = np.where(np.random.default_rng(0).random(x.size) < 0.5, -1.0, 1.0)
         changes = [np.where(rounded != x, (rounded - x) / 2.0, spacing / 4.0 * s) for s in (1.0, signs)]
-        points = np.stack([x + c * k for c in changes for k in (1.0, 1024.0)]).reshape((4, *ev.shape))
+        room = step * np.maximum(1.0, np.abs(x)) / np.maximum(np.abs(changes[0]), np.abs(changes[1]))
+        scale = float(min(PROBE_SCALE, room.min(initial=PROBE_SCALE)))
+        if not scale >= MIN_PROBE_SCALE:
+            return False
+        points = np.stack([x + c * k for c in changes for k in (1.0, scale)]).reshape((4, *ev.shape))
         if ev.vectorized:
             values = np.asarray(ev.f(points), dtype=np.float64).reshape(4, -1)
         else:
             values = np.stack([np.asarray(ev.f(p), dtype=np.float64).reshape(-1) for p in points])
         near, far = values[0::2], values[1::2]
-        moved = np.abs(far - ev.f0) / 1024.0
+        moved = np.abs(far - ev.f0) / scale
         visible = moved > 16.0 * np.finfo(np.float64).eps * np.maximum(np.abs(ev.f0), np.abs(far))
     return bool(np.all(near == ev.f0) and np.any(visible & np.isfinite(far)))
 

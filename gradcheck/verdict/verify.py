@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -105,7 +106,9 @@ def checked(
             # difference means anything); and f may compute in float32 (a float64 x tells
             # nothing): then the check starts again with float32's step and tolerances
             nondet_tol = options.nondet_tol
-            result = _verdict(probe, a, options, naming, _first_failure(probe, nondet_tol, probe.lower_precision))
+            step = options.step or numeric.base_step(np.float64, options.scheme)
+            lower = functools.partial(probe.lower_precision, step)
+            result = _verdict(probe, a, options, naming, _first_failure(probe, nondet_tol, lower))
             while result is None:
                 result = _verdict(probe, a, options, naming, _first_failure(probe, nondet_tol, None))
         except Nondeterministic as exc:
