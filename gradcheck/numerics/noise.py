@@ -181,7 +181,9 @@ def measure(
         moving = np.ptp(table, axis=1) > 0
         rough = (((st == ROUGH) | (st == KINKED)) & matter[todo]).any(axis=1)
         flat = ((st == FLAT) & matter[todo] & moving).any(axis=1) & ~rough
-        stairs = flat & narrowed[todo]
+        # (f constant on one side of x and moving at every point of the other, as max(x, 0)^2
+        # just left of 0, is no stairs: f has its resolution, the table spans a joint)
+        stairs = flat & narrowed[todo] & ~(one_sided(table) | ~matter[todo]).all(axis=1)
         flat_at[todo[stairs]] = np.maximum(flat_at[todo[stairs]], delta[todo[stairs]])
         again = rough | (flat & ~narrowed[todo])
         delta[todo[again]] /= RETRY
@@ -197,6 +199,17 @@ def measure(
         evaluations += 2 * HALF * wide.size
         sigma[wide] = np.where((st == OK) & (s > sigma[wide]), s, sigma[wide])
     return Noise(sigma, status, flat_at, evaluations)
+
+
+def one_sided(table: Array) -> NDArray[np.bool_]:
+    """Where a table (k, p, m) is constant on one side of x and moves at every point of the
+    other: f is constant there (a kink or joint between), not below its resolution in x, whose
+    stairs would hold still on the moving side too."""
+    sides = (table[:, : HALF + 1], table[:, HALF:])
+    still = [np.ptp(side, axis=1) == 0 for side in sides]
+    moves = [np.all(np.diff(side, axis=1) != 0, axis=1) for side in sides]
+    out: NDArray[np.bool_] = (still[0] & moves[1]) | (still[1] & moves[0])
+    return out
 
 
 def _estimate(table: Array, scale: Array) -> tuple[Array, NDArray[np.int8]]:
