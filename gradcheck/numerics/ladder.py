@@ -151,8 +151,13 @@ def read(ld: Ladder, h: Array, matter: NDArray[np.bool_], jump: Array, still: ND
         r1 = (4.0 * ld.d[1] - ld.d[2]) / 3.0
         noise_r = 1.4 * nd[0]
         err_r = RICHARDSON_SAFETY * (np.abs(r0 - r1) + 2.0 * nd[0]) / 15.0 + noise_r
+        # differences beyond noise that shrink more like h than h^2 (though noise allows h^2):
+        # the order is in doubt, and the bound allows for any geometric rate rho from lo on
+        # (R is off by (1 / (rho - 1) - 1/3) (D(2h) - D(h)), at most 2/3 of it from rho = 2 on)
+        doubt = ~noisy & same & (a2 < LINEAR * a1)
+        err_r = np.where(doubt, np.maximum(err_r, _any_order(lo) * (a1 + n1) + noise_r), err_r)
         err_d = (4.0 / 3.0) * (a2 + n2) + nd[2]
-        use_d = err_d < err_r
+        use_d = (err_d < err_r) & ~doubt
         # R(h) - R(2h) beyond its own noise is truncation; where none shows, a larger step will do
         trunc = RICHARDSON_SAFETY * np.maximum(np.abs(r0 - r1) - 2.0 * nd[0], 0.0) / 15.0
         best = (noise_r / (4.0 * trunc)) ** 0.2  # where t h^4 + n / h is least, over h
@@ -189,4 +194,12 @@ def _joint(ld: Ladder, kinked: NDArray[np.bool_]) -> NDArray[np.bool_]:
     e1, e2 = np.abs(s[1] - s[0]), np.abs(s[2] - s[1])
     m1, m2 = ns[0] + ns[1], ns[1] + ns[2]
     out: NDArray[np.bool_] = (e1 > m1) & (e2 + m2 < LINEAR * (e1 - m1)) & ~kinked
+    return out
+
+
+def _any_order(lo: Array) -> Array:
+    """How many times D(2h) - D(h) Richardson's R(h) may be off where D converges geometrically
+    with a ratio of at least `lo` (clipped to 1.5 .. 2) per doubling of h: 1 / (rho - 1) - 1/3."""
+    rho = np.clip(np.nan_to_num(lo, nan=1.5), 1.5, 2.0)
+    out: Array = 1.0 / (rho - 1.0) - 1.0 / 3.0
     return out

@@ -202,12 +202,16 @@ def measure(
 
 
 def one_sided(table: Array) -> NDArray[np.bool_]:
-    """Where a table (k, p, m) is constant on one side of x and moves at every point of the
-    other: f is constant there (a kink or joint between), not below its resolution in x, whose
-    stairs would hold still on the moving side too."""
-    sides = (table[:, : HALF + 1], table[:, HALF:])
+    """Where a table (k, p, m) is constant on one side of x and, on the other, holds still at most
+    up to some point and moves at every point beyond it (two at least): f is constant on a side
+    (a kink or joint near x), not below its resolution in x, whose stairs at least four
+    spacings wide would hold still again on the moving side."""
+    sides = (table[:, HALF::-1], table[:, HALF:])  # outward from x
     still = [np.ptp(side, axis=1) == 0 for side in sides]
-    moves = [np.all(np.diff(side, axis=1) != 0, axis=1) for side in sides]
+    moves = []
+    for side in sides:
+        nonzero = np.diff(side, axis=1) != 0
+        moves.append(np.all(nonzero[:, -2:], axis=1) & np.all(np.diff(nonzero.astype(np.int8), axis=1) >= 0, axis=1))
     out: NDArray[np.bool_] = (still[0] & moves[1]) | (still[1] & moves[0])
     return out
 
