@@ -233,7 +233,11 @@ def _estimate(table: Array, scale: Array) -> tuple[Array, NDArray[np.int8]]:
         kinked |= sth == KINKED
     # (a constant half beside one in stairs is no estimate: below f's resolution, both look so)
     use = np.isfinite(low) & (estimated | kinked) & ((st == KINKED) | (st == FLAT))
-    return np.where(use, low, s) * scale, np.where(use, OK, st).astype(np.int8)
+    # f constant on one side and moving beyond x on the other, whose half a joint or kink near x
+    # spoils: no noise on the constant side, the rounding of its values on the other
+    side = one_sided(table) & (st == FLAT) & ~use
+    s = np.where(side, EXACT * np.max(np.abs(table), axis=1), s)
+    return np.where(use, low, s) * scale, np.where(use | side, OK, st).astype(np.int8)
 
 
 def _table(stencil: Stencil, cols: NDArray[np.intp], delta: Array, f0: Array, scale: Array) -> Array:
