@@ -140,7 +140,7 @@ def read(ld: Ladder, h: Array, matter: NDArray[np.bool_], jump: Array, still: ND
         lo = (a2 - n2) / (a1 + n1)
         hi = (a2 + n2) / np.maximum(a1 - n1, np.finfo(np.float64).tiny)
         same = (np.sign(d1) == np.sign(d2)) | (a1 <= n1) | (a2 <= n2)
-        smooth = noisy | (same & (lo <= 8.0) & (hi >= LINEAR))  # D(4h) - D(2h) = 4 (D(2h) - D(h))
+        smooth = noisy | (same & (lo <= 16.0 / LINEAR) & (hi >= LINEAR))  # D(4h) - D(2h) = 4 (D(2h) - D(h))
         smooth &= ~_joint(ld, straddled | jumpy)
         frozen = np.all(ld.fwd == 0, axis=0) & np.all(ld.bwd == 0, axis=0) & ~still
         # Richardson's R(h) = (4 D(h) - D(2h)) / 3: its h^4 term is a 15th of R(2h) - R(h) (with

@@ -195,9 +195,11 @@ def measure(
     # a table WIDE times wider sees them as noise, where it gives an estimate at all
     wide = np.flatnonzero(((status == OK) & matter).any(axis=1))
     if wide.size:
-        s, st = _estimate(_table(stencil, wide, used[wide] * WIDE, f0, scale), scale)
+        table = _table(stencil, wide, used[wide] * WIDE, f0, scale)
+        s, st = _estimate(table, scale)
         evaluations += 2 * HALF * wide.size
-        sigma[wide] = np.where((st == OK) & (s > sigma[wide]), s, sigma[wide])
+        # (not where f is constant on a side: its rounding on the other is not the table's to tell)
+        sigma[wide] = np.where((st == OK) & (s > sigma[wide]) & ~one_sided(table), s, sigma[wide])
     return Noise(sigma, status, flat_at, evaluations)
 
 
@@ -234,9 +236,9 @@ def _estimate(table: Array, scale: Array) -> tuple[Array, NDArray[np.int8]]:
     # (a constant half beside one in stairs is no estimate: below f's resolution, both look so)
     use = np.isfinite(low) & (estimated | kinked) & ((st == KINKED) | (st == FLAT))
     # f constant on one side and moving beyond x on the other, whose half a joint or kink near x
-    # spoils: no noise on the constant side, the rounding of its values on the other
+    # spoils: no noise on the constant side, the rounding of its values next to x on the other
     side = one_sided(table) & (st == FLAT) & ~use
-    s = np.where(side, EXACT * np.max(np.abs(table), axis=1), s)
+    s = np.where(side, EXACT * np.max(np.abs(table[:, HALF - 1 : HALF + 2]), axis=1), s)
     return np.where(use, low, s) * scale, np.where(use | side, OK, st).astype(np.int8)
 
 
