@@ -25,7 +25,7 @@ KINK_RATIO = 0.7
 JUMPY = 1.6
 #: Differences that shrink by less than this factor as the step halves (2 is O(h), 4 is O(h^2))
 #: converge like h, not h^2: the stencils straddle a joint where f'' jumps.
-LINEAR = 2.0 ** 1.5
+LINEAR = 2.0**1.5
 #: Richardson's error bound is this many times the truncation error its tableau implies.
 RICHARDSON_SAFETY = 3.0
 #: Measured noise is trusted to within this factor: differences up to this many times their
