@@ -24,7 +24,8 @@ KINK_RATIO = 0.7
 #: ... and ones that grow faster than this factor as the step halves move in steps (noise, or a jump).
 JUMPY = 1.6
 #: Differences that shrink by less than this factor as the step halves (2 is O(h), 4 is O(h^2))
-#: converge like h, not h^2: the stencils straddle a joint where f'' jumps.
+#: converge like h, not h^2: the stencils straddle a joint where f'' jumps. A smooth ladder's
+#: ratio is within this factor of 4 (from LINEAR to 16 / LINEAR), noise allowing.
 LINEAR = 2.0**1.5
 #: Richardson's error bound is this many times the truncation error its tableau implies.
 RICHARDSON_SAFETY = 3.0

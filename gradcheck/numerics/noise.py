@@ -181,8 +181,8 @@ def measure(
         moving = np.ptp(table, axis=1) > 0
         rough = (((st == ROUGH) | (st == KINKED)) & matter[todo]).any(axis=1)
         flat = ((st == FLAT) & matter[todo] & moving).any(axis=1) & ~rough
-        # (f constant on one side of x and moving at every point of the other, as max(x, 0)^2
-        # just left of 0, is no stairs: f has its resolution, the table spans a joint)
+        # (f constant on one side of x and, past a few still points, moving at every point of
+        # the other, as max(x, 0)^2 just left of 0, is no stairs: the table spans a joint)
         stairs = flat & narrowed[todo] & ~(one_sided(table) | ~matter[todo]).all(axis=1)
         flat_at[todo[stairs]] = np.maximum(flat_at[todo[stairs]], delta[todo[stairs]])
         again = rough | (flat & ~narrowed[todo])
