@@ -134,6 +134,10 @@ def read(ld: Ladder, h: Array, matter: NDArray[np.bool_], jump: Array, still: ND
         # below a step that straddled a kink, they must drop well below its jump to show a step
         # on one side of it; within noise of it, the kink is still there
         persists = (jump > 0) & (j[0] + nj[0] > jump / 4.0) & matter
+        # ... unless they grow with the step beyond noise, as h f'' does and a kink's jump does not:
+        # the curvature of one side, below a joint where f'' jumps that looked like a kink from afar
+        grows = np.sign(ld.j[2]) * (ld.j[2] - ld.j[0]) > nj[0] + nj[2]
+        persists &= ~(grows & (np.sign(ld.j[1]) == np.sign(ld.j[2])))
         d1, d2 = ld.d[1] - ld.d[0], ld.d[2] - ld.d[1]
         n1, n2 = nd[0] + nd[1], nd[1] + nd[2]
         a1, a2 = np.abs(d1), np.abs(d2)
