@@ -14,6 +14,7 @@ import pytest
 
 import gradcheck
 from gradcheck.numerics import ladder, noise
+from gradcheck.verdict import hints
 
 Array = np.ndarray
 DISTANCES = [1e-9, 5e-8, 1e-6, 1e-5]
@@ -303,3 +304,11 @@ def test_a_smooth_ladder_stays_smooth() -> None:
     cubic = lambda v: v**3 + 0.5 * v**2  # noqa: E731
     r = _read(_ladder(cubic, 0.3, 1e-3, 1e-17), 1e-3)
     assert r.smooth[0, 0] and abs(r.value[0, 0] - (3 * 0.09 + 0.3)) <= r.error[0, 0]
+
+
+def test_a_step_sweep_that_shrinks_like_h_names_a_joint() -> None:
+    steps = [9.7e-5, 2.4e-5, 6.1e-6, 1.5e-6, 3.8e-7]
+    line = hints.sweep_line("x[1]", steps, [4.8e-5, 1.2e-5, 3.1e-6, 8.1e-7, 2.4e-7])  # max(v, 0)^2 at -5e-8
+    assert "it shrinks like h, not h^2, with the step: the steps straddle a point where f'' jumps" in line
+    assert "false alarm" not in line and "real bug" not in line
+    assert "shrinks like h^2" in hints.sweep_line("x[0]", steps, [16.0**-k for k in range(5)])
