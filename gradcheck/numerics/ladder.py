@@ -147,7 +147,7 @@ def read(ld: Ladder, h: Array, matter: NDArray[np.bool_], jump: Array, still: ND
         hi = (a2 + n2) / np.maximum(a1 - n1, np.finfo(np.float64).tiny)
         same = (np.sign(d1) == np.sign(d2)) | (a1 <= n1) | (a2 <= n2)
         smooth = noisy | (same & (lo <= 8.0) & (hi >= LINEAR))  # D(4h) - D(2h) = 4 (D(2h) - D(h))
-        smooth &= ~_joint(ld, straddled | jumpy)
+        smooth &= ~_joint(ld, straddled | jumpy, a2 > 16.0 / LINEAR * a1)
         frozen = np.all(ld.fwd == 0, axis=0) & np.all(ld.bwd == 0, axis=0) & ~still
         # Richardson's R(h) = (4 D(h) - D(2h)) / 3: its h^4 term is a 15th of R(2h) - R(h) (with
         # that difference's noise, 2 NOISE_D sigma / h), taken RICHARDSON_SAFETY times, plus its
@@ -188,18 +188,21 @@ def read(ld: Ladder, h: Array, matter: NDArray[np.bool_], jump: Array, still: ND
         )
 
 
-def _joint(ld: Ladder, kinked: NDArray[np.bool_]) -> NDArray[np.bool_]:
+def _joint(ld: Ladder, kinked: NDArray[np.bool_], steep: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """Where the second differences S(h) = (f(x+h) - 2 f(x) + f(x-h)) / h^2 change beyond noise
-    and not like h^2 (by LINEAR times less from 4h to 2h than 4 times it would): the stencils
-    straddle a joint where f'' jumps (f C1 there). Their central differences can then shrink
-    like h^2 over a ladder just above the joint's distance while still off by O(h); S, a
-    mixture of the two sides' f'', shows it. (Not where f' jumps or f moves in steps: `kinked`.)"""
+    and not like h^2 (by LINEAR times less from 4h to 2h than 4 times it would), or change beyond
+    noise from h to 2h where the central differences shrink `steep`ly (more than 16 / LINEAR times
+    per halving): the stencils straddle a joint where f'' jumps (f C1 there). Their central
+    differences can then shrink like h^2, or faster, over a ladder just above the joint's distance
+    while still off by O(h); S, a mixture of the two sides' f'', shows it. (Where only D(4h)
+    straddles, S(h) and S(2h) agree and R(h) is clean.) Not where f' jumps or f moves in steps:
+    `kinked`."""
     scale = np.array([1.0, 2.0, 4.0])[:, None, None]
     s = ld.j / scale  # h S(h), h S(2h), h S(4h)
     ns = ld.noise(NOISE_J) / scale
     e1, e2 = np.abs(s[1] - s[0]), np.abs(s[2] - s[1])
     m1, m2 = ns[0] + ns[1], ns[1] + ns[2]
-    out: NDArray[np.bool_] = (e1 > m1) & (e2 + m2 < LINEAR * (e1 - m1)) & ~kinked
+    out: NDArray[np.bool_] = (e1 > m1) & ((e2 + m2 < LINEAR * (e1 - m1)) | steep) & ~kinked
     return out
 
 
