@@ -207,6 +207,27 @@ def test_v_abs_v_without_its_abs_fails_with_only_entries_near_its_joint(d: float
     assert {(1,), (2,)} <= {e.index for e in result.worst}, str(result)
 
 
+SCALED = [
+    (
+        100.0,
+        [3.100088790500156e-07, -0.2911825816632545, 2.117058524897847e-07, -0.3574216373017438, -0.0035645, 1.5169962],
+    ),
+    (1e4, [-2.8998491377700216e-07, -1.0943050913788603e-07, -0.09709197863091479, -1.7735058665206047, 1.6541719]),
+    (1e3, [-1.7508157988707507e-08, 9.922191377181196e-09, 1.2171578920884085e-08, -1.00724725642112, 1.7578981869]),
+]
+
+
+@pytest.mark.parametrize(("scale", "x"), SCALED, ids=[f"{s:g}" for s, _ in SCALED])
+def test_a_scaled_squared_hinge_passes_a_few_steps_from_its_joint(scale: float, x: list[float]) -> None:
+    """Noise-limited: the joint a step or two of the second look away, where a ladder straddles
+    it with only its larger steps."""
+    v = np.array(x)
+    result = gradcheck.check_jacobian(lambda u: scale * squared_hinge(u), v, scale * squared_hinge_grad(v))
+    assert result.passed, str(result)
+    bug = gradcheck.check_jacobian(lambda u: scale * squared_hinge(u), v, scale * squared_hinge_grad_without_max(v))
+    assert not bug.passed and bug.diagnosis == "bug", str(bug)
+
+
 # -- a true kink keeps its diagnosis -------------------------------------------------------------
 
 
@@ -295,6 +316,8 @@ def test_a_ladder_straddling_a_joint_is_not_smooth() -> None:
     assert not _read(_ladder(hinge, 5e-8, 2.4e-7, 1e-17), 2.4e-7).smooth[0, 0]
     # the lowest step just below the joint, the others above: D looks like h^2, S does not
     assert not _read(_ladder(hinge, 5e-8, 4.5e-8, 1e-17), 4.5e-8).smooth[0, 0]
+    # ... 1.3 steps from it: D shrinks faster than h^2 (6 times per halving), and S changes at 2h
+    assert not _read(_ladder(hinge, 5e-8, 5e-8 / 1.3, 1e-17), 5e-8 / 1.3).smooth[0, 0]
     # every step below it: smooth, and exact
     below = _read(_ladder(hinge, 5e-8, 1e-8, 1e-17), 1e-8)
     assert below.smooth[0, 0] and abs(below.value[0, 0] - 1e-7) <= below.error[0, 0]
