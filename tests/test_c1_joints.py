@@ -228,6 +228,26 @@ def test_a_scaled_squared_hinge_passes_a_few_steps_from_its_joint(scale: float, 
     assert not bug.passed and bug.diagnosis == "bug", str(bug)
 
 
+def squared_hinge_f32(v: Array) -> Array:
+    """max(v, 0)^2 per entry, computed in float32."""
+    return np.maximum(v.astype(np.float32), np.float32(0.0)) ** 2
+
+
+@pytest.mark.parametrize("d", [1e-9, 1e-7, 1e-5])
+def test_a_squared_hinge_in_float32_passes_a_hair_from_its_joint(d: float) -> None:
+    """f(x - 2^-10) is 0 where f(x) is not: the noise table holds still beyond x's first neighbour
+    on one side, which is no sign of f rounding x (its stairs would hold still on both)."""
+    x = np.array([1.6 * d, 1.8 * d, -0.7 * d, 1.4, -0.42])
+    result = gradcheck.check_jacobian(squared_hinge_f32, x, np.diag(squared_hinge_grad(x)))
+    assert result.passed, str(result)
+
+
+def test_a_squared_hinge_in_float32_without_its_max_fails() -> None:
+    x = np.array([1e-3, -1e-3, -2e-3, 1.4, -0.42])
+    result = gradcheck.check_jacobian(squared_hinge_f32, x, np.diag(squared_hinge_grad_without_max(x)))
+    assert not result.passed and result.diagnosis == "bug", str(result)
+
+
 # -- a true kink keeps its diagnosis -------------------------------------------------------------
 
 
@@ -290,7 +310,8 @@ def test_a_table_constant_on_one_side_is_no_stairs() -> None:
     hinge = lambda v: np.maximum(v, 0.0) ** 2  # noqa: E731
     assert noise.one_sided(_table(hinge, -1.5e-9, 2.0**-30))[0, 0]
     assert not noise.one_sided(_table(hinge, 0.3, 2.0**-30))[0, 0]  # moves on both sides
-    stairs = np.repeat([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0], 1).reshape(1, -1, 1)
+    assert noise.one_sided(_table(hinge, 1e-7, 2.0**-20))[0, 0]  # the joint between x and x - delta
+    stairs = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0]).reshape(1, -1, 1)
     assert not noise.one_sided(stairs)[0, 0]  # still again after it moved: stairs
 
 

@@ -204,15 +204,15 @@ def measure(
 
 
 def one_sided(table: Array) -> NDArray[np.bool_]:
-    """Where a table (k, p, m) is constant on one side of x and, on the other, holds still at most
-    up to some point and moves at every point beyond it (two at least): f is constant on a side
-    (a kink or joint near x), not below its resolution in x, whose stairs at least four
-    spacings wide would hold still again on the moving side."""
+    """Where a table (k, p, m) holds still on one side of x (beyond its first point at most: a joint
+    or kink between) and, on the other, holds still at most up to some point and moves at every
+    point beyond it (two at least): f is constant on a side, not below its resolution in x, whose
+    stairs at least four spacings wide would hold still again on the moving side."""
     sides = (table[:, HALF::-1], table[:, HALF:])  # outward from x
-    still = [np.ptp(side, axis=1) == 0 for side in sides]
-    moves = []
+    still, moves = [], []
     for side in sides:
         nonzero = np.diff(side, axis=1) != 0
+        still.append(~np.any(nonzero[:, 1:], axis=1))
         moves.append(np.all(nonzero[:, -2:], axis=1) & np.all(np.diff(nonzero.astype(np.int8), axis=1) >= 0, axis=1))
     out: NDArray[np.bool_] = (still[0] & moves[1]) | (still[1] & moves[0])
     return out
