@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,7 +215,8 @@ def sweep_line(name: str, steps: list[float], errors: list[float]) -> str:
     ratios = [b / a for a, b in zip(errors, errors[1:], strict=False) if a > 0]
     if ratios and all(r < 0.5 for r in ratios[:2]):
         # the rate k of h^k from the first two ratios of errors and of steps (falling)
-        rates = [np.log(r) / np.log(b / a) for a, b, r in zip(steps, steps[1:], ratios[:2], strict=False) if b < a]
+        pairs = zip(steps, steps[1:], ratios[:2], strict=False)
+        rates = [math.log(r) / math.log(b / a) for a, b, r in pairs if 0 < b < a and r > 0]
         if rates and min(rates) < 1.5:
             return (
                 f"{head}: it shrinks like h, not h^2, with the step: the steps straddle a point where f'' "
