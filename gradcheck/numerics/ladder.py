@@ -23,6 +23,11 @@ NOISE_J = 10.0
 KINK_RATIO = 0.7
 #: ... and ones that grow faster than this factor as the step halves move in steps (noise, or a jump).
 JUMPY = 1.6
+#: Differences that shrink by less than this factor as the step halves (2 is O(h), 4 is O(h^2))
+#: converge like h, not h^2: the stencils straddle a joint where f'' jumps. (Those that shrink
+#: faster than h^2, up to 8 times per halving, still count: where only D(4h) straddles a kink or
+#: joint, R(h) is clean and its bound, from R(2h), the larger.)
+LINEAR = 2.0**1.5
 #: Richardson's error bound is this many times the truncation error its tableau implies.
 RICHARDSON_SAFETY = 3.0
 #: Measured noise is trusted to within this factor: differences up to this many times their
@@ -130,6 +135,10 @@ def read(ld: Ladder, h: Array, matter: NDArray[np.bool_], jump: Array, still: ND
         # below a step that straddled a kink, they must drop well below its jump to show a step
         # on one side of it; within noise of it, the kink is still there
         persists = (jump > 0) & (j[0] + nj[0] > jump / 4.0) & matter
+        # ... unless they grow with the step beyond noise, as h f'' does and a kink's jump does not:
+        # the curvature of one side, below a joint where f'' jumps that looked like a kink from afar
+        grows = np.sign(ld.j[2]) * (ld.j[2] - ld.j[0]) > nj[0] + nj[2]
+        persists &= ~(grows & (np.sign(ld.j[1]) == np.sign(ld.j[2])))
         d1, d2 = ld.d[1] - ld.d[0], ld.d[2] - ld.d[1]
         n1, n2 = nd[0] + nd[1], nd[1] + nd[2]
         a1, a2 = np.abs(d1), np.abs(d2)
@@ -137,7 +146,8 @@ def read(ld: Ladder, h: Array, matter: NDArray[np.bool_], jump: Array, still: ND
         lo = (a2 - n2) / (a1 + n1)
         hi = (a2 + n2) / np.maximum(a1 - n1, np.finfo(np.float64).tiny)
         same = (np.sign(d1) == np.sign(d2)) | (a1 <= n1) | (a2 <= n2)
-        smooth = noisy | (same & (lo <= 8.0) & (hi >= 2.0))  # D(4h) - D(2h) = 4 (D(2h) - D(h))
+        smooth = noisy | (same & (lo <= 8.0) & (hi >= LINEAR))  # D(4h) - D(2h) = 4 (D(2h) - D(h))
+        smooth &= ~_joint(ld, straddled | jumpy, a2 > 16.0 / LINEAR * a1)
         frozen = np.all(ld.fwd == 0, axis=0) & np.all(ld.bwd == 0, axis=0) & ~still
         # Richardson's R(h) = (4 D(h) - D(2h)) / 3: its h^4 term is a 15th of R(2h) - R(h) (with
         # that difference's noise, 2 NOISE_D sigma / h), taken RICHARDSON_SAFETY times, plus its
@@ -147,8 +157,13 @@ def read(ld: Ladder, h: Array, matter: NDArray[np.bool_], jump: Array, still: ND
         r1 = (4.0 * ld.d[1] - ld.d[2]) / 3.0
         noise_r = 1.4 * nd[0]
         err_r = RICHARDSON_SAFETY * (np.abs(r0 - r1) + 2.0 * nd[0]) / 15.0 + noise_r
+        # differences beyond noise that shrink more like h than h^2 (though noise allows h^2):
+        # the order is in doubt, and the bound allows for any geometric rate rho from lo on
+        # (R is off by (1 / (rho - 1) - 1/3) (D(2h) - D(h)), at most 2/3 of it from rho = 2 on)
+        doubt = ~noisy & same & (a2 < LINEAR * a1)
+        err_r = np.where(doubt, np.maximum(err_r, _any_order(lo) * (a1 + n1) + noise_r), err_r)
         err_d = (4.0 / 3.0) * (a2 + n2) + nd[2]
-        use_d = err_d < err_r
+        use_d = (err_d < err_r) & ~doubt
         # R(h) - R(2h) beyond its own noise is truncation; where none shows, a larger step will do
         trunc = RICHARDSON_SAFETY * np.maximum(np.abs(r0 - r1) - 2.0 * nd[0], 0.0) / 15.0
         best = (noise_r / (4.0 * trunc)) ** 0.2  # where t h^4 + n / h is least, over h
@@ -171,3 +186,29 @@ def read(ld: Ladder, h: Array, matter: NDArray[np.bool_], jump: Array, still: ND
             move=move,
             growth=growth,
         )
+
+
+def _joint(ld: Ladder, kinked: NDArray[np.bool_], steep: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Where the second differences S(h) = (f(x+h) - 2 f(x) + f(x-h)) / h^2 change beyond noise
+    and not like h^2 (by LINEAR times less from 4h to 2h than 4 times it would), or change beyond
+    noise from h to 2h where the central differences shrink `steep`ly (more than 16 / LINEAR times
+    per halving): the stencils straddle a joint where f'' jumps (f C1 there). Their central
+    differences can then shrink like h^2, or faster, over a ladder just above the joint's distance
+    while still off by O(h); S, a mixture of the two sides' f'', shows it. (Where only D(4h)
+    straddles, S(h) and S(2h) agree and R(h) is clean.) Not where f' jumps or f moves in steps:
+    `kinked`."""
+    scale = np.array([1.0, 2.0, 4.0])[:, None, None]
+    s = ld.j / scale  # h S(h), h S(2h), h S(4h)
+    ns = ld.noise(NOISE_J) / scale
+    e1, e2 = np.abs(s[1] - s[0]), np.abs(s[2] - s[1])
+    m1, m2 = ns[0] + ns[1], ns[1] + ns[2]
+    out: NDArray[np.bool_] = (e1 > m1) & ((e2 + m2 < LINEAR * (e1 - m1)) | steep) & ~kinked
+    return out
+
+
+def _any_order(lo: Array) -> Array:
+    """How many times D(2h) - D(h) Richardson's R(h) may be off where D converges geometrically
+    with a ratio of at least `lo` (clipped to 1.5 .. 2) per doubling of h: 1 / (rho - 1) - 1/3."""
+    rho = np.clip(np.nan_to_num(lo, nan=1.5), 1.5, 2.0)
+    out: Array = 1.0 / (rho - 1.0) - 1.0 / 3.0
+    return out

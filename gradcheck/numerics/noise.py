@@ -33,6 +33,11 @@ FLAT_PAIRS = 3
 #: A table whose two largest second differences hold more than this fraction of their squares
 #: has a kink in it (noise spreads them: it does so by chance once in 10,000 tables).
 SPIKE = 0.99
+#: A table whose three largest third differences hold more than this fraction of their squares
+#: has a joint in it where f'' jumps (f is C1 there, as max(x, 0)^2 or Huber's loss at its switch):
+#: the joint's differences look like noise from the third order on (noise concentrates them so
+#: by chance once in 1,500 tables of 9 points; a wrong call only takes the estimate from a half).
+JOINT = 0.999
 #: Differences from some order on below EXACT times the table's size are float64's rounding.
 EXACT = 4.0 * 2.0**-52
 #: A table that is too rough, or flat, is tried again with delta divided by RETRY, at most
@@ -92,6 +97,11 @@ def levels(table: Array) -> tuple[Array, NDArray[np.int8]]:
             if j == 2:  # a kink: one or two second differences hold nearly all, where noise spreads
                 squares = np.sort(diffs * diffs, axis=1)
                 spiked = squares[:, -1] + squares[:, -2] > SPIKE * np.sum(squares, axis=1)
+            if j == 3 and p > 5:  # a joint where f'' jumps: three third differences hold nearly all
+                squares = np.sort(diffs * diffs, axis=1)
+                spiked |= (np.sum(squares[:, -3:], axis=1) > JOINT * np.sum(squares, axis=1)) & (
+                    np.sqrt(squares[:, -1]) > EXACT * top
+                )
             gamma *= 0.5 * j / (2 * j - 1)  # (j!)^2 / (2j)!
             lv[j - 1] = np.sqrt(gamma * np.mean(diffs * diffs, axis=1))
             sign_change[j - 1] = (diffs.min(axis=1) < 0) & (diffs.max(axis=1) > 0)
@@ -171,7 +181,9 @@ def measure(
         moving = np.ptp(table, axis=1) > 0
         rough = (((st == ROUGH) | (st == KINKED)) & matter[todo]).any(axis=1)
         flat = ((st == FLAT) & matter[todo] & moving).any(axis=1) & ~rough
-        stairs = flat & narrowed[todo]
+        # (f constant on one side of x and, past a few still points, moving at every point of
+        # the other, as max(x, 0)^2 just left of 0, is no stairs: the table spans a joint)
+        stairs = flat & narrowed[todo] & ~(one_sided(table) | ~matter[todo]).all(axis=1)
         flat_at[todo[stairs]] = np.maximum(flat_at[todo[stairs]], delta[todo[stairs]])
         again = rough | (flat & ~narrowed[todo])
         delta[todo[again]] /= RETRY
@@ -183,10 +195,27 @@ def measure(
     # a table WIDE times wider sees them as noise, where it gives an estimate at all
     wide = np.flatnonzero(((status == OK) & matter).any(axis=1))
     if wide.size:
-        s, st = _estimate(_table(stencil, wide, used[wide] * WIDE, f0, scale), scale)
+        table = _table(stencil, wide, used[wide] * WIDE, f0, scale)
+        s, st = _estimate(table, scale)
         evaluations += 2 * HALF * wide.size
-        sigma[wide] = np.where((st == OK) & (s > sigma[wide]), s, sigma[wide])
+        # (not where f is constant on a side: its rounding on the other is not the table's to tell)
+        sigma[wide] = np.where((st == OK) & (s > sigma[wide]) & ~one_sided(table), s, sigma[wide])
     return Noise(sigma, status, flat_at, evaluations)
+
+
+def one_sided(table: Array) -> NDArray[np.bool_]:
+    """Where a table (k, p, m) holds still on one side of x (beyond its first point at most: a joint
+    or kink between) and, on the other, holds still at most up to some point and moves at every
+    point beyond it (two at least): f is constant on a side, not below its resolution in x, whose
+    stairs at least four spacings wide would hold still again on the moving side."""
+    sides = (table[:, HALF::-1], table[:, HALF:])  # outward from x
+    still, moves = [], []
+    for side in sides:
+        nonzero = np.diff(side, axis=1) != 0
+        still.append(~np.any(nonzero[:, 1:], axis=1))
+        moves.append(np.all(nonzero[:, -2:], axis=1) & np.all(np.diff(nonzero.astype(np.int8), axis=1) >= 0, axis=1))
+    out: NDArray[np.bool_] = (still[0] & moves[1]) | (still[1] & moves[0])
+    return out
 
 
 def _estimate(table: Array, scale: Array) -> tuple[Array, NDArray[np.int8]]:
@@ -206,7 +235,11 @@ def _estimate(table: Array, scale: Array) -> tuple[Array, NDArray[np.int8]]:
         kinked |= sth == KINKED
     # (a constant half beside one in stairs is no estimate: below f's resolution, both look so)
     use = np.isfinite(low) & (estimated | kinked) & ((st == KINKED) | (st == FLAT))
-    return np.where(use, low, s) * scale, np.where(use, OK, st).astype(np.int8)
+    # f constant on one side and moving beyond x on the other, whose half a joint or kink near x
+    # spoils: no noise on the constant side, the rounding of its values next to x on the other
+    side = one_sided(table) & (st == FLAT) & ~use
+    s = np.where(side, EXACT * np.max(np.abs(table[:, HALF - 1 : HALF + 2]), axis=1), s)
+    return np.where(use, low, s) * scale, np.where(use | side, OK, st).astype(np.int8)
 
 
 def _table(stencil: Stencil, cols: NDArray[np.intp], delta: Array, f0: Array, scale: Array) -> Array:

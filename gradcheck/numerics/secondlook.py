@@ -43,6 +43,9 @@ KINK_SHRINK = 64.0
 #: A kink is looked for at a smaller step only while its jump stays KINK_NOISE times above the
 #: noise there.
 KINK_NOISE = 8.0
+#: A kink off x whose jump sinks into the noise at a smaller step (a joint where f'' jumps looks so
+#: from afar) is looked for at a step OFF_X_SHRINK times smaller all the same.
+OFF_X_SHRINK = 4.0
 #: A first-pass error this many times the smooth truncation error predicted for its step, with
 #: forward and backward differences disagreeing by about twice that error, was a kink nearby.
 UNEXPLAINED = 10.0
@@ -188,6 +191,10 @@ class _State:
         with np.errstate(all="ignore"):
             # the smallest step at which the kink's jump stays KINK_NOISE times above the noise
             least = KINK_NOISE * ld.noise(NOISE_J)[0] * h[:, None] / np.abs(ld.j[0])
+            # ... but a kink at x leaves the central differences smooth (the mean of its one-sided
+            # derivatives at every step); where they are not, it is off x: a step below it tells
+            off_x = kink & ~r.smooth & ~r.frozen
+            least = np.where(off_x, np.minimum(least, h[:, None] / OFF_X_SHRINK), least)
             least = np.where(kink, np.nan_to_num(least, nan=np.inf), 0.0).max(axis=1)
         return self._next(cols, h, kink, rough, noise_like, target, tol, r.move, least)
 
@@ -260,10 +267,15 @@ class _State:
         """Settle each output's outcome; returns where the estimate is smooth (to be looked at
         for a kink nearby that the first pass's step straddled)."""
         at = self.kink & self.matter & (self.status != SMOOTH)
-        self.status[at] = KINK_AT
         with np.errstate(all="ignore"):
             self.value[at] = (self.left[at] + self.right[at]) / 2.0
             self.error[at] = np.abs(self.right[at] - self.left[at]) / 2.0
+            # one-sided derivatives that agree within their error show no jump: no kink, as far
+            # as f's noise lets anyone tell (a joint where f'' jumps, seen from afar), but an
+            # estimate with that error
+            jumpless = at & (np.abs(self.right - self.left) <= self.side_error)
+        self.error[jumpless] += self.side_error[jumpless]
+        self.status[at] = np.where(jumpless[at], KINK_NEAR, KINK_AT)
         near = (self.status == SMOOTH) & (self.kink_seen[:, None] > 0)
         self.status[near] = KINK_NEAR
         nonfinite = self.matter & ~self.finite_seen

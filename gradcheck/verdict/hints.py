@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,6 +215,14 @@ def sweep_line(name: str, steps: list[float], errors: list[float]) -> str:
         return f"{head}: it stays put as the step shrinks, so the derivative is wrong (a real bug)"
     ratios = [b / a for a, b in zip(errors, errors[1:], strict=False) if a > 0]
     if ratios and all(r < 0.5 for r in ratios[:2]):
+        # the rate k of h^k from the first two ratios of errors and of steps (falling)
+        pairs = zip(steps, steps[1:], ratios[:2], strict=False)
+        rates = [math.log(r) / math.log(b / a) for a, b, r in pairs if 0 < b < a and r > 0]
+        if rates and min(rates) < 1.5:
+            return (
+                f"{head}: it shrinks like h, not h^2, with the step: the steps straddle a point where f'' "
+                "jumps (a joint, as max(x, 0)^2 has at 0); only steps below its distance tell"
+            )
         order = 4 if max(ratios[:2]) < 1 / 64 else 2
         return f"{head}: it shrinks like h^{order} with the step, so the step was too large (a false alarm)"
     return f"{head}: it changes irregularly with the step: noise, or a kink within the step (is f smooth here?)"
