@@ -8,12 +8,14 @@ Either way the jvp is checked to be linear in its tangent first."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ..options import MAX_ELEMENTS
 from .base import Check
 from .linear import BASIS_MAX, PROBES, SEED, TANGENT, Product, by_columns, nonlinear
 
@@ -24,26 +26,35 @@ def tangents(x0: NDArray[Any], dtype: np.dtype, seed: int = SEED) -> NDArray[Any
     return (v * np.maximum(1.0, np.abs(np.asarray(x0, dtype=np.float64)))).astype(dtype)
 
 
+@dataclass(frozen=True)
+class JvpOptions:
+    """How a check of J·v is named and run: `of` and `wrt` name its entries, `shown` the jvp in a
+    problem (`jvp: mylib:f_jvp`); its evaluation (vectorized, workers, order), the bound on the
+    Jacobian's size, the mode ("directional" takes seeded random tangents drawn from `seed`
+    whatever x's size) and, with `second`, f a gradient and the product a Hessian's (an hvp)."""
+
+    of: str
+    wrt: str
+    shown: str
+    evaluation: Mapping[str, Any] = field(default_factory=dict)
+    max_elements: int = MAX_ELEMENTS
+    mode: str = "auto"
+    seed: int = SEED
+    second: bool = False
+
+
 def jvp_check(
     name: str,
     func: Callable[[NDArray[np.floating]], Any],
     product: Product,
     x0: NDArray[np.floating],
     out: NDArray[Any],
-    *,
-    of: str,
-    wrt: str,
-    shown: str,
-    evaluation: dict[str, Any],
-    max_elements: int,
-    mode: str = "auto",
-    seed: int = SEED,
-    second: bool = False,
+    how: JvpOptions,
 ) -> Check:
-    """The Check of `product(v)` = J·v of f (`func`) at x0, f(x0) being `out`; `shown` names the
-    jvp in a problem (`jvp: mylib:f_jvp`). Mode "directional" takes the seeded random tangents
-    (drawn from `seed`) whatever x's size. With `second`, f is a gradient and the product a Hessian's
-    (an hvp): entries are named d2f/dx[i]dx[j]."""
+    """The Check of `product(v)` = J·v of f (`func`) at x0, f(x0) being `out`, as `how` says; with
+    `how.second` its entries are named d2f/dx[i]dx[j]."""
+    of, wrt, shown, evaluation = how.of, how.wrt, how.shown, dict(how.evaluation)
+    max_elements, mode, seed, second = how.max_elements, how.mode, how.seed, how.second
     dtype = x0.dtype if np.issubdtype(x0.dtype, np.floating) else np.dtype(np.float64)
     problem = nonlinear(shown, "hvp" if second else "jvp", product, x0.shape, dtype, TANGENT)
     if mode != "directional" and x0.size <= BASIS_MAX and out.size * x0.size <= max_elements:

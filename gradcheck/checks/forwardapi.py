@@ -16,7 +16,7 @@ from ..options import MAX_ELEMENTS
 from ..verdict.comparison import Comparison
 from ..verdict.verify import passed_or_raise
 from .dot import DotCheck
-from .forward import jvp_check
+from .forward import JvpOptions, jvp_check
 from .linear import PROBES, SEED
 
 Product = Callable[[NDArray[Any], NDArray[Any]], ArrayLike]
@@ -73,13 +73,15 @@ def check_jvp(
         product,
         x0,
         out,
-        of=of,
-        wrt=wrt,
-        shown="jvp",
-        evaluation=evaluation,
-        max_elements=max_elements,
-        mode=mode,
-        seed=seed,
+        JvpOptions(
+            of=of,
+            wrt=wrt,
+            shown="jvp",
+            evaluation=evaluation,
+            max_elements=max_elements,
+            mode=mode,
+            seed=seed,
+        ),
     )
     heading = title or f"gradcheck of the jvp of {of} along {wrt}"
     return check.run(

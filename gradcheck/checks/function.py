@@ -18,7 +18,7 @@ from . import advice, network, objects
 from . import moduleglobals as module_global
 from .base import Check
 from .dot import DotCheck
-from .forward import jvp_check
+from .forward import JvpOptions, jvp_check
 from .linear import BASIS_MAX, COTANGENT, PROBES, SEED, Product, basis_products, nonlinear
 from .scope import Scope
 from .second import SecondCheck
@@ -86,12 +86,14 @@ def build_check(case: FunctionCase, scope: Scope) -> Check | DotCheck | SecondCh
             product,
             x0,
             out,
-            of=of,
-            wrt=case.wrt,
-            shown=name,
-            evaluation=evaluation,
-            max_elements=scope.max_elements,
-            mode=case.mode,
+            JvpOptions(
+                of=of,
+                wrt=case.wrt,
+                shown=name,
+                evaluation=evaluation,
+                max_elements=scope.max_elements,
+                mode=case.mode,
+            ),
         )
 
     def rows(u: NDArray[Any]) -> NDArray[Any]:  # vjp, backward

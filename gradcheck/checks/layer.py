@@ -15,7 +15,7 @@ from ..numerics.types import Function
 from ..options import MAX_ELEMENTS
 from ..verdict.verify import Analytic
 from .base import Check
-from .forward import jvp_check
+from .forward import JvpOptions, jvp_check
 from .linear import BASIS_MAX
 from .names import BUILTIN_NAMES
 
@@ -221,13 +221,15 @@ def _hessian(case: Case) -> Check:
         lambda v: fn.loss_hvp(layer.x, layer.w, v, layer.b, **layer.options),
         layer.w,
         gradient(layer.w),
-        of="XE",
-        wrt="W",
-        shown="gradcheck.functions.loss_hvp",
-        evaluation={},
-        max_elements=MAX_ELEMENTS,
-        mode="directional",
-        second=True,
+        JvpOptions(
+            of="XE",
+            wrt="W",
+            shown="gradcheck.functions.loss_hvp",
+            evaluation={},
+            max_elements=MAX_ELEMENTS,
+            mode="directional",
+            second=True,
+        ),
     )
     return dataclasses.replace(products, differenced=differenced)
 

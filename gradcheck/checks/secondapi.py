@@ -17,7 +17,7 @@ from ..options import MAX_ELEMENTS
 from ..verdict.comparison import Comparison
 from ..verdict.verify import passed_or_raise
 from .base import Check
-from .forward import jvp_check
+from .forward import JvpOptions, jvp_check
 from .forwardapi import Product, _product
 from .linear import BASIS_MAX, SEED, TANGENT, by_columns, nonlinear
 from .second import SECOND_MAX, SecondCheck
@@ -119,14 +119,16 @@ def check_hvp(
             product,
             x0,
             g(x0),
-            of=of,
-            wrt=wrt,
-            shown="hvp",
-            evaluation={},
-            max_elements=max_elements,
-            mode=mode,
-            seed=seed,
-            second=True,
+            JvpOptions(
+                of=of,
+                wrt=wrt,
+                shown="hvp",
+                evaluation={},
+                max_elements=max_elements,
+                mode=mode,
+                seed=seed,
+                second=True,
+            ),
         )
         check = SecondCheck(f, x0, first=Check("gradient", f, x0, g(x0), of=of, wrt=wrt), differenced=differenced)
         return check.run(title=heading, **options)

@@ -14,7 +14,7 @@ from ..casefile.format import RETURNED
 from ..casefile.function import FunctionCase
 from . import objects
 from .base import Check
-from .forward import jvp_check
+from .forward import JvpOptions, jvp_check
 from .scope import Scope
 from .second import SecondCheck
 from .secondapi import hvp_by_second_differences
@@ -63,13 +63,15 @@ def second_check(case: FunctionCase, scope: Scope) -> SecondCheck:
             product,
             x0,
             x0,
-            of=of,
-            wrt=case.wrt,
-            shown=f"hvp: {case.shown(kind)}",
-            evaluation={},
-            max_elements=scope.max_elements,
-            mode=case.mode,
-            second=True,
+            JvpOptions(
+                of=of,
+                wrt=case.wrt,
+                shown=f"hvp: {case.shown(kind)}",
+                evaluation={},
+                max_elements=scope.max_elements,
+                mode=case.mode,
+                second=True,
+            ),
         )
     return SecondCheck(
         subject.f, x0, first=first, differenced=differenced, of=of, wrt=case.wrt, gradient_name=case.shown("gradient")

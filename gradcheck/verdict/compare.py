@@ -130,7 +130,7 @@ def _failure(
     still = np.any(over & (numeric == 0) & (a != 0))
     naming = part.naming
     point = at if part.whole or at is None else At(at.x, at.fx if part.diagonal else None)
-    hints = value_hints(a, numeric, over, tol, part.out_ndim, naming.label_class, point, naming.forward, naming.second)
+    hints = value_hints(a, numeric, over, tol, part.out_ndim, naming, point)
     return make(
         passed=False,
         max_abs_error=float(err.max(initial=0.0)),

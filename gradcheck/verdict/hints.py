@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import patterns
+from .naming import Naming
 from .secondorder import second_hints
 from .tolerance import Tolerance
 
@@ -56,14 +57,15 @@ def value_hints(
     over: NDArray[np.bool_],
     tol: Tolerance,
     out_ndim: int = 0,
-    label_class: int | None = None,
+    naming: Naming | None = None,
     at: At | None = None,
-    forward: bool = False,
-    second: bool = False,
 ) -> tuple[str, ...]:
-    """Patterns that name a likely bug when analytic and numeric disagree (`forward`: analytic is
-    the Jacobian a jvp gave column by column; `second`: a Hessian, in second-order terms first)."""
+    """Patterns that name a likely bug when analytic and numeric disagree (by `naming`: the label
+    class a hint may name; `forward`, analytic the Jacobian a jvp gave column by column; `second`,
+    a Hessian, in second-order terms first)."""
     rtol, atol, x = tol.rtol, tol.atol, None if at is None else at.x
+    label_class = None if naming is None else naming.label_class
+    forward, second = (False, False) if naming is None else (naming.forward, naming.second)
     hints: list[str] = []
     if over.any() and not np.any(n) and np.any(a):  # f's value did not move at any step
         return (UNMOVED,)
