@@ -136,12 +136,6 @@ def test_a_correct_sum_of_v_abs_v_passes_a_hair_from_its_joint(d: float) -> None
     assert result.passed, str(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="5e-9 from the joint, with other terms of size 1, sum(v |v|) looks like a kink of jump 2e-8 "
-    "(twice atol) whose one-sided derivatives differ beyond their error: no step below the joint "
-    "is above the noise, and the look calls it a kink at x",
-)
 def test_a_correct_sum_of_v_abs_v_passes_5e_9_from_its_joint_among_large_terms() -> None:
     x = np.array([5.323843941907691e-09, 1.194093383224422, -1.2238980959718218])
     assert gradcheck.check_jacobian(signed_square_sum, x, 2.0 * np.abs(x)).passed

@@ -34,9 +34,11 @@ RICHARDSON_SAFETY = 3.0
 #: noise bound that fall as the step grows widen it; larger ones say the step is too large.
 UNDERESTIMATE = 30.0
 #: The step where a ladder's error bound would be least is looked for at most MOVE times either
-#: way; where its truncation error is below its noise, the next ladder is GROW times larger.
+#: way; where its truncation error is below its noise, the next ladder is GROW times larger (two:
+#: consecutive ladders share steps, so an estimate at a step near f's scale of variation, whose
+#: tableau can show less truncation than it holds, meets a smaller step's that it must agree with).
 MOVE = 64.0
-GROW = 8.0
+GROW = 2.0
 #: A step that left f's domain (a non-finite value) shrinks by DOMAIN_SHRINK, at most MAX_SHRINKS times.
 DOMAIN_SHRINK = 8.0
 MAX_SHRINKS = 16

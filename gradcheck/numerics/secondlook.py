@@ -27,9 +27,11 @@ from .ladder import NOISE_D, NOISE_J, Ladder, Reading, climb, pow2, read
 from .noise import Stencil
 from .types import Array
 
-#: The ladder starts where the noise of D is an eighth of the tolerance (START sigma / tol), but
-#: no further than these factors from the first pass's step.
-START = 24.0
+#: The ladder starts where the noise of D is half the tolerance (START sigma / tol), but no
+#: further than these factors from the first pass's step: it moves on from there, up in steps of
+#: two where no truncation shows (ladder.GROW), so that a larger step is reached only past the
+#: smaller ones whose estimates it must agree with.
+START = 6.0
 START_BELOW = 1024.0
 START_ABOVE = 256.0
 #: An estimate whose error bound is within GOAL of the tolerance is good enough.
@@ -40,6 +42,12 @@ LADDERS = 6
 #: smaller; one with a kink inside, KINK_SHRINK times.
 SHRINK = 16.0
 KINK_SHRINK = 64.0
+#: A failure seen once is looked at again on a step CONFIRM times smaller (its truncation 16
+#: times less, its noise only twice as much); a ladder whose differences look like noise beyond
+#: the measured one is followed by one NOISE_GROW times larger (not by much: near f's scale of
+#: variation, differences that do not shrink like h^2 look so too).
+CONFIRM = 2.0
+NOISE_GROW = 4.0
 #: A kink is looked for at a smaller step only while its jump stays KINK_NOISE times above the
 #: noise there.
 KINK_NOISE = 8.0
@@ -178,7 +186,7 @@ class _State:
         # it, it may just not see the steps (f rounds x to float32): a larger step tells
         blind = r.frozen & (4.0 * h < self.resolution[cols])[:, None]
         valid = matter & ~kink & r.smooth & ~blind
-        self._take(cols, r, valid)
+        self._take(cols, r, valid, target, tol)
         self._one_sided(cols, ld, kink)
         self.kink[cols] = kink
         self.jump[cols] = np.where(kink & r.straddled, np.abs(ld.j[0]), self.jump[cols])
@@ -198,19 +206,12 @@ class _State:
             least = np.where(kink, np.nan_to_num(least, nan=np.inf), 0.0).max(axis=1)
         return self._next(cols, h, kink, rough, noise_like, target, tol, r.move, least)
 
-    def _take(self, cols: NDArray[np.intp], r: Reading, valid: NDArray[np.bool_]) -> None:
-        """Keep the ladder's estimates that beat the best so far. Two estimates that disagree
-        beyond their error bounds cannot both be right: the smaller step's, the more local,
-        stands; two that agree confirm each other."""
-        best_v, best_e, best_h = self.value[cols], self.error[cols], self.step[cols]
-        has = np.isfinite(best_e)
-        with np.errstate(all="ignore"):
-            agree = np.abs(r.value - best_v) <= r.error + best_e
-        overrule = valid & has & ~agree & (r.step < best_h)
-        better = valid & (((r.error < best_e) & (agree | ~has)) | overrule)
+    def _take(self, cols: NDArray[np.intp], r: Reading, valid: NDArray[np.bool_], target: Array, tol: Array) -> None:
+        """Keep the ladder's estimates that beat the best so far (see `_choice`)."""
+        better, overrule, both = _choice(r, valid, self.value[cols], self.error[cols], self.step[cols], (target, tol))
         for name, new in (("value", r.value), ("error", r.error), ("step", r.step), ("truncation", r.truncation)):
             getattr(self, name)[cols] = np.where(better, new, getattr(self, name)[cols])
-        self.confirmed[cols] = (self.confirmed[cols] | (valid & has & agree)) & ~overrule
+        self.confirmed[cols] = (self.confirmed[cols] | both) & ~overrule
         self.status[cols] = np.where(better, SMOOTH, self.status[cols])
 
     def _one_sided(self, cols: NDArray[np.intp], ld: Ladder, kink: NDArray[np.bool_]) -> None:
@@ -249,10 +250,11 @@ class _State:
             failing = np.abs(target - value) > tol + error
             decided = (failing & self.confirmed[cols]) | (~failing & (error <= GOAL * tol))
             open_ = self.matter[cols] & ~decided & np.isfinite(error)
-        factor = np.where(failing & ~self.confirmed[cols], 1.0 / SHRINK, move)
+        # a failure seen once is looked at on a step just smaller, whose noise is not much more
+        factor = np.where(failing & ~self.confirmed[cols], 1.0 / CONFIRM, move)
         want = np.where(open_, factor, np.inf)
         nxt = np.where(open_.any(axis=1), h * np.min(want, axis=1), 0.0)
-        nxt = np.where(noise_like.any(axis=1), h * SHRINK, nxt)
+        nxt = np.where(noise_like.any(axis=1), h * NOISE_GROW, nxt)
         nxt = np.where(rough.any(axis=1), h / SHRINK, nxt)
         # a kink inside: a smaller step, while the jump stays above the noise there (else the kink
         # is at x, as far as f's noise lets anyone tell)
@@ -282,6 +284,27 @@ class _State:
         self.status[nonfinite] = NONFINITE
         smooth: NDArray[np.bool_] = (self.status == SMOOTH) & self.matter
         return smooth
+
+
+def _choice(
+    r: Reading, valid: NDArray[np.bool_], best_v: Array, best_e: Array, best_h: Array, judged: tuple[Array, Array]
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Where a ladder's estimates (`valid` of them) replace the best so far (value, error bound,
+    step), where they overrule it, and where the two confirm a failure against `judged` (the
+    analytic values and their tolerances). Two estimates that disagree beyond their error bounds
+    cannot both be right: the smaller step's, the more local, stands. A smaller step's estimate
+    that passes stands, too, over a larger step's that fails: a tableau read at steps near f's
+    scale of variation can show less truncation than it holds (its h^4 term need not dominate).
+    Two that agree confirm a failure only where each fails on its own."""
+    target, tol = judged
+    has = np.isfinite(best_e)
+    with np.errstate(all="ignore"):
+        agree = np.abs(r.value - best_v) <= r.error + best_e
+        fails = np.abs(target - r.value) > tol + r.error
+        best_fails = np.abs(target - best_v) > tol + best_e
+    overrule = valid & has & (~agree | (best_fails & ~fails)) & (r.step < best_h)
+    better = valid & (((r.error < best_e) & (agree | ~has)) | overrule)
+    return better, overrule, valid & has & agree & fails & best_fails
 
 
 def _first_step_kinks(
