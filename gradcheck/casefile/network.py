@@ -114,12 +114,11 @@ def _path(own: FieldReader, name: str, key: str) -> str:
 class Loss:
     """A loss object at the end of a network: made as a layer is (`piece`), its forward called as
     `forward(scores, **args)`, its backward with what `takes` says (None: as forward is), its
-    gradient of the scores what backward returns or, with `gradient`, the path it leaves it at; the
-    objective is forward's value reduced by `reduction`."""
+    gradient of the scores what backward returns or, with the piece's `gradient`, the path it leaves
+    it at; the objective is forward's value reduced by `reduction`."""
 
     piece: Piece
     takes: tuple[str, ...] | None = None
-    gradient: str = ""
     reduction: str = "none"
 
 
@@ -149,7 +148,7 @@ def loss_object(
                 name, f"unknown key in loss{did_you_mean(name, LOSS_KEYS)}; expected one of {', '.join(LOSS_KEYS)}"
             )
     piece = _piece(own, "loss", line, arrays)
-    return Loss(piece, _loss_takes(own, args), piece.gradient, own.choice("reduction", LOSS_REDUCTIONS, "none"))
+    return Loss(piece, _loss_takes(own, args), own.choice("reduction", LOSS_REDUCTIONS, "none"))
 
 
 def _loss_takes(own: FieldReader, args: Mapping[str, Any]) -> tuple[str, ...] | None:

@@ -67,12 +67,14 @@ class LossObject:
         else:
             out = backward(*(copy.deepcopy(v) for v in self._taken(obj, scores, returned, point)))
         shown, where = self.shown(loss.piece.backward), ""
-        if loss.gradient:
-            out, where = self._lookup(obj, loss.gradient, f"after {shown}, "), f" at {loss.gradient}"
+        if loss.piece.gradient:
+            out, where = self._lookup(obj, loss.piece.gradient, f"after {shown}, "), f" at {loss.piece.gradient}"
         arr = _numbers(out)
         if arr is None or arr.shape != np.shape(scores):
             got = f"shape {arr.shape}" if arr is not None else type(out).__name__
-            fix = "" if loss.gradient else " (where it returns nothing, name where it leaves it: gradient: dinputs)"
+            fix = (
+                "" if loss.piece.gradient else " (where it returns nothing, name where it leaves it: gradient: dinputs)"
+            )
             raise error(
                 self.case,
                 "loss",
