@@ -13,10 +13,9 @@ from ..casefile.function import FunctionCase
 from ..casefile.layer import Case
 from ..casefile.pairs import checks_of
 from ..checks.names import BUILTIN_NAMES
-from ..checks.scope import Scope
 from ..errors import CaseError, did_you_mean
 from ..options import MAX_ITEMS
-from .items import CaseErrorItem, FunctionItem, LayerItem, make_importable
+from .items import CaseErrorItem, FunctionItem, LayerItem, make_importable, scope_of
 from .preload import preload
 from .state import STATE
 
@@ -40,8 +39,7 @@ class CaseFile(pytest.File):
         functions = [entry.case for entry in entries if isinstance(entry.case, FunctionCase)]
         if functions:  # their modules imported now, in no item's time
             make_importable(self.config)
-            scope = Scope(self.config.rootpath, state.settings.modules, state.settings.max_elements)
-            preload(functions, scope, state.imports)
+            preload(functions, scope_of(self.config), state.imports)
         for entry in entries:
             case = entry.case
             if isinstance(case, CaseError):

@@ -238,10 +238,7 @@ class FunctionItem(CheckItem[FunctionCase]):
 
     def run(self, case: FunctionCase) -> None:
         title = f"gradcheck: {case.title} of case '{case.name}' ({case.path}:{case.line})"
-        settings = self.config.stash[STATE].settings
-        self.verdict(
-            build_check(case, Scope(self.config.rootpath, settings.modules, settings.max_elements)), case, title
-        )
+        self.verdict(build_check(case, scope_of(self.config)), case, title)
 
     def code(self, case: FunctionCase) -> str:
         return f"function: {case.function}"
@@ -323,6 +320,12 @@ def sweep_command(item: pytest.Item) -> str:
     `python -m gradcheck sweep FILE::CASE[CHECK]`, the target being the item's own id."""
     path = Path(os.path.relpath(item.path, item.config.invocation_params.dir)).as_posix()
     return f"python -m gradcheck sweep {shlex.quote(f'{path}::{item.name}')} -o sweep.png"
+
+
+def scope_of(config: pytest.Config) -> Scope:
+    """What the run's case files may reach: the rootdir's modules and those gradcheck_modules names."""
+    settings = config.stash[STATE].settings
+    return Scope(config.rootpath, settings.modules, settings.max_elements)
 
 
 def make_importable(config: pytest.Config) -> None:
