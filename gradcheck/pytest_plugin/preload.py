@@ -26,6 +26,7 @@ def targets(case: FunctionCase) -> Iterator[tuple[str, str]]:
     named += [("jvp", case.jvp), ("gradient", case.gradient), ("wrt", case.wrt)]
     named += [("wrt", wrt) for wrt in case.wrts]
     named += [("layers", piece.cls) for piece in case.layers]
+    named += [("loss", case.loss.piece.cls)] if case.loss else []
     yield from ((key, target) for key, target in named if ":" in target)
 
 
