@@ -247,7 +247,7 @@ class _State:
         failure seen once (a step too large can mislead)."""
         value, error = self.value[cols], self.error[cols]
         with np.errstate(all="ignore"):
-            failing = np.abs(target - value) > tol + error
+            failing = _fails(target, value, error, tol)
             decided = (failing & self.confirmed[cols]) | (~failing & (error <= GOAL * tol))
             open_ = self.matter[cols] & ~decided & np.isfinite(error)
         # a failure seen once is looked at on a step just smaller, whose noise is not much more
@@ -286,6 +286,12 @@ class _State:
         return smooth
 
 
+def _fails(target: Array, value: Array, error: Array, tol: Array) -> NDArray[np.bool_]:
+    """Where an estimate (its value and error bound) shows the analytic `target` wrong beyond `tol`."""
+    out: NDArray[np.bool_] = np.abs(target - value) > tol + error
+    return out
+
+
 def _choice(
     r: Reading, valid: NDArray[np.bool_], best_v: Array, best_e: Array, best_h: Array, judged: tuple[Array, Array]
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
@@ -300,8 +306,7 @@ def _choice(
     has = np.isfinite(best_e)
     with np.errstate(all="ignore"):
         agree = np.abs(r.value - best_v) <= r.error + best_e
-        fails = np.abs(target - r.value) > tol + r.error
-        best_fails = np.abs(target - best_v) > tol + best_e
+        fails, best_fails = _fails(target, r.value, r.error, tol), _fails(target, best_v, best_e, tol)
     overrule = valid & has & (~agree | (best_fails & ~fails)) & (r.step < best_h)
     better = valid & (((r.error < best_e) & (agree | ~has)) | overrule)
     return better, overrule, valid & has & agree & fails & best_fails
